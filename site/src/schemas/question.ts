@@ -1,0 +1,51 @@
+/**
+ * Frontmatter of one interview question (`questions/<topic>/<slug>.mdx`).
+ * Used by the site's `questions` content collection and by the question-bank test.
+ */
+import { z } from 'zod'
+
+/** Topic folders under `questions/`; each has an `index.mdx`. */
+export const TOPICS = [
+  'websocket-fundamentals',
+  'node-servers',
+  'sse',
+  'polling',
+  'react',
+  'reliability',
+  'scaling',
+  'security',
+  'realtime-apps',
+  'beyond',
+] as const
+
+/** A measured figure the answer cites: the site reads its value from the results. */
+export const metricRefSchema = z.object({
+  /** An id of `METRICS` in `load/bench/report-schema.ts`, e.g. `latency.p99`. */
+  id: z.string(),
+  /** Protocols to compare; the component shows one value per protocol. */
+  protocols: z.array(z.enum(['websocket', 'sse', 'long-poll', 'short-poll'])).min(1),
+  /** Connection count of the ladder step; omitted: the largest step every listed protocol reached. */
+  connections: z.number().int().positive().optional(),
+  /** `reference` (default) or `baseline`, the seeds' naive design. */
+  design: z.enum(['reference', 'baseline']).default('reference'),
+})
+
+export const questionSchema = z.object({
+  /** The question as an interviewer asks it. Unique across the bank. */
+  title: z.string().min(8),
+  /** Folder name; must match the file's folder. */
+  topic: z.enum(TOPICS),
+  difficulty: z.enum(['junior', 'mid', 'senior']),
+  /** Protocols the answer is about. */
+  protocols: z.array(z.enum(['websocket', 'sse', 'long-poll', 'short-poll', 'http'])).min(1),
+  /** The answer in one to three sentences. */
+  tldr: z.string().min(20).max(400),
+  /** Slugs of lab pages (`site/src/content/docs/labs/<slug>.mdx`). */
+  labs: z.array(z.string()).default([]),
+  /** Figures from the results this answer cites. */
+  metrics: z.array(metricRefSchema).default([]),
+  /** Position within the topic, ascending. */
+  order: z.number().int().nonnegative(),
+})
+
+export type Question = z.infer<typeof questionSchema>
