@@ -1,0 +1,93 @@
+/**
+ * Seed 000's WebSocket design: every connection gets its own `setInterval` that
+ * serializes the current state and sends it to that one socket.
+ */
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { NaiveFeed } from './naive-feed.ts'
+import type { NaiveMetrics } from './naive-metrics.ts'
+import { parseCursor } from './naive-cursor.ts'
+
+/** Handles `GET /ws` upgrades with one timer per connection. */
+export class NaiveWebSocket {
+  readonly #feed: NaiveFeed
+  readonly #metrics: NaiveMetrics
+  readonly #server = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
+
+  constructor(feed: NaiveFeed, metrics: NaiveMetrics) {
+    this.#feed = feed
+    this.#metrics = metrics
+  }
+
+  /** Completes the upgrade for a request to `/ws`. */
+  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+    this.#server.handleUpgrade(request, socket, head, (ws) => {
+      this.#serve(ws, url)
+    })
+  }
+
+  #send(ws: WebSocket, text: string): void {
+    ws.send(text)
+    this.#metrics.framesSent.inc({ protocol: 'websocket' })
+    this.#metrics.bytesSent.inc({ protocol: 'websocket' }, Buffer.byteLength(text))
+  }
+
+  #serve(ws: WebSocket, url: URL): void {
+    const cursor = parseCursor(url.searchParams.get('epoch'), url.searchParams.get('since'))
+    if (!cursor.ok) {
+      ws.send(JSON.stringify({ type: 'error', code: 'bad-cursor', message: cursor.message }))
+      ws.close(1008, 'bad cursor')
+      return
+    }
+    this.#metrics.clients.inc({ protocol: 'websocket' })
+    let last = this.#feed.currentSeq()
+    for (const text of this.#feed.catchUp(cursor.epoch, cursor.since, last)) this.#send(ws, text)
+    // The naive part: a timer per connection, the state serialized per connection.
+    const timer = setInterval(() => {
+      const seq = this.#feed.currentSeq()
+      if (seq <= last) return
+      last = seq
+      this.#send(ws, this.#feed.frame(seq))
+    }, this.#feed.periodMs)
+    ws.on('message', (raw, isBinary) => {
+      if (isBinary) {
+        ws.close(1003, 'text frames only')
+        return
+      }
+      let message: unknown
+      try {
+        message = JSON.parse(Buffer.isBuffer(raw) ? raw.toString('utf8') : '')
+      } catch {
+        ws.send(JSON.stringify({ type: 'error', code: 'bad-json', message: 'message is not JSON' }))
+        return
+      }
+      if (typeof message === 'object' && message !== null && 'type' in message) {
+        if (message.type === 'ping' && 'id' in message) {
+          ws.send(JSON.stringify({ type: 'pong', id: message.id, t: Date.now() }))
+          return
+        }
+      }
+      ws.send(
+        JSON.stringify({
+          type: 'error',
+          code: 'unknown-type',
+          message: 'the baseline answers only {"type":"ping","id":…}',
+        }),
+      )
+    })
+    ws.on('close', () => {
+      clearInterval(timer)
+      this.#metrics.clients.dec({ protocol: 'websocket' })
+    })
+    ws.on('error', () => {
+      // A reset peer: 'close' follows and cleans up.
+    })
+  }
+
+  /** Closes every socket with 1001 (going away). */
+  close(): void {
+    for (const ws of this.#server.clients) ws.close(1001, 'shutdown')
+    this.#server.close()
+  }
+}
