@@ -1,0 +1,77 @@
+// @ts-check
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'astro/config'
+import starlight from '@astrojs/starlight'
+import { typeDocSidebarGroup } from 'starlight-typedoc'
+import { starlightTypeDocCompat } from './starlight-typedoc-compat.mjs'
+import { apiEntryPoints } from './api-entry-points.mjs'
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url))
+
+// The API reference documents only the entry points that exist when the site is built, so the
+// site keeps building while the servers and the engine are still being written.
+const entryPoints = apiEntryPoints(repoRoot).filter((path) => existsSync(path))
+
+/** Topic folders under questions/, in the order the sidebar lists them. */
+const topicLinks = [
+  ['websocket-fundamentals', 'WebSocket fundamentals'],
+  ['node-servers', 'Node servers'],
+  ['sse', 'Server-Sent Events'],
+  ['polling', 'Polling'],
+  ['react', 'React clients'],
+  ['reliability', 'Reliability'],
+  ['scaling', 'Scaling'],
+  ['security', 'Security'],
+  ['realtime-apps', 'Real-time apps'],
+  ['beyond', 'Beyond'],
+].map(([slug, label]) => ({ label, link: `/questions/${slug}/` }))
+
+export default defineConfig({
+  site: 'http://127.0.0.1:8080',
+  // Question pages and results pages are generated from ../questions and ../results.
+  vite: {
+    server: { fs: { allow: [repoRoot] } },
+    // Astro needs cookie 2 (its own nested copy); express hoists cookie 0.7 to the root, which the
+    // prerender bundle in site/dist would resolve instead. Bundling it picks Astro's copy.
+    environments: { prerender: { resolve: { noExternal: ['cookie'] } } },
+  },
+  integrations: [
+    starlight({
+      title: 'realtime-lab',
+      description:
+        'WebSocket, SSE, long polling and short polling, measured side by side: interview questions answered with the lab’s own figures.',
+      customCss: ['./src/styles/site.css'],
+      plugins:
+        entryPoints.length > 0
+          ? [
+              starlightTypeDocCompat({
+                entryPoints,
+                tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)),
+                output: 'api',
+                sidebar: { label: 'API reference', collapsed: true },
+                typeDoc: { skipErrorChecking: true, excludePrivate: true },
+                errorOnEmptyDocumentation: false,
+              }),
+            ]
+          : [],
+      sidebar: [
+        { label: 'Start here', link: '/' },
+        {
+          label: 'Questions',
+          items: [{ label: 'All topics', link: '/questions/' }, ...topicLinks],
+        },
+        {
+          label: 'Results',
+          items: [
+            { label: 'Benchmark results', link: '/results/' },
+            { label: 'Compare two runs', link: '/results/compare/' },
+          ],
+        },
+        { label: 'Live demo', link: '/live/' },
+        { label: 'Labs', items: [{ autogenerate: { directory: 'labs' } }] },
+        ...(entryPoints.length > 0 ? [typeDocSidebarGroup] : []),
+      ],
+    }),
+  ],
+})

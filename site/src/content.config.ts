@@ -1,0 +1,47 @@
+/**
+ * Content collections: Starlight's `docs` (home, labs, API reference), the question bank from
+ * `../questions` and the benchmark runs from `../results`.
+ */
+import { defineCollection } from 'astro:content'
+import { glob } from 'astro/loaders'
+import { z } from 'astro/zod'
+import { docsLoader } from '@astrojs/starlight/loaders'
+import { docsSchema } from '@astrojs/starlight/schema'
+import { questionSchema } from './schemas/question.ts'
+import { resultsLoader, runEntrySchema } from './lib/results-loader.ts'
+
+/** `questions/<topic>/<slug>.mdx` without the extension, e.g. `sse/why-sse`: stable and unique. */
+const idFromPath = ({ entry }: { entry: string }): string => entry.replace(/\.mdx?$/, '')
+
+/** Every question of the bank; frontmatter validated by the shared question schema. */
+const questions = defineCollection({
+  loader: glob({
+    base: '../questions',
+    pattern: ['**/*.mdx', '!**/index.mdx'],
+    generateId: idFromPath,
+  }),
+  schema: questionSchema,
+})
+
+/** `questions/<topic>/index.mdx`: the introduction of a topic, rendered as its landing page. */
+const topics = defineCollection({
+  loader: glob({ base: '../questions', pattern: '*/index.mdx', generateId: idFromPath }),
+  schema: z.looseObject({
+    /** Heading of the topic landing page. */
+    title: z.string().min(3),
+    /** One-line summary shown in the topic list; optional. */
+    description: z.string().optional(),
+    /** Position in the topic list; optional, otherwise the order of `TOPICS`. */
+    order: z.number().int().nonnegative().optional(),
+  }),
+})
+
+/** One entry per `results/<run-id>/report.json`, validated with the bench's report schema. */
+const results = defineCollection({ loader: resultsLoader('../results'), schema: runEntrySchema })
+
+export const collections = {
+  docs: defineCollection({ loader: docsLoader(), schema: docsSchema() }),
+  questions,
+  topics,
+  results,
+}
