@@ -1,0 +1,53 @@
+/**
+ * HTTP long polling: one VU is one client that keeps one `GET /poll/long` outstanding for
+ * the whole test, each reply's `next` becoming the following request's `since`.
+ *
+ *   k6 run -e BASE_URL=http://127.0.0.1:8080 -e VUS=100 -e RAMP=5s -e HOLD=20s load/scenarios/long-poll.ts
+ */
+import http from 'k6/http'
+import { feedConnect } from '../lib/feed-metrics.ts'
+import { baseUrl, connectionPlan, feedOptions, wait } from '../lib/feed-options.ts'
+import { FeedTracker } from '../lib/feed-reader.ts'
+
+const PROTOCOL = 'long-poll'
+const TAGS = { protocol: PROTOCOL }
+/** Server-side hold, s; the request timeout leaves room above it. */
+const WAIT_S = 25
+const PARAMS = { tags: { protocol: PROTOCOL, name: 'poll-long' }, timeout: `${WAIT_S + 10}s` }
+
+/** k6 options: ramping-vus to `VUS`, thresholds on latency and gaps. */
+export const options = feedOptions(PROTOCOL)
+
+/** One VU: poll back to back until the end of the steady window. */
+export default async function (): Promise<void> {
+  const plan = connectionPlan()
+  const tracker = new FeedTracker(PROTOCOL, plan.steadyFrom)
+  let epoch = ''
+  let since = -1
+  let first = true
+  let failures = 0
+  while (Date.now() < plan.until && failures < 100) {
+    const holdS = Math.max(1, Math.min(WAIT_S, Math.ceil((plan.until - Date.now()) / 1000)))
+    const cursor = since >= 0 ? `epoch=${encodeURIComponent(epoch)}&since=${since}&` : ''
+    const sentAt = Date.now()
+    const res = await http.asyncRequest(
+      'GET',
+      `${baseUrl}/poll/long?${cursor}wait=${holdS}`,
+      null,
+      PARAMS,
+    )
+    const now = Date.now()
+    if (res.status !== 200 || typeof res.body !== 'string') {
+      failures++
+      await wait(Math.min(2000, 100 * 2 ** failures))
+      continue
+    }
+    if (first) {
+      first = false
+      feedConnect.add(now - sentAt, TAGS)
+    }
+    const next = tracker.readPollReply(res.body, now)
+    if (!Number.isNaN(next)) since = next
+    if (tracker.epoch !== '') epoch = tracker.epoch
+  }
+}

@@ -1,0 +1,51 @@
+// The types of k6/x/sse live beside the lib; k6 needs no import for them at run time.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="../lib/k6-x-sse.d.ts" />
+/**
+ * Server-Sent Events: one VU holds one `GET /sse` stream for the whole test. A dropped
+ * stream resumes with `Last-Event-ID: <epoch>:<seq>`.
+ *
+ *   k6 run -e BASE_URL=http://127.0.0.1:8080 -e VUS=100 -e RAMP=5s -e HOLD=20s load/scenarios/sse.ts
+ */
+import sse from 'k6/x/sse'
+import { feedConnect } from '../lib/feed-metrics.ts'
+import { baseUrl, connectionPlan, feedOptions, wait } from '../lib/feed-options.ts'
+import { FeedTracker } from '../lib/feed-reader.ts'
+
+const PROTOCOL = 'sse'
+const TAGS = { protocol: PROTOCOL }
+const SSE_URL = `${baseUrl}/sse`
+
+/** k6 options: ramping-vus to `VUS`, thresholds on latency and gaps. */
+export const options = feedOptions(PROTOCOL)
+
+/** One VU: hold the stream until the end of the steady window, resuming if it drops. */
+export default async function (): Promise<void> {
+  const plan = connectionPlan()
+  const tracker = new FeedTracker(PROTOCOL, plan.steadyFrom)
+  let attempt = 0
+  while (Date.now() < plan.until - 50 && attempt < 100) {
+    const openedAt = Date.now()
+    let connected = false
+    const headers: Record<string, string> = { Accept: 'text/event-stream' }
+    if (tracker.lastSeq >= 0) headers['Last-Event-ID'] = `${tracker.epoch}:${tracker.lastSeq}`
+    // xk6-sse's open() returns when the stream closes, so the stream is closed from its own
+    // event callback once the plan's end has passed.
+    await sse.open(SSE_URL, { headers, tags: TAGS }, (client) => {
+      client.on('event', (event) => {
+        const now = Date.now()
+        if (!connected) {
+          connected = true
+          feedConnect.add(now - openedAt, TAGS)
+        }
+        tracker.read(event.data, now)
+        if (now >= plan.until) client.close()
+      })
+      client.on('error', () => {
+        client.close()
+      })
+    })
+    attempt++
+    if (Date.now() < plan.until - 50) await wait(Math.min(2000, 100 * 2 ** attempt))
+  }
+}
