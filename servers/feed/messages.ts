@@ -82,7 +82,8 @@ export interface ErrorMessage {
 }
 
 /** Any message a server sends. */
-export type ServerMessage = SnapshotMessage | FrameMessage | ResetMessage | PongMessage | ErrorMessage
+export type ServerMessage =
+  SnapshotMessage | FrameMessage | ResetMessage | PongMessage | ErrorMessage
 
 /** Client → server: measure a round trip. */
 export interface PingMessage {
