@@ -32,6 +32,8 @@ export default defineConfig({
   // Question pages and results pages are generated from ../questions and ../results.
   vite: {
     server: { fs: { allow: [repoRoot] } },
+    // <Source> reads project files relative to the repository, wherever the bundle runs from.
+    define: { 'import.meta.env.REPO_ROOT': JSON.stringify(repoRoot) },
     // Astro needs cookie 2 (its own nested copy); express hoists cookie 0.7 to the root, which the
     // prerender bundle in site/dist would resolve instead. Bundling it picks Astro's copy.
     environments: { prerender: { resolve: { noExternal: ['cookie'] } } },
