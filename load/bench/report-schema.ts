@@ -124,7 +124,11 @@ export const METRICS = {
   'latency.p95': { label: 'p95 latency', unit: 'ms', pick: (s: StepResult) => s.latencyMs.p95 },
   'latency.p99': { label: 'p99 latency', unit: 'ms', pick: (s: StepResult) => s.latencyMs.p99 },
   'latency.max': { label: 'max latency', unit: 'ms', pick: (s: StepResult) => s.latencyMs.max },
-  'connect.p95': { label: 'p95 connect time', unit: 'ms', pick: (s: StepResult) => s.connectMs.p95 },
+  'connect.p95': {
+    label: 'p95 connect time',
+    unit: 'ms',
+    pick: (s: StepResult) => s.connectMs.p95,
+  },
   gaps: { label: 'frames lost', unit: 'frames', pick: (s: StepResult) => s.gaps },
   resets: { label: 'resets', unit: 'resets', pick: (s: StepResult) => s.resets },
   bytesPerFrame: {
@@ -132,7 +136,11 @@ export const METRICS = {
     unit: 'B',
     pick: (s: StepResult) => s.bytesPerFrame,
   },
-  'server.cpu': { label: 'server CPU', unit: '% of a core', pick: (s: StepResult) => s.server.cpuPercent },
+  'server.cpu': {
+    label: 'server CPU',
+    unit: '% of a core',
+    pick: (s: StepResult) => s.server.cpuPercent,
+  },
   'server.rss': { label: 'server RSS', unit: 'MiB', pick: (s: StepResult) => s.server.rssMiB },
   'server.rssPerConnection': {
     label: 'server memory per connection',
@@ -147,7 +155,8 @@ export const METRICS = {
   deliveryRatio: {
     label: 'frames delivered',
     unit: '%',
-    pick: (s: StepResult) => (s.framesExpected === 0 ? null : (100 * s.framesReceived) / s.framesExpected),
+    pick: (s: StepResult) =>
+      s.framesExpected === 0 ? null : (100 * s.framesReceived) / s.framesExpected,
   },
 } as const satisfies Record<
   string,

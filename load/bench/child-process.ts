@@ -1,0 +1,97 @@
+/**
+ * Starting and stopping the bench's child processes (servers and engines), by pid only.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { TIMEOUTS } from './defaults.ts'
+
+/** A spawned child with its captured output tail. */
+export interface Child {
+  process: ChildProcess
+  pid: number
+  /** Last few KiB of stdout + stderr, for error messages. */
+  output(): string
+  /** Resolves with the exit code (or the signal name) once it ends. */
+  exited: Promise<number | string>
+}
+
+/** Spawns `node <args>` with the Node running the bench. */
+export function spawnNode(
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Child {
+  return spawnCommand(process.execPath, args, cwd, env)
+}
+
+/** Spawns a command, keeping the tail of its output. */
+export function spawnCommand(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Child {
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let tail = ''
+  const keep = (chunk: Buffer): void => {
+    tail = (tail + chunk.toString('utf8')).slice(-8192)
+  }
+  child.stdout.on('data', keep)
+  child.stderr.on('data', keep)
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => {
+      resolve(code ?? signal ?? 'unknown')
+    })
+    child.once('error', (error) => {
+      tail += `\n${error.message}`
+      resolve('spawn-error')
+    })
+  })
+  if (child.pid === undefined) throw new Error(`could not start ${command} ${args.join(' ')}`)
+  return { process: child, pid: child.pid, output: () => tail, exited }
+}
+
+/** Sends SIGTERM, then SIGKILL after a grace period; resolves when the child is gone. */
+export async function stopChild(child: Child): Promise<void> {
+  if (child.process.exitCode !== null || child.process.signalCode !== null) return
+  child.process.kill('SIGTERM')
+  const timer = setTimeout(() => child.process.kill('SIGKILL'), TIMEOUTS.killGraceMs)
+  await child.exited
+  clearTimeout(timer)
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => {
+        resolve(port)
+      })
+    })
+  })
+}
+
+/** Polls `url` until it answers 200, the child exits, or the time limit passes. */
+export async function waitHealthy(
+  url: string,
+  child: Child,
+  timeoutMs = TIMEOUTS.serverStartMs,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.process.exitCode !== null || child.process.signalCode !== null)
+      throw new Error(`server exited before it was healthy:\n${child.output()}`)
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) })
+      if (res.ok) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150))
+  }
+  throw new Error(`server not healthy at ${url} after ${timeoutMs} ms:\n${child.output()}`)
+}

@@ -1,0 +1,55 @@
+/**
+ * Defaults of `npm run bench`, in one frozen object; the README's option table states the same values.
+ */
+import { PROTOCOLS } from '../../servers/feed/messages.ts'
+
+/** The full ladder and its timings. */
+export const BENCH_DEFAULTS = Object.freeze({
+  /** Connection counts of the ladder, in order. */
+  steps: Object.freeze<number[]>([100, 1000, 2500, 5000, 10000]),
+  protocols: PROTOCOLS,
+  /** Measured steady window per step, seconds. */
+  holdS: 30,
+  /** Ramp from 0 to the step's connections, seconds. */
+  rampS: 10,
+  /** Feed frames per second. */
+  rateHz: 10,
+  /** Short-poll interval, seconds. */
+  pollIntervalS: 1,
+  /** p95 latency budget, ms. */
+  budgetMs: 250,
+  /** `auto` uses k6 when it is on PATH, else the built-in engine. */
+  engine: 'auto',
+})
+
+/** `--quick`: all four protocols, two small steps, a few seconds each (CI). */
+export const QUICK_PROFILE = Object.freeze({
+  steps: Object.freeze<number[]>([20, 50]),
+  holdS: 4,
+  rampS: 1,
+})
+
+/**
+ * When a step counts as limited by the load generator rather than the server.
+ * A generator that uses most of the machine's cores, or whose event loop runs late,
+ * reports latency that it added itself.
+ */
+export const SATURATION = Object.freeze({
+  /** Mean generator CPU as a share of all cores (0.85 = 170 % on 2 cores). */
+  cpuShareOfCores: 0.85,
+  /** p99 event-loop delay of the generator, ms. */
+  eventLoopDelayP99Ms: 100,
+})
+
+/** A step loses frames when fewer than this share of the expected frames arrived. */
+export const MIN_DELIVERY_RATIO = 0.97
+
+/** Time limits that keep every wait bounded. */
+export const TIMEOUTS = Object.freeze({
+  /** Waiting for a server's /healthz after spawn, ms. */
+  serverStartMs: 15_000,
+  /** Added to ramp + hold before a hung engine is killed, ms. */
+  engineGraceMs: 90_000,
+  /** Between SIGTERM and SIGKILL when stopping a child, ms. */
+  killGraceMs: 5_000,
+})

@@ -1,0 +1,393 @@
+/**
+ * `npm run bench`: the protocol comparison. For each protocol in turn, in isolation, run
+ * its scenario at a ladder of connection counts against the reference server (and with
+ * `--baseline` against the seeds' naive server), then write `results/<run-id>/` and print
+ * the table. See load/bench/README.md.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { Command, InvalidArgumentError, Option } from 'commander'
+import { PROTOCOLS, type Protocol } from '../../servers/feed/messages.ts'
+import { BENCH_DEFAULTS, QUICK_PROFILE } from './defaults.ts'
+import { summariseLadder } from './ladder.ts'
+import { hasK6, machineInfo, machineLabel, versionInfo } from './machine.ts'
+import {
+  REPORT_SCHEMA_VERSION,
+  reportSchema,
+  type LadderResult,
+  type Report,
+  type StepResult,
+} from './report-schema.ts'
+import { effectiveBudgetMs, runStep, StepFailure, type EngineKind } from './step-runner.ts'
+import {
+  formatBaselineRatios,
+  formatComparison,
+  formatLadders,
+  formatProgress,
+  formatTable,
+} from './terminal-table.ts'
+
+/** Repository root, two folders above this file. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+/** Parsed command-line options. */
+export interface BenchOptions {
+  steps: number[]
+  protocols: Protocol[]
+  holdS: number
+  rampS: number
+  rateHz: number
+  pollIntervalS: number
+  budgetMs: number
+  engine: 'auto' | EngineKind
+  baseline: boolean
+  quick: boolean
+  json: boolean
+  outDir: string | undefined
+  label: string | undefined
+}
+
+/** Parses a duration: `30s`, `500ms`, `1m`, or a bare number of seconds. */
+export function parseSeconds(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim())
+  if (match === null) {
+    throw new InvalidArgumentError(`"${value}" is not a duration: write e.g. 30s, 500ms, 1m or 30`)
+  }
+  const n = Number(match[1])
+  const seconds = match[2] === 'ms' ? n / 1000 : match[2] === 'm' ? n * 60 : n
+  if (!(seconds > 0)) throw new InvalidArgumentError(`duration must be positive, got "${value}"`)
+  return seconds
+}
+
+/** Parses `--steps 100,1000,…`: positive integers, in rising order. */
+export function parseSteps(value: string): number[] {
+  const steps = value.split(',').map((s) => Number(s.trim()))
+  if (steps.length === 0 || steps.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new InvalidArgumentError(
+      `--steps takes positive integers separated by commas, got "${value}"`,
+    )
+  }
+  if (steps.some((n, i) => i > 0 && n <= (steps[i - 1] ?? 0))) {
+    throw new InvalidArgumentError(`--steps must rise, got "${value}"`)
+  }
+  return steps
+}
+
+/** Parses `--protocols websocket,sse`. */
+export function parseProtocols(value: string): Protocol[] {
+  const names = value.split(',').map((s) => s.trim())
+  for (const name of names) {
+    if (!(PROTOCOLS as readonly string[]).includes(name)) {
+      throw new InvalidArgumentError(`unknown protocol "${name}"; use ${PROTOCOLS.join(', ')}`)
+    }
+  }
+  return names as Protocol[]
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value)
+  if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number, got "${value}"`)
+  return n
+}
+
+/** Reads a run's report from its folder (or from a report.json path) and validates it. */
+export function loadReport(path: string): Report {
+  const file = path.endsWith('.json') ? path : join(path, 'report.json')
+  if (!existsSync(file))
+    throw new Error(`no report at ${file}: pass a run folder or its report.json`)
+  const parsed = reportSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')))
+  if (!parsed.success) {
+    throw new Error(`${file} does not match the report schema:\n${parsed.error.message}`)
+  }
+  return parsed.data
+}
+
+function runIdNow(profile: string): string {
+  return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${profile}`
+}
+
+function prepareRunDir(dir: string): void {
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    // Only a previous bench run is replaced; any other non-empty folder is left alone.
+    if (!existsSync(join(dir, 'run.json'))) {
+      throw new Error(`${dir} is not empty and holds no run.json: choose another --out-dir`)
+    }
+    rmSync(dir, { recursive: true })
+  }
+  mkdirSync(dir, { recursive: true })
+}
+
+/** Runs the whole bench; returns the report (already written) and the exit code. */
+export async function runBench(
+  options: BenchOptions,
+  log: (line: string, live?: boolean) => void,
+): Promise<{ report: Report; runDir: string; exitCode: number }> {
+  const profile = options.quick
+    ? 'quick'
+    : options.steps.join() === BENCH_DEFAULTS.steps.join() &&
+        options.holdS === BENCH_DEFAULTS.holdS &&
+        options.rampS === BENCH_DEFAULTS.rampS
+      ? 'full'
+      : 'custom'
+  const engine: EngineKind =
+    options.engine === 'auto' ? (hasK6(REPO_ROOT) ? 'k6' : 'builtin') : options.engine
+  const runId =
+    options.outDir === undefined
+      ? runIdNow(profile)
+      : (options.outDir.replace(/\/+$/, '').split('/').at(-1) ?? runIdNow(profile))
+  const runDir = resolve(REPO_ROOT, options.outDir ?? join('results', runId))
+  prepareRunDir(runDir)
+
+  const machine = machineInfo()
+  const note =
+    options.label ??
+    `shared machine, load average ${machine.loadAverage1m.toFixed(2)} at start; server and ${engine} engine side by side`
+  const label = machineLabel(machine, note)
+  const createdAt = new Date().toISOString()
+  const parameters = {
+    steps: options.steps,
+    holdS: options.holdS,
+    rampS: options.rampS,
+    rateHz: options.rateHz,
+    budgetMs: options.budgetMs,
+    pollIntervalS: options.pollIntervalS,
+    engine,
+  }
+  const runInfo = {
+    runId,
+    createdAt,
+    profile,
+    machineLabel: label,
+    machine,
+    versions: versionInfo(REPO_ROOT),
+    parameters: { ...parameters, protocols: options.protocols, baseline: options.baseline },
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+  }
+  writeFileSync(join(runDir, 'run.json'), JSON.stringify(runInfo, null, 2) + '\n')
+
+  const steps: StepResult[] = []
+  const ladders: LadderResult[] = []
+  const designs = options.baseline ? (['reference', 'baseline'] as const) : (['reference'] as const)
+  for (const protocol of options.protocols) {
+    for (const design of designs) {
+      const budgetMs = effectiveBudgetMs({
+        protocol,
+        budgetMs: options.budgetMs,
+        pollIntervalS: options.pollIntervalS,
+      })
+      const ladder: StepResult[] = []
+      let failure: { connections: number; reason: string } | null = null
+      for (const [index, connections] of options.steps.entries()) {
+        let step: StepResult
+        try {
+          step = await runStep(
+            {
+              protocol,
+              design,
+              connections,
+              holdS: options.holdS,
+              rampS: options.rampS,
+              rateHz: options.rateHz,
+              pollIntervalS: options.pollIntervalS,
+              budgetMs: options.budgetMs,
+              engine,
+              root: REPO_ROOT,
+              runDir,
+            },
+            (p) => {
+              log(
+                formatProgress({
+                  protocol,
+                  design,
+                  step: index + 1,
+                  steps: options.steps.length,
+                  connections,
+                  ...p,
+                }),
+                true,
+              )
+            },
+          )
+        } catch (error) {
+          if (!(error instanceof StepFailure)) throw error
+          failure = { connections, reason: error.message }
+          log(`${protocol} ${design} ${connections}: step failed: ${error.message}`)
+          break
+        }
+        ladder.push(step)
+        steps.push(step)
+        const result = summariseLadder(protocol, design, ladder, budgetMs, null)
+        log(
+          `${protocol} ${design} ${connections}: p95 ${step.latencyMs.p95.toFixed(1)} ms, p99 ${step.latencyMs.p99.toFixed(1)} ms, ` +
+            `${step.framesReceived}/${step.framesExpected} frames, ${step.gaps} gaps, server CPU ${step.server.cpuPercent.toFixed(0)} %` +
+            (step.valid ? '' : ` — INVALID: ${step.invalidReason ?? ''}`),
+        )
+        if (result.stoppedAt !== null) break
+      }
+      ladders.push(summariseLadder(protocol, design, ladder, budgetMs, failure))
+    }
+  }
+
+  const report = reportSchema.parse({
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    runId,
+    createdAt,
+    machineLabel: label,
+    profile,
+    parameters,
+    steps,
+    ladders,
+  } satisfies Report)
+  writeFileSync(join(runDir, 'report.json'), JSON.stringify(report, null, 2) + '\n')
+  writeFileSync(
+    join(runDir, 'run.json'),
+    JSON.stringify({ ...runInfo, finishedAt: new Date().toISOString() }, null, 2) + '\n',
+  )
+  const failedAtFirst = ladders.some(
+    (l) => l.design === 'reference' && l.maxConnectionsWithinBudget === 0,
+  )
+  return { report, runDir, exitCode: failedAtFirst ? 1 : 0 }
+}
+
+/** Builds the commander program (exported for tests of option parsing). */
+export function buildProgram(): Command {
+  return new Command('bench')
+    .description(
+      'Ladder of connection counts per protocol; writes results/<run-id>/ and prints the comparison',
+    )
+    .option('--steps <list>', 'connection counts, comma-separated, rising', parseSteps, [
+      ...BENCH_DEFAULTS.steps,
+    ])
+    .option('--protocols <list>', 'protocols, comma-separated', parseProtocols, [
+      ...BENCH_DEFAULTS.protocols,
+    ])
+    .option(
+      '--hold <duration>',
+      'measured steady window per step',
+      parseSeconds,
+      BENCH_DEFAULTS.holdS,
+    )
+    .option(
+      '--ramp <duration>',
+      'ramp-up to the step’s connections',
+      parseSeconds,
+      BENCH_DEFAULTS.rampS,
+    )
+    .option('--rate <hz>', 'feed frames per second', parsePositive, BENCH_DEFAULTS.rateHz)
+    .option(
+      '--poll-interval <duration>',
+      'short-poll interval',
+      parseSeconds,
+      BENCH_DEFAULTS.pollIntervalS,
+    )
+    .option(
+      '--budget <ms>',
+      'p95 latency budget (short poll: + poll interval)',
+      parsePositive,
+      BENCH_DEFAULTS.budgetMs,
+    )
+    .addOption(
+      new Option('--engine <engine>', 'load generator')
+        .choices(['auto', 'builtin', 'k6'])
+        .default(BENCH_DEFAULTS.engine),
+    )
+    .option(
+      '--baseline',
+      'also run the ladder against servers/baseline (the seeds’ naive design)',
+      false,
+    )
+    .option(
+      '--quick',
+      `CI profile: steps ${QUICK_PROFILE.steps.join(',')}, hold ${QUICK_PROFILE.holdS}s, ramp ${QUICK_PROFILE.rampS}s`,
+      false,
+    )
+    .option('--json', 'print report.json to stdout (progress goes to stderr)', false)
+    .option(
+      '--out-dir <dir>',
+      'run folder (default results/<run-id>); a previous run there is replaced',
+    )
+    .option('--label <text>', 'note appended to the machine label')
+    .option('--compare <runs...>', 'print deltas between two runs (folders or report.json files)')
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram().parse(argv)
+  const o = program.opts<{
+    steps: number[]
+    protocols: Protocol[]
+    hold: number
+    ramp: number
+    rate: number
+    pollInterval: number
+    budget: number
+    engine: 'auto' | EngineKind
+    baseline: boolean
+    quick: boolean
+    json: boolean
+    outDir?: string
+    label?: string
+    compare?: string[]
+  }>()
+  if (o.compare !== undefined) {
+    if (o.compare.length !== 2)
+      throw new InvalidArgumentError('--compare takes exactly two runs: <run-a> <run-b>')
+    const [a, b] = o.compare.map((p) => loadReport(resolve(p)))
+    if (a === undefined || b === undefined) return 2
+    process.stdout.write(formatComparison(a, b) + '\n')
+    return 0
+  }
+  const explicit = (name: string): boolean => program.getOptionValueSource(name) === 'cli'
+  const options: BenchOptions = {
+    steps: o.quick && !explicit('steps') ? [...QUICK_PROFILE.steps] : o.steps,
+    protocols: o.protocols,
+    holdS: o.quick && !explicit('hold') ? QUICK_PROFILE.holdS : o.hold,
+    rampS: o.quick && !explicit('ramp') ? QUICK_PROFILE.rampS : o.ramp,
+    rateHz: o.rate,
+    pollIntervalS: o.pollInterval,
+    budgetMs: o.budget,
+    engine: o.engine,
+    baseline: o.baseline,
+    quick: o.quick,
+    json: o.json,
+    outDir: o.outDir,
+    label: o.label,
+  }
+  const tty = process.stderr.isTTY
+  let lastLive = 0
+  const log = (line: string, live = false): void => {
+    if (live) {
+      if (tty) process.stderr.write(`\r\x1b[K${line}`)
+      else if (Date.now() - lastLive >= 5000) {
+        lastLive = Date.now()
+        process.stderr.write(`${line}\n`)
+      }
+      return
+    }
+    process.stderr.write(`${tty ? '\r\x1b[K' : ''}${line}\n`)
+  }
+  const { report, runDir, exitCode } = await runBench(options, log)
+  if (options.json) {
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n')
+  } else {
+    const ratios = formatBaselineRatios(report)
+    process.stdout.write(
+      `\n${report.machineLabel}\n\n${formatTable(report)}\n\n${formatLadders(report)}\n` +
+        (ratios === '' ? '' : `\nbaseline ÷ reference, same run:\n${ratios}\n`) +
+        `\nwritten to ${runDir}\n`,
+    )
+  }
+  return exitCode
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv).then(
+    (code) => {
+      process.exitCode = code
+    },
+    (error: unknown) => {
+      process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`)
+      process.exitCode = 2
+    },
+  )
+}

@@ -1,0 +1,210 @@
+/**
+ * The per-second series: the engine's `--out series=FILE` lines, the same lines
+ * aggregated from stock k6's `--out json` points, and the bench's own process samples.
+ */
+import { createReadStream } from 'node:fs'
+import { createInterface } from 'node:readline'
+
+/** Tags of a metric sample, as k6 writes them. */
+export type Tags = Record<string, string>
+
+/** One second of a Trend metric. */
+export interface TrendLine {
+  t: number
+  metric: string
+  tags: Tags
+  type: 'trend'
+  count: number
+  min: number
+  max: number
+  avg: number
+  p50: number
+  p90: number
+  p95: number
+  p99: number
+}
+
+/** One second of a Counter (or Rate) metric. */
+export interface CounterLine {
+  t: number
+  metric: string
+  tags: Tags
+  type: 'counter'
+  count: number
+  sum: number
+}
+
+/** One second of a Gauge metric: its last value. */
+export interface GaugeLine {
+  t: number
+  metric: string
+  tags: Tags
+  type: 'gauge'
+  value: number
+}
+
+/** Any line of a series file. */
+export type SeriesLine = TrendLine | CounterLine | GaugeLine
+
+/** Parses series NDJSON; lines that are not series lines are skipped. */
+export function parseSeries(text: string): SeriesLine[] {
+  const out: SeriesLine[] = []
+  for (const raw of text.split('\n')) {
+    if (raw.trim() === '') continue
+    let line: unknown
+    try {
+      line = JSON.parse(raw)
+    } catch {
+      continue
+    }
+    if (
+      typeof line === 'object' &&
+      line !== null &&
+      'type' in line &&
+      'metric' in line &&
+      't' in line &&
+      (line.type === 'trend' || line.type === 'counter' || line.type === 'gauge')
+    ) {
+      out.push(line as SeriesLine)
+    }
+  }
+  return out
+}
+
+/** Percentile as k6 computes it: sorted values, linear interpolation. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0
+  const rank = (p / 100) * (sorted.length - 1)
+  const lo = Math.floor(rank)
+  const hi = Math.ceil(rank)
+  const a = sorted[lo] ?? 0
+  const b = sorted[hi] ?? a
+  return a + (b - a) * (rank - lo)
+}
+
+/** How k6 types each metric in its `--out json` Metric lines. */
+type K6MetricType = 'trend' | 'counter' | 'gauge' | 'rate'
+
+/**
+ * Streams stock k6's `--out json` NDJSON and aggregates its Point lines per second and
+ * per metric + tag set into series lines, without holding the raw file in memory.
+ */
+export async function aggregateK6Json(path: string): Promise<SeriesLine[]> {
+  const types = new Map<string, K6MetricType>()
+  // second → key → values
+  const buckets = new Map<number, Map<string, { metric: string; tags: Tags; values: number[] }>>()
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity })
+  for await (const raw of lines) {
+    if (raw === '') continue
+    let line: unknown
+    try {
+      line = JSON.parse(raw)
+    } catch {
+      continue
+    }
+    if (typeof line !== 'object' || line === null || !('type' in line) || !('metric' in line)) {
+      continue
+    }
+    const metric = String(line.metric)
+    if (line.type === 'Metric' && 'data' in line) {
+      const data = line.data as { type?: K6MetricType }
+      if (data.type !== undefined) types.set(metric, data.type)
+      continue
+    }
+    if (line.type !== 'Point' || !('data' in line)) continue
+    const data = line.data as { time: string; value: number; tags?: Tags | null }
+    const second = Math.floor(Date.parse(data.time) / 1000)
+    const tags = data.tags ?? {}
+    // Per-request tags (url, status…) would explode the series: keep the ones the bench reads.
+    const kept: Tags = {}
+    if (tags['protocol'] !== undefined) kept['protocol'] = tags['protocol']
+    const key = `${metric}|${JSON.stringify(kept)}`
+    let bucket = buckets.get(second)
+    if (bucket === undefined) {
+      bucket = new Map()
+      buckets.set(second, bucket)
+    }
+    let entry = bucket.get(key)
+    if (entry === undefined) {
+      entry = { metric, tags: kept, values: [] }
+      bucket.set(key, entry)
+    }
+    entry.values.push(data.value)
+  }
+  const out: SeriesLine[] = []
+  for (const [t, bucket] of [...buckets].sort((a, b) => a[0] - b[0])) {
+    for (const { metric, tags, values } of bucket.values()) {
+      const type = types.get(metric) ?? 'counter'
+      if (type === 'trend') {
+        const sorted = [...values].sort((a, b) => a - b)
+        out.push({
+          t,
+          metric,
+          tags,
+          type: 'trend',
+          count: sorted.length,
+          min: sorted[0] ?? 0,
+          max: sorted.at(-1) ?? 0,
+          avg: sorted.reduce((a, b) => a + b, 0) / sorted.length,
+          p50: percentile(sorted, 50),
+          p90: percentile(sorted, 90),
+          p95: percentile(sorted, 95),
+          p99: percentile(sorted, 99),
+        })
+      } else if (type === 'gauge') {
+        out.push({ t, metric, tags, type: 'gauge', value: values.at(-1) ?? 0 })
+      } else {
+        out.push({
+          t,
+          metric,
+          tags,
+          type: 'counter',
+          count: values.length,
+          sum: values.reduce((a, b) => a + b, 0),
+        })
+      }
+    }
+  }
+  return out
+}
+
+/** Sum of a counter's `sum` over seconds in `[from, to)`. */
+export function counterSum(
+  lines: readonly SeriesLine[],
+  metric: string,
+  from: number,
+  to: number,
+): number {
+  let total = 0
+  for (const line of lines) {
+    if (line.type === 'counter' && line.metric === metric && line.t >= from && line.t < to) {
+      total += line.sum
+    }
+  }
+  return total
+}
+
+/** Highest value a gauge reached over seconds in `[from, to)`; null when never reported. */
+export function gaugeMax(
+  lines: readonly SeriesLine[],
+  metric: string,
+  from: number,
+  to: number,
+): number | null {
+  let max: number | null = null
+  for (const line of lines) {
+    if (line.type === 'gauge' && line.metric === metric && line.t >= from && line.t < to) {
+      max = max === null ? line.value : Math.max(max, line.value)
+    }
+  }
+  return max
+}
+
+/** The newest p95 of a trend in the lines, for the progress line. */
+export function latestP95(lines: readonly SeriesLine[], metric: string): number | null {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]
+    if (line?.type === 'trend' && line.metric === metric) return line.p95
+  }
+  return null
+}

@@ -1,0 +1,197 @@
+/**
+ * What the bench prints: the live progress line, the end table, the baseline ratios and
+ * the `--compare` deltas. Pure functions from results to text.
+ */
+import type { Report, StepResult } from './report-schema.ts'
+
+/** Column headings of the end table, in order. */
+export const TABLE_COLUMNS = [
+  'protocol',
+  'design',
+  'conns',
+  'open',
+  'p50 ms',
+  'p95 ms',
+  'p99 ms',
+  'max ms',
+  'frames recv/exp',
+  'gaps',
+  'resets',
+  'conn p95',
+  'B/frame',
+  'srv CPU%',
+  'srv MiB',
+  'KiB/conn',
+  'gen CPU%',
+  'gen ELD',
+  'verdict',
+] as const
+
+const fixed = (n: number | null, digits = 1): string => (n === null ? '–' : n.toFixed(digits))
+
+/** The verdict cell: ok, over budget, lost frames, or INVALID with the reason. */
+export function verdict(step: StepResult): string {
+  if (!step.valid) return `INVALID: ${step.invalidReason ?? 'generator saturated'}`
+  if (step.withinBudget) return 'ok'
+  const parts: string[] = []
+  if (step.gaps > 0) parts.push('lost frames')
+  if (step.framesReceived < step.framesExpected * 0.97) parts.push('under-delivered')
+  if (parts.length === 0) parts.push('over budget')
+  return parts.join(', ')
+}
+
+function row(step: StepResult): string[] {
+  return [
+    step.protocol,
+    step.design,
+    String(step.connections),
+    String(step.connected),
+    fixed(step.latencyMs.p50),
+    fixed(step.latencyMs.p95),
+    fixed(step.latencyMs.p99),
+    fixed(step.latencyMs.max),
+    `${step.framesReceived}/${step.framesExpected}`,
+    String(step.gaps),
+    String(step.resets),
+    fixed(step.connectMs.p95),
+    fixed(step.bytesPerFrame, 0),
+    fixed(step.server.cpuPercent),
+    fixed(step.server.rssMiB),
+    fixed(step.server.rssPerConnectionKiB),
+    fixed(step.generator.cpuPercent),
+    fixed(step.generator.eventLoopDelayP99Ms),
+    verdict(step),
+  ]
+}
+
+/** Lays rows out in aligned columns (numbers right-aligned, text left). */
+export function layout(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, i) => {
+        const w = widths[i] ?? 0
+        return /^[-\d.–/]+$/.test(cell) ? cell.padStart(w) : cell.padEnd(w)
+      })
+      .join('  ')
+      .trimEnd()
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
+}
+
+/** The end table: one row per protocol × design × step. */
+export function formatTable(report: Report): string {
+  return layout(TABLE_COLUMNS, report.steps.map(row))
+}
+
+/** The ladders' outcomes, one line each. */
+export function formatLadders(report: Report): string {
+  return report.ladders
+    .map((l) => {
+      const stop =
+        l.stoppedAt === null
+          ? 'every step passed'
+          : `stopped at ${l.stoppedAt}: ${l.stopReason ?? ''}`
+      return `${l.protocol} ${l.design}: ${l.maxConnectionsWithinBudget} connections within budget; ${stop}`
+    })
+    .join('\n')
+}
+
+/** Baseline ÷ reference ratios for every step both designs ran (same run, same machine). */
+export function formatBaselineRatios(report: Report): string {
+  const rows: string[][] = []
+  for (const ref of report.steps) {
+    if (ref.design !== 'reference') continue
+    const base = report.steps.find(
+      (s) =>
+        s.design === 'baseline' && s.protocol === ref.protocol && s.connections === ref.connections,
+    )
+    if (base === undefined) continue
+    const ratio = (b: number, r: number): string => (r > 0 ? `${(b / r).toFixed(2)}×` : '–')
+    rows.push([
+      ref.protocol,
+      String(ref.connections),
+      ratio(base.server.cpuPercent, ref.server.cpuPercent),
+      ratio(base.server.rssMiB, ref.server.rssMiB),
+      ratio(base.latencyMs.p99, ref.latencyMs.p99),
+      `${base.gaps} vs ${ref.gaps}`,
+    ])
+  }
+  if (rows.length === 0) return ''
+  return layout(
+    [
+      'protocol',
+      'conns',
+      'server CPU base/ref',
+      'RSS base/ref',
+      'p99 base/ref',
+      'gaps base vs ref',
+    ],
+    rows,
+  )
+}
+
+/** One progress line (rewritten in place on a TTY). */
+export function formatProgress(p: {
+  protocol: string
+  design: string
+  step: number
+  steps: number
+  connections: number
+  elapsedS: number
+  connected: number | null
+  p95: number | null
+}): string {
+  return (
+    `${p.protocol} ${p.design} step ${p.step}/${p.steps}: ${p.connections} conns, ` +
+    `${p.elapsedS.toFixed(0)} s, open ${p.connected === null ? '–' : String(p.connected)}, ` +
+    `p95 ${p.p95 === null ? '–' : `${p.p95.toFixed(1)} ms`}`
+  )
+}
+
+/** Deltas B − A for every step both runs measured, matched by protocol, design and connections. */
+export function formatComparison(a: Report, b: Report): string {
+  const rows: string[][] = []
+  const delta = (x: number | null, y: number | null, digits = 1): string => {
+    if (x === null || y === null) return '–'
+    const d = y - x
+    const pct = x !== 0 ? ` (${d >= 0 ? '+' : ''}${((100 * d) / x).toFixed(0)}%)` : ''
+    return `${d >= 0 ? '+' : ''}${d.toFixed(digits)}${pct}`
+  }
+  for (const sa of a.steps) {
+    const sb = b.steps.find(
+      (s) =>
+        s.protocol === sa.protocol && s.design === sa.design && s.connections === sa.connections,
+    )
+    if (sb === undefined) continue
+    rows.push([
+      sa.protocol,
+      sa.design,
+      String(sa.connections),
+      delta(sa.latencyMs.p50, sb.latencyMs.p50),
+      delta(sa.latencyMs.p95, sb.latencyMs.p95),
+      delta(sa.latencyMs.p99, sb.latencyMs.p99),
+      delta(sa.gaps, sb.gaps, 0),
+      delta(sa.server.cpuPercent, sb.server.cpuPercent),
+      delta(sa.server.rssPerConnectionKiB, sb.server.rssPerConnectionKiB),
+      delta(sa.generator.cpuPercent, sb.generator.cpuPercent),
+    ])
+  }
+  const header = `${a.runId} → ${b.runId}`
+  if (rows.length === 0)
+    return `${header}: no step in common (match is by protocol, design and connections)`
+  return `${header}\n${layout(
+    [
+      'protocol',
+      'design',
+      'conns',
+      'Δ p50 ms',
+      'Δ p95 ms',
+      'Δ p99 ms',
+      'Δ gaps',
+      'Δ srv CPU%',
+      'Δ KiB/conn',
+      'Δ gen CPU%',
+    ],
+    rows,
+  )}`
+}
