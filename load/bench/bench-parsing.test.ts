@@ -1,0 +1,194 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { countOf, parseSummary, trendOf } from './k6-summary.ts'
+import { parseSeconds, parseSteps, parseProtocols } from './main.ts'
+import { parseStatTicks, parseStatusRssKiB, readTree, summariseSamples } from './process-sampler.ts'
+import { readSample } from './prometheus-text.ts'
+import { aggregateK6Json, counterSum, gaugeMax, parseSeries, percentile } from './series.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-parsing-'))
+afterAll(() => {
+  rmSync(dir, { recursive: true })
+})
+
+describe('process sampling from /proc', () => {
+  it('reads utime + stime after a command name holding spaces and parentheses', () => {
+    const stat =
+      '4242 (node (worker) x) S 1 4242 4242 0 -1 4194304 900 0 0 0 150 25 0 0 20 0 11 0 100 1000 2000'
+    expect(parseStatTicks(stat)).toBe(175)
+  })
+
+  it('reads VmRSS in KiB and 0 for a process without one', () => {
+    expect(parseStatusRssKiB('Name:\tnode\nVmRSS:\t  123456 kB\nThreads:\t11\n')).toBe(123456)
+    expect(parseStatusRssKiB('Name:\tzombie\nState:\tZ\n')).toBe(0)
+  })
+
+  it('reads this very process from /proc', () => {
+    const tree = readTree(process.pid)
+    expect(tree).not.toBeNull()
+    expect(tree?.rssKiB).toBeGreaterThan(1024)
+  })
+
+  it('summarises the window only, falling back to the last sample when the window is empty', () => {
+    const samples = [
+      { t: 10, cpuPercent: 200, rssMiB: 10 },
+      { t: 11, cpuPercent: 20, rssMiB: 50 },
+      { t: 12, cpuPercent: 40, rssMiB: 40 },
+    ]
+    expect(summariseSamples(samples, 11, 12)).toEqual({
+      cpuPercent: 30,
+      cpuPeakPercent: 40,
+      rssMiB: 40,
+      rssPeakMiB: 50,
+    })
+    expect(summariseSamples(samples, 100, 200).rssMiB).toBe(40)
+  })
+})
+
+describe('Prometheus text', () => {
+  const text = [
+    '# TYPE realtime_clients gauge',
+    'realtime_clients{protocol="sse"} 12',
+    'realtime_clients{protocol="websocket"} 998',
+    'realtime_clients_extra{protocol="websocket"} 5',
+    'realtime_feed_seq 314',
+  ].join('\n')
+  it('picks the sample with the protocol label', () => {
+    expect(readSample(text, 'realtime_clients', 'websocket')).toBe(998)
+    expect(readSample(text, 'realtime_clients', 'long-poll')).toBeNull()
+  })
+  it('reads an unlabelled sample and ignores metrics that only share the prefix', () => {
+    expect(readSample(text, 'realtime_feed_seq')).toBe(314)
+    expect(readSample('realtime_clients_extra 5', 'realtime_clients')).toBeNull()
+  })
+})
+
+describe('k6 summary export', () => {
+  const summary = parseSummary(
+    JSON.stringify({
+      metrics: {
+        feed_latency: { avg: 5, min: 1, med: 4, max: 90, 'p(90)': 8, 'p(95)': 12, 'p(99)': 40 },
+        feed_connect: { values: { avg: 2, min: 1, med: 2, max: 3, 'p(90)': 3, 'p(95)': 3 } },
+        feed_frames: { count: 1200, rate: 100 },
+      },
+    }),
+    'summary.json',
+  )
+  it('maps k6 stat names to the report distribution', () => {
+    expect(trendOf(summary, 'feed_latency')).toEqual({
+      avg: 5,
+      min: 1,
+      p50: 4,
+      p90: 8,
+      p95: 12,
+      p99: 40,
+      max: 90,
+    })
+  })
+  it('falls back to max for p99 when the export has no p(99)', () => {
+    expect(trendOf(summary, 'feed_connect').p99).toBe(3)
+  })
+  it('reads counters and treats absent metrics as zero', () => {
+    expect(countOf(summary, 'feed_frames')).toBe(1200)
+    expect(countOf(summary, 'feed_gaps')).toBe(0)
+  })
+  it('names the file when the export is not k6 JSON', () => {
+    expect(() => parseSummary('{"foo":1}', 'x/summary.json')).toThrow(
+      /x\/summary.json has no "metrics"/,
+    )
+    expect(() => parseSummary('nope', 'y.json')).toThrow(/y.json is not JSON/)
+  })
+})
+
+describe('series', () => {
+  it('computes percentiles as k6 does (linear interpolation)', () => {
+    expect(percentile([1, 2, 3, 4], 50)).toBe(2.5)
+    expect(percentile([10, 20, 30, 40, 50], 95)).toBeCloseTo(48)
+    expect(percentile([], 99)).toBe(0)
+  })
+
+  it('aggregates k6 --out json points per second and metric + protocol tag', async () => {
+    const file = join(dir, 'points.ndjson')
+    const at = (s: number): string => new Date(s * 1000 + 250).toISOString()
+    const lines = [
+      { type: 'Metric', metric: 'feed_latency', data: { type: 'trend' } },
+      { type: 'Metric', metric: 'feed_frames', data: { type: 'counter' } },
+      {
+        type: 'Point',
+        metric: 'feed_latency',
+        data: { time: at(100), value: 4, tags: { protocol: 'sse', url: 'a' } },
+      },
+      {
+        type: 'Point',
+        metric: 'feed_latency',
+        data: { time: at(100), value: 8, tags: { protocol: 'sse', url: 'b' } },
+      },
+      {
+        type: 'Point',
+        metric: 'feed_latency',
+        data: { time: at(101), value: 2, tags: { protocol: 'sse' } },
+      },
+      {
+        type: 'Point',
+        metric: 'feed_frames',
+        data: { time: at(100), value: 1, tags: { protocol: 'sse' } },
+      },
+      {
+        type: 'Point',
+        metric: 'feed_frames',
+        data: { time: at(100), value: 1, tags: { protocol: 'sse' } },
+      },
+    ]
+    writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\nnot json\n')
+    const series = await aggregateK6Json(file)
+    const trend100 = series.find((l) => l.metric === 'feed_latency' && l.t === 100)
+    expect(trend100).toMatchObject({
+      type: 'trend',
+      count: 2,
+      min: 4,
+      max: 8,
+      p50: 6,
+      tags: { protocol: 'sse' },
+    })
+    expect(series.find((l) => l.metric === 'feed_latency' && l.t === 101)).toMatchObject({
+      count: 1,
+    })
+    expect(counterSum(series, 'feed_frames', 100, 101)).toBe(2)
+  })
+
+  it('parses engine series lines, skipping anything else', () => {
+    const text = [
+      '{"t":5,"metric":"feed_frames","tags":{},"type":"counter","count":3,"sum":3}',
+      '{"t":6,"metric":"engine_event_loop_delay_p99","tags":{},"type":"gauge","value":12}',
+      '{"t":7,"metric":"engine_event_loop_delay_p99","tags":{},"type":"gauge","value":30}',
+      '{"hello":1}',
+      'garbage',
+    ].join('\n')
+    const lines = parseSeries(text)
+    expect(lines).toHaveLength(3)
+    expect(gaugeMax(lines, 'engine_event_loop_delay_p99', 6, 7)).toBe(12)
+    expect(gaugeMax(lines, 'engine_event_loop_delay_p99', 0, 100)).toBe(30)
+    expect(gaugeMax(lines, 'absent', 0, 100)).toBeNull()
+  })
+})
+
+describe('bench options', () => {
+  it('reads durations in s, ms, m or bare seconds', () => {
+    expect(parseSeconds('30s')).toBe(30)
+    expect(parseSeconds('500ms')).toBe(0.5)
+    expect(parseSeconds('2m')).toBe(120)
+    expect(parseSeconds('7')).toBe(7)
+    expect(() => parseSeconds('soon')).toThrow(/not a duration/)
+  })
+  it('requires rising positive steps', () => {
+    expect(parseSteps('100,1000')).toEqual([100, 1000])
+    expect(() => parseSteps('100,50')).toThrow(/must rise/)
+    expect(() => parseSteps('0,5')).toThrow(/positive integers/)
+  })
+  it('rejects an unknown protocol by name', () => {
+    expect(parseProtocols('sse,websocket')).toEqual(['sse', 'websocket'])
+    expect(() => parseProtocols('sse,mqtt')).toThrow(/unknown protocol "mqtt"/)
+  })
+})

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest'
+import { stopReason, summariseLadder } from './ladder.ts'
+import { reportSchema, type Report, type StepResult } from './report-schema.ts'
+import { formatBaselineRatios, formatComparison, formatTable, verdict } from './terminal-table.ts'
+
+const dist = (p95: number) => ({
+  avg: p95 / 2,
+  min: 0.1,
+  p50: p95 / 2,
+  p90: p95 * 0.9,
+  p95,
+  p99: p95 * 1.5,
+  max: p95 * 2,
+})
+
+function step(overrides: Partial<StepResult> & Pick<StepResult, 'connections'>): StepResult {
+  return {
+    protocol: 'websocket',
+    design: 'reference',
+    connected: overrides.connections,
+    holdS: 9,
+    latencyMs: dist(10),
+    connectMs: dist(3),
+    framesExpected: overrides.connections * 90,
+    framesReceived: overrides.connections * 90,
+    gaps: 0,
+    resets: 0,
+    bytesPerFrame: 400,
+    server: {
+      cpuPercent: 20,
+      cpuPeakPercent: 30,
+      rssMiB: 80,
+      rssPeakMiB: 81,
+      rssPerConnectionKiB: 12,
+    },
+    generator: {
+      cpuPercent: 50,
+      cpuPeakPercent: 60,
+      rssMiB: 120,
+      rssPeakMiB: 121,
+      eventLoopDelayP99Ms: 5,
+    },
+    valid: true,
+    invalidReason: null,
+    withinBudget: true,
+    files: { summary: 's.json', series: 's.ndjson' },
+    ...overrides,
+  }
+}
+
+describe('ladder', () => {
+  it('goes on while p95 is within budget and nothing is lost', () => {
+    expect(stopReason(step({ connections: 100 }), 250)).toBeNull()
+  })
+
+  it('stops at the first step over budget and reports the most connections within it', () => {
+    const steps = [
+      step({ connections: 100 }),
+      step({ connections: 1000 }),
+      step({ connections: 2500, latencyMs: dist(300), withinBudget: false }),
+      step({ connections: 5000 }),
+    ]
+    const ladder = summariseLadder('websocket', 'reference', steps, 250, null)
+    expect(ladder).toMatchObject({ maxConnectionsWithinBudget: 1000, stoppedAt: 2500 })
+    expect(ladder.stopReason).toMatch(/p95 300.0 ms over the 250 ms budget/)
+  })
+
+  it('stops the reference ladder on gaps but lets the baseline ladder go on', () => {
+    expect(stopReason(step({ connections: 100, gaps: 3 }), 250)).toMatch(/3 frames lost/)
+    expect(stopReason(step({ connections: 100, gaps: 3, design: 'baseline' }), 250)).toBeNull()
+  })
+
+  it('stops when too few frames arrived, even without gaps', () => {
+    expect(stopReason(step({ connections: 100, framesReceived: 5000 }), 250)).toMatch(
+      /55.6 % of expected/,
+    )
+  })
+
+  it('stops at an invalid step, naming the generator as the limit', () => {
+    const s = step({
+      connections: 5000,
+      valid: false,
+      invalidReason: 'generator CPU 190 % of 2 cores',
+    })
+    expect(stopReason(s, 250)).toMatch(/load generator was the limit \(generator CPU 190/)
+    expect(verdict(s)).toBe('INVALID: generator CPU 190 % of 2 cores')
+  })
+
+  it('records a failed step as the stop when every measured step passed', () => {
+    const ladder = summariseLadder('sse', 'reference', [], 250, {
+      connections: 100,
+      reason: 'engine exited with 1',
+    })
+    expect(ladder).toEqual({
+      protocol: 'sse',
+      design: 'reference',
+      maxConnectionsWithinBudget: 0,
+      stoppedAt: 100,
+      stopReason: 'engine exited with 1',
+    })
+  })
+})
+
+describe('terminal output', () => {
+  const report: Report = reportSchema.parse({
+    schemaVersion: 1,
+    runId: 'a',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    machineLabel: 'test',
+    profile: 'custom',
+    parameters: {
+      steps: [100],
+      holdS: 10,
+      rampS: 1,
+      rateHz: 10,
+      budgetMs: 250,
+      pollIntervalS: 1,
+      engine: 'builtin',
+    },
+    steps: [
+      step({ connections: 100 }),
+      step({
+        connections: 100,
+        design: 'baseline',
+        server: {
+          cpuPercent: 50,
+          cpuPeakPercent: 60,
+          rssMiB: 160,
+          rssPeakMiB: 170,
+          rssPerConnectionKiB: 30,
+        },
+      }),
+    ],
+    ladders: [],
+  })
+
+  it('prints one row per protocol × design × step', () => {
+    const lines = formatTable(report).split('\n')
+    expect(lines).toHaveLength(4)
+    expect(lines[2]).toMatch(/^websocket\s+reference\s+100/)
+    expect(lines[3]).toMatch(/^websocket\s+baseline\s+100/)
+  })
+
+  it('prints baseline ÷ reference ratios from the same run', () => {
+    expect(formatBaselineRatios(report)).toMatch(/websocket\s+100\s+2\.50×\s+2\.00×/)
+  })
+
+  it('prints deltas between two runs matched by protocol, design and connections', () => {
+    const later: Report = {
+      ...report,
+      runId: 'b',
+      steps: report.steps.map((s) => ({
+        ...s,
+        server: { ...s.server, cpuPercent: s.server.cpuPercent * 2 },
+      })),
+    }
+    const text = formatComparison(report, later)
+    expect(text).toMatch(/^a → b/)
+    expect(text).toMatch(/websocket\s+reference\s+100.*\+20\.0 \(\+100%\)/)
+  })
+})
