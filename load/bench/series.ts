@@ -24,12 +24,12 @@ export interface TrendLine {
   p99: number
 }
 
-/** One second of a Counter (or Rate) metric. */
+/** One second of a Counter, or of a Rate (then `sum` counts the non-zero samples). */
 export interface CounterLine {
   t: number
   metric: string
   tags: Tags
-  type: 'counter'
+  type: 'counter' | 'rate'
   count: number
   sum: number
 }
@@ -63,7 +63,10 @@ export function parseSeries(text: string): SeriesLine[] {
       'type' in line &&
       'metric' in line &&
       't' in line &&
-      (line.type === 'trend' || line.type === 'counter' || line.type === 'gauge')
+      (line.type === 'trend' ||
+        line.type === 'counter' ||
+        line.type === 'rate' ||
+        line.type === 'gauge')
     ) {
       out.push(line as SeriesLine)
     }
@@ -153,6 +156,15 @@ export async function aggregateK6Json(path: string): Promise<SeriesLine[]> {
         })
       } else if (type === 'gauge') {
         out.push({ t, metric, tags, type: 'gauge', value: values.at(-1) ?? 0 })
+      } else if (type === 'rate') {
+        out.push({
+          t,
+          metric,
+          tags,
+          type: 'rate',
+          count: values.length,
+          sum: values.filter((v) => v !== 0).length,
+        })
       } else {
         out.push({
           t,
