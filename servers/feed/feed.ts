@@ -36,6 +36,16 @@ export interface FeedTick {
   readonly bytes: Buffer
 }
 
+/**
+ * What brings one client up to date. Message `i` carries seq `firstSeq + i`, except
+ * when `reset` is true: then `messages` is `[reset, snapshot]`, both at `firstSeq`.
+ */
+export interface CatchUp {
+  readonly messages: readonly string[]
+  readonly firstSeq: number
+  readonly reset: boolean
+}
+
 /** Receives every tick. */
 export type TickListener = (tick: FeedTick) => void
 
@@ -146,11 +156,18 @@ export class Feed {
    * The messages that bring a client from `cursor` up to date: the missed frames, or a
    * `reset` then a `snapshot`; a snapshot alone when there is no cursor.
    */
-  catchUp(cursor: Cursor | undefined): readonly string[] {
-    if (cursor === undefined) return [this.snapshot()]
+  catchUp(cursor: Cursor | undefined): CatchUp {
+    const seq = this.seq
+    if (cursor === undefined) return { messages: [this.snapshot()], firstSeq: seq, reset: false }
     const result: ResumeResult = this.history.resume(cursor)
-    if (result.kind === 'replay') return result.frames
-    return [encodeReset(this.epoch, this.seq, result.reason), this.snapshot()]
+    if (result.kind === 'replay') {
+      return { messages: result.frames, firstSeq: cursor.since + 1, reset: false }
+    }
+    return {
+      messages: [encodeReset(this.epoch, seq, result.reason), this.snapshot()],
+      firstSeq: seq,
+      reset: true,
+    }
   }
 
   #schedule(): void {

@@ -106,4 +106,6 @@ export interface PollReply {
   /** The cursor to send as `since` on the next poll. */
   next: number
   messages: ServerMessage[]
+  /** The poll session, present when the poll asked for one (`session=new` or an id). */
+  session?: string
 }

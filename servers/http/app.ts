@@ -1,0 +1,210 @@
+/**
+ * The express 5 app: REST views of the feed, the upstream endpoints of SSE and poll
+ * clients, health and metrics, the transports' routes and the built site.
+ */
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import express, {
+  type ErrorRequestHandler,
+  type Express,
+  type Response,
+  type Router,
+} from 'express'
+import { decodeClientMessage, encodePong, wallClock } from '../feed/codec.ts'
+import type { Feed } from '../feed/feed.ts'
+import type { ControlSessions } from '../transports/control-sessions.ts'
+import { fault, sendFault } from './errors.ts'
+import type { ServerMetrics } from './metrics.ts'
+import { parseSessionId } from './query.ts'
+
+/** The built site, served at `/` when present. */
+export const SITE_DIST = fileURLToPath(new URL('../../site/dist/', import.meta.url))
+
+/** What the app serves from. */
+export interface AppContext {
+  feed: Feed
+  metrics: ServerMetrics
+  sessions: ControlSessions
+  /** Largest POST body, bytes. */
+  maxPayload: number
+  serveSite: boolean
+  /** Open clients per protocol, for `/healthz`. */
+  clientCounts: () => Record<string, number>
+}
+
+const json = (res: Response, status: number, text: string): void => {
+  res.status(status).type('application/json').send(text)
+}
+
+const methodNotAllowed =
+  (allow: string, what: string) =>
+  (_req: unknown, res: Response): void => {
+    sendFault(res, fault('method-not-allowed', `${allow} only: ${what}`), { Allow: allow })
+  }
+
+/**
+ * Build the app. The transports' routes go on `transportRouter`, mounted before the
+ * static site and the 404 fallback.
+ */
+export function createApp(context: AppContext): { app: Express; transportRouter: Router } {
+  const { feed, metrics, sessions } = context
+  const app = express()
+  app.disable('x-powered-by')
+  app.set('etag', false)
+  // Bodies are read as text and decoded by the codec, so every bad body gets the same errors.
+  const body = express.text({ type: () => true, limit: context.maxPayload })
+
+  app
+    .route('/api/events')
+    .get((_req, res) => {
+      json(res, 200, JSON.stringify({ epoch: feed.epoch, seq: feed.seq, events: feed.events() }))
+    })
+    .all(methodNotAllowed('GET', 'lists the scored events'))
+  app
+    .route('/api/events/:id')
+    .get((req, res) => {
+      const event = feed.events().find((candidate) => candidate.id === req.params.id)
+      if (event === undefined) {
+        sendFault(
+          res,
+          fault(
+            'unknown-event',
+            `no event ${JSON.stringify(req.params.id.slice(0, 40))}; GET /api/events lists them`,
+          ),
+        )
+        return
+      }
+      json(res, 200, JSON.stringify(event))
+    })
+    .all(methodNotAllowed('GET', 'reads one scored event'))
+  app
+    .route('/api/feed')
+    .get((_req, res) => {
+      json(res, 200, feed.snapshot())
+    })
+    .all(methodNotAllowed('GET', 'reads the current snapshot'))
+
+  app
+    .route('/api/ping')
+    .post(body, (req, res) => {
+      const decoded = decodeRouteBody(req.body, 'ping')
+      if (!decoded.ok) {
+        sendFault(res, decoded.fault)
+        return
+      }
+      const { message, session } = decoded
+      if (message.type !== 'ping') return
+      if (session !== undefined && sessions.get(session) === undefined) {
+        sendFault(res, fault('unknown-session'))
+        return
+      }
+      json(res, 200, encodePong(message.id, wallClock()))
+    })
+    .all(methodNotAllowed('POST', 'send {"type":"ping","id":…}'))
+  app
+    .route('/api/control')
+    .post(body, (req, res) => {
+      const decoded = decodeRouteBody(req.body, 'control')
+      if (!decoded.ok) {
+        sendFault(res, decoded.fault)
+        return
+      }
+      const { message, session } = decoded
+      if (message.type !== 'control') return
+      if (session === undefined) {
+        sendFault(
+          res,
+          fault('bad-session', 'control needs "session": the id your stream or poll announced'),
+        )
+        return
+      }
+      const target = sessions.get(session)
+      if (target === undefined) {
+        sendFault(res, fault('unknown-session'))
+        return
+      }
+      target.control(message.action)
+      json(res, 200, JSON.stringify({ session, action: message.action, seq: feed.seq }))
+    })
+    .all(methodNotAllowed('POST', 'send {"type":"control","action":"start"|"stop","session":…}'))
+
+  app
+    .route('/healthz')
+    .get((_req, res) => {
+      json(
+        res,
+        200,
+        JSON.stringify({
+          status: 'ok',
+          epoch: feed.epoch,
+          seq: feed.seq,
+          clients: context.clientCounts(),
+        }),
+      )
+    })
+    .all(methodNotAllowed('GET', 'health check'))
+  app
+    .route('/metrics')
+    .get(async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+    })
+    .all(methodNotAllowed('GET', 'Prometheus metrics'))
+
+  const transportRouter = express.Router()
+  app.use(transportRouter)
+  if (context.serveSite && existsSync(SITE_DIST)) app.use(express.static(SITE_DIST))
+  app.use((_req, res) => {
+    sendFault(res, fault('not-found'))
+  })
+  const onError: ErrorRequestHandler = (error: unknown, _req, res, _next) => {
+    const type = (error as { type?: unknown } | null)?.type
+    if (type === 'entity.too.large') {
+      sendFault(res, fault('too-big', `body too big: at most ${context.maxPayload} bytes`))
+    } else if (
+      (typeof type === 'string' && type.startsWith('entity.')) ||
+      type === 'encoding.unsupported' ||
+      type === 'charset.unsupported'
+    ) {
+      sendFault(res, fault('bad-message', `unreadable body (${type})`))
+    } else {
+      console.error('internal error', error)
+      if (!res.headersSent) sendFault(res, fault('internal'))
+    }
+  }
+  app.use(onError)
+  return { app, transportRouter }
+}
+
+type RouteBody =
+  | {
+      ok: true
+      message: ReturnType<typeof decodeClientMessage> extends infer R
+        ? R extends { ok: true; message: infer M }
+          ? M
+          : never
+        : never
+      session: string | undefined
+    }
+  | { ok: false; fault: ReturnType<typeof fault> }
+
+/** Decode a POST body as the route's message type, with an optional `session`. */
+function decodeRouteBody(text: unknown, type: 'ping' | 'control'): RouteBody {
+  let value: unknown
+  try {
+    value = JSON.parse(typeof text === 'string' ? text : '')
+  } catch {
+    return { ok: false, fault: fault('bad-json', 'the body is not valid JSON') }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, fault: fault('bad-message', 'the body must be a JSON object') }
+  }
+  const record = value as Record<string, unknown>
+  const session = parseSessionId(record['session'])
+  if (!session.ok) return session
+  const decoded = decodeClientMessage({ type, ...record })
+  if (!decoded.ok) return { ok: false, fault: fault(decoded.code, decoded.message) }
+  if (decoded.message.type !== type) {
+    return { ok: false, fault: fault('unknown-type', `this endpoint takes "${type}" messages`) }
+  }
+  return { ok: true, message: decoded.message, session: session.value }
+}

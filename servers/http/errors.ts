@@ -1,0 +1,103 @@
+/**
+ * The one closed table of faults a peer can cause, shared by every transport: each code
+ * maps to an HTTP status, a WebSocket close code (null when the socket stays open and
+ * gets an `error` message instead) and a message that says what to do next.
+ */
+import type { Response } from 'express'
+import { encodeError } from '../feed/codec.ts'
+
+/** Every peer fault, by code. */
+export const FAULTS = {
+  'bad-json': { status: 400, close: null, message: 'the message is not valid JSON' },
+  'bad-message': { status: 400, close: null, message: 'the message has missing or invalid fields' },
+  'unknown-type': {
+    status: 400,
+    close: null,
+    message: 'unknown message type; send "ping" or "control"',
+  },
+  'bad-cursor': {
+    status: 400,
+    close: 1008,
+    message:
+      'bad cursor: send both epoch (the epoch you saw) and since (an integer ≥ 0, at most 2^53 − 1), or neither',
+  },
+  'bad-last-event-id': {
+    status: 400,
+    close: null,
+    message: 'bad Last-Event-ID: expected "<epoch>:<seq>" as sent in the id of each event',
+  },
+  'bad-wait': {
+    status: 400,
+    close: null,
+    message: 'bad wait: an integer number of seconds in [0, 60]',
+  },
+  'bad-session': {
+    status: 400,
+    close: null,
+    message: 'bad session: use the session id the stream or poll reply announced',
+  },
+  'unknown-session': {
+    status: 404,
+    close: null,
+    message: 'unknown session: it ended or expired; open a new stream or poll without session',
+  },
+  'unknown-event': {
+    status: 404,
+    close: null,
+    message: 'no event with this id; GET /api/events lists them',
+  },
+  'not-found': {
+    status: 404,
+    close: null,
+    message: 'no such endpoint; see the server README for the list',
+  },
+  'method-not-allowed': {
+    status: 405,
+    close: null,
+    message: 'method not allowed on this endpoint',
+  },
+  'unsupported-protocol': {
+    status: 404,
+    close: null,
+    message: 'this protocol is not enabled on this server (--protocols)',
+  },
+  'too-big': { status: 413, close: 1009, message: 'message too big' },
+  slow: {
+    status: 503,
+    close: 4008,
+    message: 'slow consumer: unsent data passed the bound; reconnect to resume from history',
+  },
+  'shutting-down': {
+    status: 503,
+    close: 1001,
+    message: 'server shutting down; reconnect to resume',
+  },
+  internal: { status: 500, close: 1011, message: 'internal server error' },
+} as const satisfies Record<string, { status: number; close: number | null; message: string }>
+
+/** A key of {@link FAULTS}. */
+export type FaultCode = keyof typeof FAULTS
+
+/** A fault with an optional detail that replaces the table's default message. */
+export interface Fault {
+  code: FaultCode
+  message: string
+}
+
+/** Make a fault value from its code, with an optional more specific message. */
+export function fault(code: FaultCode, message?: string): Fault {
+  return { code, message: message ?? FAULTS[code].message }
+}
+
+/** Reply to an HTTP request with a fault: its status and an `error` message body. */
+export function sendFault(
+  res: Response,
+  failure: Fault,
+  headers: Record<string, string> = {},
+): void {
+  res
+    .status(FAULTS[failure.code].status)
+    .set(headers)
+    .type('application/json')
+    .send(encodeError(failure.code, failure.message))
+}

@@ -1,0 +1,63 @@
+/**
+ * Server options and their defaults, in one frozen object; each default is stated in
+ * its doc comment and in `servers/README.md`.
+ */
+import { PROTOCOLS, type Protocol } from '../feed/messages.ts'
+
+/** Everything {@link startServer} accepts. */
+export interface ServerOptions {
+  /** TCP port; 0 picks a free one. Default 8080 (or `PORT`). */
+  port: number
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host: string
+  /** Protocols served. Default all four. */
+  protocols: readonly Protocol[]
+  /** Feed ticks per second. Default 10 (the seeds' 100 ms interval). */
+  rate: number
+  /** Bouncing sprites. Default 5. */
+  sprites: number
+  /** Scored events (`EVENT#00`…). Default 5. */
+  events: number
+  /** Filler bytes per frame, for size studies. Default 0. */
+  pad: number
+  /** Frames of history kept for resume. Default 600 (60 s at 10 Hz). */
+  history: number
+  /** PRNG seed. Default 1. */
+  seed: number
+  /** Enable WebSocket permessage-deflate. Default false. */
+  deflate: boolean
+  /** Unsent bytes after which a client is closed as slow. Default 1 MiB. */
+  maxBufferedBytes: number
+  /** WebSocket ping / SSE comment interval, ms. Default 15000. */
+  heartbeatMs: number
+  /** Largest WebSocket message or POST body, bytes. Default 64 KiB. */
+  maxPayload: number
+  /** Long-poll wait when the query names none, s. Default 25. */
+  longPollWaitS: number
+  /** Poll sessions not seen for this long are forgotten, ms. Default 60000. */
+  pollSessionIdleMs: number
+  /** Serve `site/dist` at `/` when it exists. Default true. */
+  serveSite: boolean
+  /** History epoch; random when omitted (tests pin it). */
+  epoch?: string
+}
+
+/** The defaults of every option. */
+export const SERVER_DEFAULTS: Readonly<Omit<ServerOptions, 'epoch'>> = Object.freeze({
+  port: 8080,
+  host: '127.0.0.1',
+  protocols: PROTOCOLS,
+  rate: 10,
+  sprites: 5,
+  events: 5,
+  pad: 0,
+  history: 600,
+  seed: 1,
+  deflate: false,
+  maxBufferedBytes: 1024 * 1024,
+  heartbeatMs: 15_000,
+  maxPayload: 64 * 1024,
+  longPollWaitS: 25,
+  pollSessionIdleMs: 60_000,
+  serveSite: true,
+})

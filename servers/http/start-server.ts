@@ -1,0 +1,114 @@
+/**
+ * Compose one server: the feed, the transports chosen by name from the registry, the
+ * express app, the shared HTTP server. Tests and the bench call this directly.
+ */
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Feed } from '../feed/feed.ts'
+import type { Protocol } from '../feed/messages.ts'
+import { ControlSessions } from '../transports/control-sessions.ts'
+import { TRANSPORTS } from '../transports/registry.ts'
+import type { Transport } from '../transports/transport.ts'
+import { createApp } from './app.ts'
+import { ServerMetrics } from './metrics.ts'
+import { SERVER_DEFAULTS, type ServerOptions } from './options.ts'
+
+/** A running server. */
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:8080` (no trailing slash). */
+  url: string
+  /** The port actually bound (useful with `port: 0`). */
+  port: number
+  /** The feed, for tests that need its epoch or seq. */
+  feed: Feed
+  /** The options in effect. */
+  options: Readonly<Omit<ServerOptions, 'epoch'>>
+  /** Close every client (WebSocket 1001, SSE end, pending polls answered), then the server. */
+  close(): Promise<void>
+}
+
+/** Start a server with `options` over {@link SERVER_DEFAULTS}. */
+export async function startServer(options: Partial<ServerOptions> = {}): Promise<RunningServer> {
+  const settings = { ...SERVER_DEFAULTS, ...options }
+  const feed = new Feed({
+    ...settings,
+    ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
+  })
+  const sessions = new ControlSessions()
+  const transports: Transport[] = [...new Set(settings.protocols)].map((protocol) => {
+    const make = (TRANSPORTS as Partial<Record<string, () => Transport>>)[protocol]
+    if (make === undefined) {
+      throw new TypeError(
+        `startServer: unknown protocol ${JSON.stringify(protocol)}; use ${Object.keys(TRANSPORTS).join(', ')}`,
+      )
+    }
+    return make()
+  })
+  const clientCounts = (): [Protocol, number][] =>
+    transports.map((transport) => [transport.name, transport.clientCount])
+  const metrics = new ServerMetrics(clientCounts, () => feed.seq)
+  const { app, transportRouter } = createApp({
+    feed,
+    metrics,
+    sessions,
+    maxPayload: settings.maxPayload,
+    serveSite: settings.serveSite,
+    clientCounts: () => Object.fromEntries(clientCounts()),
+  })
+  const server = createServer(app)
+  // Long polls hold requests for up to a minute; the default timeouts must not cut them.
+  server.requestTimeout = 0
+  server.headersTimeout = 30_000
+  server.keepAliveTimeout = 65_000
+  for (const transport of transports) {
+    transport.attach({
+      server,
+      router: transportRouter,
+      feed,
+      metrics,
+      sessions,
+      options: settings,
+    })
+  }
+  const unsubscribe = feed.onTick((tick) => {
+    for (const transport of transports) transport.broadcast(tick)
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(settings.port, settings.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  feed.start()
+  const port = (server.address() as AddressInfo).port
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host
+  let closing: Promise<void> | undefined
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    feed,
+    options: settings,
+    close() {
+      closing ??= (async () => {
+        feed.stop()
+        unsubscribe()
+        await Promise.all(transports.map((transport) => transport.close('shutdown')))
+        const closed = new Promise<void>((resolve) =>
+          server.close(() => {
+            resolve()
+          }),
+        )
+        server.closeIdleConnections()
+        // Whatever is still open after a grace period is cut.
+        const grace = setTimeout(() => {
+          server.closeAllConnections()
+        }, 1000)
+        await closed
+        clearTimeout(grace)
+      })()
+      return closing
+    },
+  }
+}

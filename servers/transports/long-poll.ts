@@ -1,0 +1,163 @@
+/**
+ * HTTP long-poll transport: `GET /poll/long?epoch=&since=&wait=25[&session=]` answers at
+ * once when frames newer than `since` exist, otherwise holds the request until the next
+ * tick or until `wait` seconds pass (then `messages` is empty). All requests released by
+ * one tick at the same cursor share one body.
+ */
+import type { Request, Response } from 'express'
+import type { FeedTick } from '../feed/feed.ts'
+import type { Cursor } from '../feed/history-ring.ts'
+import { fault, sendFault } from '../http/errors.ts'
+import { parseCursorQuery, parseWait } from '../http/query.ts'
+import {
+  finishBody,
+  PollBodies,
+  PollClients,
+  type PollBody,
+  type PollSession,
+} from './poll-replies.ts'
+import type { Transport, TransportContext } from './transport.ts'
+
+/** The path of the long-poll endpoint. */
+export const LONG_POLL_PATH = '/poll/long'
+
+/** A held request. */
+interface Waiter {
+  readonly res: Response
+  readonly cursor: Cursor
+  readonly session: PollSession | undefined
+  /** `performance.now()` after which it is answered with no messages. */
+  readonly deadline: number
+}
+
+// How often held requests are checked against their deadline.
+const SWEEP_MS = 250
+
+/** The long-poll transport. */
+export class LongPollTransport implements Transport {
+  readonly name = 'long-poll' as const
+  readonly #waiters = new Set<Waiter>()
+  #context: TransportContext | undefined
+  #bodies: PollBodies | undefined
+  #clients: PollClients | undefined
+  #sweep: NodeJS.Timeout | undefined
+  #closing = false
+
+  get clientCount(): number {
+    return this.#clients?.count ?? 0
+  }
+
+  attach(context: TransportContext): void {
+    this.#context = context
+    this.#bodies = new PollBodies(context.feed)
+    this.#clients = new PollClients(this.name, context.sessions, context.options.pollSessionIdleMs)
+    context.router
+      .route(LONG_POLL_PATH)
+      .get((req, res) => {
+        this.#poll(req, res)
+      })
+      .all((_req, res) => {
+        sendFault(res, fault('method-not-allowed', 'GET /poll/long polls the feed'), {
+          Allow: 'GET',
+        })
+      })
+    this.#sweep = setInterval(this.#onSweep, SWEEP_MS)
+    this.#sweep.unref()
+  }
+
+  broadcast(_tick: FeedTick): void {
+    const bodies = this.#bodies
+    if (bodies === undefined || this.#waiters.size === 0) return
+    for (const waiter of this.#waiters) {
+      if (waiter.session?.paused === true) continue
+      this.#answer(waiter, bodies.for(waiter.cursor))
+    }
+  }
+
+  close(_reason: 'shutdown'): Promise<void> {
+    this.#closing = true
+    clearInterval(this.#sweep)
+    const bodies = this.#bodies
+    if (bodies !== undefined) {
+      for (const waiter of this.#waiters) this.#answer(waiter, bodies.empty(waiter.cursor.since))
+    }
+    this.#clients?.close()
+    return Promise.resolve()
+  }
+
+  #poll(req: Request, res: Response): void {
+    const context = this.#context
+    const bodies = this.#bodies
+    const clients = this.#clients
+    if (context === undefined || bodies === undefined || clients === undefined) return
+    if (this.#closing) {
+      sendFault(res, fault('shutting-down'))
+      return
+    }
+    const query = req.query as Record<string, unknown>
+    const cursor = parseCursorQuery(query)
+    if (!cursor.ok) {
+      sendFault(res, cursor.fault)
+      return
+    }
+    const wait = parseWait(query, context.options.longPollWaitS)
+    if (!wait.ok) {
+      sendFault(res, wait.fault)
+      return
+    }
+    const resolved = clients.resolve(query['session'])
+    if (!resolved.ok) {
+      sendFault(res, resolved.fault)
+      return
+    }
+    const session = resolved.session
+    clients.track(req.socket)
+    if (session?.paused !== true || cursor.value === undefined) {
+      const body = bodies.for(cursor.value)
+      if (body.count > 0 || cursor.value === undefined || wait.value === 0) {
+        context.metrics.sent(this.name, body.count, send(res, body, session))
+        return
+      }
+    }
+    if (wait.value === 0) {
+      send(res, bodies.empty(cursor.value.since), session)
+      return
+    }
+    const waiter: Waiter = {
+      res,
+      cursor: cursor.value,
+      session,
+      deadline: performance.now() + wait.value * 1000,
+    }
+    this.#waiters.add(waiter)
+    res.once('close', () => this.#waiters.delete(waiter))
+    if (session !== undefined) {
+      session.onResume = () => {
+        if (this.#waiters.has(waiter)) this.#answer(waiter, bodies.for(waiter.cursor))
+      }
+    }
+  }
+
+  #answer(waiter: Waiter, body: PollBody): void {
+    this.#waiters.delete(waiter)
+    if (waiter.session !== undefined) waiter.session.onResume = undefined
+    const bytes = send(waiter.res, body, waiter.session)
+    this.#context?.metrics.sent(this.name, body.count, bytes)
+  }
+
+  readonly #onSweep = (): void => {
+    const bodies = this.#bodies
+    if (bodies === undefined) return
+    const now = performance.now()
+    for (const waiter of this.#waiters) {
+      if (waiter.deadline <= now) this.#answer(waiter, bodies.empty(waiter.cursor.since))
+    }
+  }
+}
+
+/** Write a poll reply; returns the body bytes. */
+export function send(res: Response, body: PollBody, session: PollSession | undefined): number {
+  const text = finishBody(body, session)
+  res.status(200).set('Cache-Control', 'no-store').type('application/json').send(text)
+  return Buffer.byteLength(text)
+}

@@ -1,0 +1,201 @@
+/**
+ * Server-Sent Events transport (`GET /sse`, resume with `Last-Event-ID: <epoch>:<seq>`),
+ * on better-sse. Each tick becomes one event string, built once with better-sse's
+ * `EventBuffer`; the same bytes are written to every session's response. Writing the
+ * shared Buffer directly (instead of `session.batch`) keeps per-client work to one write:
+ * no per-session string copy, promise or UTF-8 encoding per tick.
+ */
+import type { ServerResponse } from 'node:http'
+import type { Request, Response } from 'express'
+import { createSession, EventBuffer, type Session } from 'better-sse'
+import type { CatchUp, FeedTick } from '../feed/feed.ts'
+import { fault, sendFault } from '../http/errors.ts'
+import { parseLastEventId } from '../http/query.ts'
+import { ControlSessions, type ControlSession } from './control-sessions.ts'
+import type { Transport, TransportContext } from './transport.ts'
+
+/** The path of the SSE endpoint. */
+export const SSE_PATH = '/sse'
+
+/** The event name that announces the session id, before any feed message. */
+export const SESSION_EVENT = 'session'
+
+// Frames are already JSON text: write them verbatim.
+const verbatim = (data: unknown): string => String(data)
+const HEARTBEAT = Buffer.from(':\n\n')
+
+/** One open event stream. */
+class SseClient implements ControlSession {
+  readonly protocol = 'sse' as const
+  paused = false
+  pausedAt = 0
+
+  readonly id: string
+  readonly res: ServerResponse
+  readonly session: Session
+  readonly #transport: SseTransport
+
+  constructor(id: string, res: ServerResponse, session: Session, transport: SseTransport) {
+    this.id = id
+    this.res = res
+    this.session = session
+    this.#transport = transport
+  }
+
+  control(action: 'start' | 'stop'): void {
+    this.#transport.control(this, action)
+  }
+}
+
+/** The SSE transport. */
+export class SseTransport implements Transport {
+  readonly name = 'sse' as const
+  readonly #clients = new Set<SseClient>()
+  #context: TransportContext | undefined
+  #heartbeat: NodeJS.Timeout | undefined
+  #closing = false
+
+  get clientCount(): number {
+    return this.#clients.size
+  }
+
+  attach(context: TransportContext): void {
+    this.#context = context
+    context.router
+      .route(SSE_PATH)
+      .get((req, res) => {
+        this.#open(req, res).catch(() => {
+          res.destroy()
+        })
+      })
+      .all((_req, res) => {
+        sendFault(res, fault('method-not-allowed', 'GET /sse opens an event stream'), {
+          Allow: 'GET',
+        })
+      })
+    this.#heartbeat = setInterval(this.#onHeartbeat, context.options.heartbeatMs)
+    this.#heartbeat.unref()
+  }
+
+  broadcast(tick: FeedTick): void {
+    const context = this.#context
+    if (context === undefined || this.#clients.size === 0) return
+    const event = Buffer.from(
+      new EventBuffer({ serializer: verbatim })
+        .id(`${context.feed.epoch}:${tick.seq}`)
+        .data(tick.text)
+        .dispatch()
+        .read(),
+    )
+    const { maxBufferedBytes } = context.options
+    let written = 0
+    for (const client of this.#clients) {
+      if (client.paused) continue
+      client.res.write(event)
+      written++
+      if (client.res.writableLength > maxBufferedBytes) this.#closeSlow(client)
+    }
+    // Chunked transfer adds the size line and CRLFs around every write.
+    const chunkOverhead = event.length.toString(16).length + 4
+    context.metrics.sent(this.name, written, written * (event.length + chunkOverhead))
+  }
+
+  async close(_reason: 'shutdown'): Promise<void> {
+    this.#closing = true
+    clearInterval(this.#heartbeat)
+    const ended = [...this.#clients].map(
+      (client) =>
+        new Promise<void>((resolve) => {
+          client.res.end(resolve)
+        }),
+    )
+    this.#clients.clear()
+    await Promise.race([Promise.all(ended), new Promise((resolve) => setTimeout(resolve, 1000))])
+  }
+
+  /** Pause or resume one client (from `POST /api/control`). */
+  control(client: SseClient, action: 'start' | 'stop'): void {
+    const context = this.#context
+    if (context === undefined) return
+    if (action === 'stop') {
+      if (!client.paused) {
+        client.paused = true
+        client.pausedAt = context.feed.seq
+      }
+      return
+    }
+    if (client.paused) {
+      this.#writeCatchUp(
+        client,
+        context.feed.catchUp({ epoch: context.feed.epoch, since: client.pausedAt }),
+      )
+      client.paused = false
+    }
+  }
+
+  async #open(req: Request, res: Response): Promise<void> {
+    const context = this.#context
+    if (context === undefined) return
+    if (this.#closing) {
+      sendFault(res, fault('shutting-down'))
+      return
+    }
+    const cursor = parseLastEventId(req.get('last-event-id'))
+    if (!cursor.ok) {
+      sendFault(res, cursor.fault)
+      return
+    }
+    const session = await createSession(req, res, {
+      // One shared heartbeat timer instead of better-sse's per-session interval.
+      keepAlive: null,
+      serializer: verbatim,
+      headers: { 'X-Accel-Buffering': 'no' },
+    })
+    // The server may have begun closing while the session opened.
+    if (this.#isClosing() || res.destroyed) {
+      res.end()
+      return
+    }
+    const client = new SseClient(ControlSessions.newId(), res, session, this)
+    session.once('disconnected', () => {
+      this.#clients.delete(client)
+      context.sessions.delete(client.id)
+    })
+    res.write(`event: ${SESSION_EVENT}\ndata: ${JSON.stringify({ session: client.id })}\n\n`)
+    // Catch up and join the broadcast in one synchronous step: no tick can fall between.
+    this.#writeCatchUp(client, context.feed.catchUp(cursor.value))
+    this.#clients.add(client)
+    context.sessions.add(client)
+  }
+
+  #writeCatchUp(client: SseClient, catchUp: CatchUp): void {
+    const context = this.#context
+    if (context === undefined) return
+    const buffer = new EventBuffer({ serializer: verbatim })
+    catchUp.messages.forEach((message, index) => {
+      // The reset carries no id, so the client's Last-Event-ID stays at the snapshot's.
+      if (!(catchUp.reset && index === 0)) {
+        buffer.id(`${context.feed.epoch}:${catchUp.firstSeq + (catchUp.reset ? 0 : index)}`)
+      }
+      buffer.data(message).dispatch()
+    })
+    const text = buffer.read()
+    client.res.write(text)
+    context.metrics.sent(this.name, catchUp.messages.length, Buffer.byteLength(text))
+  }
+
+  #closeSlow(client: SseClient): void {
+    this.#clients.delete(client)
+    // A stalled reader never drains what is queued: cut the connection to free it.
+    client.res.destroy()
+    this.#context?.metrics.slowConsumerCloses.inc({ protocol: this.name })
+  }
+
+  #isClosing(): boolean {
+    return this.#closing
+  }
+
+  readonly #onHeartbeat = (): void => {
+    for (const client of this.#clients) client.res.write(HEARTBEAT)
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The one small interface every protocol implements (engine.io's `Transport`, centrifuge's
+ * `handler_*.go`): attach to the shared HTTP server and feed, broadcast a tick, close.
+ * Transports do framing and delivery only; encoding lives in `feed/`.
+ */
+import type { Server } from 'node:http'
+import type { Router } from 'express'
+import type { Feed, FeedTick } from '../feed/feed.ts'
+import type { Protocol } from '../feed/messages.ts'
+import type { ServerMetrics } from '../http/metrics.ts'
+import type { ControlSessions } from './control-sessions.ts'
+
+/** Limits and switches the transports read. */
+export interface TransportOptions {
+  /** Unsent bytes after which a client is closed as a slow consumer. */
+  maxBufferedBytes: number
+  /** Interval of WebSocket pings and SSE comment heartbeats, ms. */
+  heartbeatMs: number
+  /** Largest WebSocket message accepted, bytes. */
+  maxPayload: number
+  /** Enable permessage-deflate on WebSocket. */
+  deflate: boolean
+  /** Long-poll `wait` when the query has none, seconds. */
+  longPollWaitS: number
+  /** A poll session not seen for this long is forgotten, ms. */
+  pollSessionIdleMs: number
+}
+
+/** What a transport attaches to. */
+export interface TransportContext {
+  /** The shared HTTP server (WebSocket upgrades). */
+  server: Server
+  /** The express router the HTTP transports add their routes to. */
+  router: Router
+  feed: Feed
+  metrics: ServerMetrics
+  /** Sessions that `POST /api/control` and `POST /api/ping` address. */
+  sessions: ControlSessions
+  options: TransportOptions
+}
+
+/** One protocol. */
+export interface Transport {
+  /** Protocol name, as in URLs and metric labels. */
+  readonly name: Protocol
+  /** Open clients right now. */
+  readonly clientCount: number
+  /** Install routes or upgrade handling; called once. */
+  attach(context: TransportContext): void
+  /** Deliver one tick to every client: the same prebuilt bytes, one write each. */
+  broadcast(tick: FeedTick): void
+  /** Close every client for `reason` (WebSocket 1001, SSE end, pending polls answered). */
+  close(reason: 'shutdown'): Promise<void>
+}
