@@ -1,0 +1,107 @@
+/**
+ * The live page's Server-Sent Events client. It reads `text/event-stream` with `fetch` and
+ * eventsource-parser rather than `EventSource`: a new `EventSource` cannot send `Last-Event-ID`,
+ * so a reconnect driven by our own backoff could not resume; with `fetch` every reconnect sends
+ * `Last-Event-ID: <epoch>:<seq>`. Start/Stop go to `POST /api/control` with the announced session.
+ */
+import { EventSourceParserStream } from 'eventsource-parser/stream'
+import { FeedClient, parseServerMessage } from './feed-client.ts'
+import type { ResumeCursor } from './feed-tracker.ts'
+
+/** Server-Sent Events feed client. */
+export class SseFeedClient extends FeedClient {
+  readonly protocol = 'sse'
+  #abort: AbortController | undefined
+  #session: string | undefined
+
+  protected open(cursor: ResumeCursor | undefined): void {
+    const controller = new AbortController()
+    this.#abort = controller
+    this.#session = undefined
+    const headers: Record<string, string> = { Accept: 'text/event-stream' }
+    if (cursor) headers['Last-Event-ID'] = `${cursor.epoch}:${cursor.since}`
+    void this.#read(controller, headers)
+  }
+
+  async #read(controller: AbortController, headers: Record<string, string>): Promise<void> {
+    try {
+      const response = await fetch(new URL(this.path, this.baseUrl), {
+        headers,
+        signal: controller.signal,
+        cache: 'no-store',
+      })
+      if (!response.ok || response.body === null) throw new Error(`HTTP ${response.status}`)
+      this.opened()
+      const reader = response.body
+        .pipeThrough(new TextDecoderStream())
+        .pipeThrough(new EventSourceParserStream())
+        .getReader()
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) throw new Error('stream ended')
+        if (value.event === 'session') {
+          const announced = parseSession(value.data)
+          if (announced !== undefined) this.#session = announced
+          continue
+        }
+        const message = parseServerMessage(value.data)
+        if (message) this.deliver(message)
+      }
+    } catch (error) {
+      if (this.#abort !== controller) return
+      this.#abort = undefined
+      this.lost(error instanceof Error ? error.message : 'stream failed')
+    }
+  }
+
+  protected drop(): void {
+    const controller = this.#abort
+    this.#abort = undefined
+    controller?.abort()
+  }
+
+  protected isConnected(): boolean {
+    return this.#abort !== undefined
+  }
+
+  protected pause(): void {
+    void this.#control('stop')
+  }
+
+  protected resume(): void {
+    void this.#control('start')
+  }
+
+  /** Asks the server to pause or resume this stream; without a session, pauses by disconnecting. */
+  async #control(action: 'start' | 'stop'): Promise<void> {
+    const session = this.#session
+    const ok =
+      session !== undefined &&
+      (await fetch(new URL('/api/control', this.baseUrl), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ session, type: 'control', action }),
+      }).then(
+        (response) => response.ok,
+        () => false,
+      ))
+    // Without a working control endpoint, stop by disconnecting: start reconnects from the cursor.
+    if (!ok && action === 'stop') this.drop()
+  }
+}
+
+const parseSession = (data: string): string | undefined => {
+  try {
+    const value: unknown = JSON.parse(data)
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      'session' in value &&
+      typeof value.session === 'string'
+    )
+      return value.session
+  } catch {
+    // Not JSON: no session.
+  }
+  return undefined
+}

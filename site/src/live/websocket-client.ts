@@ -1,0 +1,55 @@
+/**
+ * The live page's WebSocket client: `GET /ws?epoch=&since=`, Start/Stop as `control` messages on
+ * the socket (seed 000's buttons), reconnect and resume handled by {@link FeedClient}.
+ */
+import { FeedClient, parseServerMessage } from './feed-client.ts'
+import type { ResumeCursor } from './feed-tracker.ts'
+
+/** WebSocket feed client. */
+export class WebSocketFeedClient extends FeedClient {
+  readonly protocol = 'websocket'
+  #socket: WebSocket | undefined
+
+  protected open(cursor: ResumeCursor | undefined): void {
+    const url = new URL(this.path, this.baseUrl)
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
+    if (cursor) {
+      url.searchParams.set('epoch', cursor.epoch)
+      url.searchParams.set('since', String(cursor.since))
+    }
+    const socket = new WebSocket(url)
+    this.#socket = socket
+    socket.addEventListener('open', () => {
+      this.opened()
+    })
+    socket.addEventListener('message', (event: MessageEvent<unknown>) => {
+      if (typeof event.data !== 'string') return
+      const message = parseServerMessage(event.data)
+      if (message) this.deliver(message)
+    })
+    socket.addEventListener('close', (event) => {
+      // A socket this client already replaced or dropped reports nothing.
+      if (this.#socket !== socket) return
+      this.#socket = undefined
+      this.lost(`closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`)
+    })
+  }
+
+  protected drop(): void {
+    const socket = this.#socket
+    this.#socket = undefined
+    socket?.close()
+  }
+
+  protected isConnected(): boolean {
+    return this.#socket?.readyState === WebSocket.OPEN
+  }
+
+  protected pause(): void {
+    this.#socket?.send(JSON.stringify({ type: 'control', action: 'stop' }))
+  }
+
+  protected resume(): void {
+    this.#socket?.send(JSON.stringify({ type: 'control', action: 'start' }))
+  }
+}
