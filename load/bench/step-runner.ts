@@ -62,6 +62,12 @@ export class StepFailure extends Error {
   override readonly name = 'StepFailure'
 }
 
+/**
+ * The built-in engine's CLI. `BENCH_ENGINE_CLI` replaces it (same arguments), so the bench's
+ * own tests can drive a stand-in.
+ */
+const ENGINE_CLI = process.env['BENCH_ENGINE_CLI'] ?? 'load/engine/cli.ts'
+
 const SCRIPT: Readonly<Record<Protocol, string>> = Object.freeze({
   websocket: 'load/scenarios/websocket.ts',
   sse: 'load/scenarios/sse.ts',
@@ -170,10 +176,7 @@ export async function runStep(
     engine =
       plan.engine === 'k6'
         ? spawnCommand('k6', engineArgs(plan, baseUrl, summaryFile, rawFile), plan.root)
-        : spawnNode(
-            ['load/engine/cli.ts', ...engineArgs(plan, baseUrl, summaryFile, rawFile)],
-            plan.root,
-          )
+        : spawnNode([ENGINE_CLI, ...engineArgs(plan, baseUrl, summaryFile, rawFile)], plan.root)
     generatorSampler = new ProcessSampler(engine.pid).start()
 
     const clients: { t: number; value: number }[] = []
