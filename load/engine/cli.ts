@@ -1,0 +1,137 @@
+/**
+ * `npm run load -- <script> [flags]`: runs a k6 script with real k6 (when on PATH, or
+ * `--engine k6`) or with the built-in engine. The flags are k6's own, so the same command
+ * line works with `k6 run`.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander'
+import { durationMs } from './duration.ts'
+import { findK6, runK6 } from './k6-binary.ts'
+import { EXIT_CODES, runTest } from './runner.ts'
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < 1)
+    throw new InvalidArgumentError('must be a positive integer')
+  return parsed
+}
+
+function keyValue(value: string, previous: Record<string, string>): Record<string, string> {
+  const equals = value.indexOf('=')
+  if (equals < 1) throw new InvalidArgumentError(`"${value}" is not KEY=VALUE`)
+  return { ...previous, [value.slice(0, equals)]: value.slice(equals + 1) }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value]
+}
+
+interface RunFlags {
+  vus?: number
+  duration?: string
+  iterations?: number
+  env: Record<string, string>
+  summaryExport?: string
+  out: string[]
+  quiet?: boolean
+  engine: 'auto' | 'k6' | 'builtin'
+  workers?: number
+  summary: boolean
+}
+
+/** Re-creates the k6 command line (without engine-only flags) for `k6 run`. */
+function k6Args(script: string, flags: RunFlags): string[] {
+  const args: string[] = []
+  if (flags.vus !== undefined) args.push('--vus', String(flags.vus))
+  if (flags.duration !== undefined) args.push('--duration', flags.duration)
+  if (flags.iterations !== undefined) args.push('--iterations', String(flags.iterations))
+  for (const [key, value] of Object.entries(flags.env)) args.push('-e', `${key}=${value}`)
+  if (flags.summaryExport !== undefined) args.push('--summary-export', flags.summaryExport)
+  for (const out of flags.out) args.push('--out', out)
+  if (flags.quiet === true) args.push('--quiet')
+  if (!flags.summary) args.push('--no-summary')
+  args.push(script)
+  return args
+}
+
+const program = new Command()
+  .name('load')
+  .description('Run a k6 script with k6 or the built-in engine')
+  .showHelpAfterError()
+program
+  .command('run')
+  .argument('<script>', 'k6 script (.ts or .js)')
+  .option(
+    '-u, --vus <n>',
+    'VUs (with --duration or --iterations: replaces the scenarios)',
+    positiveInteger,
+  )
+  .option('-d, --duration <duration>', 'test duration, k6 syntax (e.g. 30s)')
+  .option('-i, --iterations <n>', 'total iterations (shared-iterations)', positiveInteger)
+  .option('-e, --env <KEY=VALUE>', 'environment variable for __ENV (repeatable)', keyValue, {})
+  .option('--summary-export <file>', "write k6's legacy summary-export JSON")
+  .option(
+    '-o, --out <output>',
+    'json=FILE (k6 NDJSON) or series=FILE (engine extension); repeatable',
+    collect,
+    [],
+  )
+  .option('-q, --quiet', 'no progress line')
+  .option('--no-summary', 'no end-of-test summary')
+  .addOption(
+    new Option('--engine <engine>', 'k6 binary, built-in engine, or k6 when on PATH')
+      .choices(['auto', 'k6', 'builtin'])
+      .default('auto'),
+  )
+  .option(
+    '--workers <n>',
+    'built-in engine: worker threads (default one per core)',
+    positiveInteger,
+  )
+  .action(async (script: string, flags: RunFlags) => {
+    if (flags.duration !== undefined) durationMs(flags.duration)
+    const hasSeries = flags.out.some((out) => out.startsWith('series='))
+    const k6 = flags.engine === 'builtin' ? undefined : findK6()
+    if (flags.engine === 'k6' && k6 === undefined) {
+      throw new Error('--engine k6: no `k6` on PATH; install k6 or use --engine builtin')
+    }
+    if (k6 !== undefined && !(flags.engine === 'auto' && hasSeries)) {
+      if (hasSeries)
+        throw new Error(
+          '--out series=FILE is a built-in engine extension; k6 does not have it (use --engine builtin)',
+        )
+      process.exitCode = await runK6(k6, k6Args(script, flags))
+      return
+    }
+    let outJson: string | undefined
+    let outSeries: string | undefined
+    for (const out of flags.out) {
+      if (out.startsWith('json=')) outJson = out.slice(5)
+      else if (out.startsWith('series=')) outSeries = out.slice(7)
+      else
+        throw new Error(`--out ${out}: the built-in engine writes json=FILE and series=FILE only`)
+    }
+    const env: Record<string, string> = {}
+    for (const [key, value] of Object.entries(process.env))
+      if (value !== undefined) env[key] = value
+    const result = await runTest({
+      scriptPath: script,
+      env: { ...env, ...flags.env },
+      flags: {
+        ...(flags.vus === undefined ? {} : { vus: flags.vus }),
+        ...(flags.duration === undefined ? {} : { durationMs: durationMs(flags.duration) }),
+        ...(flags.iterations === undefined ? {} : { iterations: flags.iterations }),
+      },
+      ...(flags.summaryExport === undefined ? {} : { summaryExport: flags.summaryExport }),
+      ...(outJson === undefined ? {} : { outJson }),
+      ...(outSeries === undefined ? {} : { outSeries }),
+      quiet: flags.quiet === true,
+      noSummary: !flags.summary,
+      ...(flags.workers === undefined ? {} : { workers: flags.workers }),
+    })
+    process.exitCode = result.exitCode
+  })
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`ERRO ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exitCode = EXIT_CODES.scriptError
+})

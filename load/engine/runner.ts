@@ -1,0 +1,452 @@
+/**
+ * The built-in engine's main thread: loads the script, runs `setup`, schedules every
+ * scenario's VUs onto worker threads, merges their metrics once per second, checks
+ * thresholds, runs `teardown`, and writes k6's outputs.
+ */
+import { writeFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { Worker } from 'node:worker_threads'
+import { bundleScript } from './bundle.ts'
+import { durationMs, formatDuration } from './duration.ts'
+import type { ExecutionFlags, ScenarioPlan } from './executors.ts'
+import { maxVus, planScenarios, scenarioLengthMs, targetVus } from './executors.ts'
+import { MetricSink } from './metric-sink.ts'
+import { MetricStore } from './metric-store.ts'
+import type { SeriesBatch, WorkerReport } from './metric-types.ts'
+import { JsonOutput } from './outputs/json-output.ts'
+import { SeriesOutput, SeriesWindow } from './outputs/series-output.ts'
+import type { ThresholdVerdict } from './outputs/summary-data.ts'
+import { buildSummaryData } from './outputs/summary-data.ts'
+import { buildSummaryExport } from './outputs/summary-export.ts'
+import { renderSummaryText } from './outputs/summary-text.ts'
+import type { MetricThresholds } from './thresholds.ts'
+import { checkAggregation, parseThresholds, thresholdPasses } from './thresholds.ts'
+import { ScriptMisuseError, VuContext } from './vu-context.ts'
+import { compileFactory, instantiate } from './vu-instance.ts'
+import type { FromWorker, ToWorker } from './worker-messages.ts'
+
+/** Exit codes, as k6 uses them. */
+export const EXIT_CODES = Object.freeze({
+  ok: 0,
+  thresholdsFailed: 99,
+  scriptError: 107,
+  scriptAborted: 108,
+})
+
+/** How to run a test (the CLI's flags). */
+export interface RunOptions {
+  scriptPath: string
+  env: Record<string, string>
+  flags: ExecutionFlags
+  summaryExport?: string
+  outJson?: string
+  outSeries?: string
+  quiet: boolean
+  /** Worker threads; default one per core. */
+  workers?: number
+  /** Skip the end-of-test summary text. */
+  noSummary?: boolean
+  /** Where progress and the summary go (tests capture them). */
+  stdout?: (text: string) => void
+  stderr?: (text: string) => void
+}
+
+/** The outcome of a run. */
+export interface RunResult {
+  exitCode: number
+  verdicts: ThresholdVerdict[]
+  store: MetricStore
+}
+
+const TICK_MS = 50
+
+interface ScenarioState {
+  plan: ScenarioPlan
+  baseId: number
+  startAt: number
+  started: boolean
+  ended: boolean
+  running: Map<number, number>
+  stopping: Set<number>
+  launched: number
+}
+
+/** Evaluates every threshold against the merged metrics. */
+export function evaluateThresholds(
+  store: MetricStore,
+  thresholds: readonly MetricThresholds[],
+  elapsedMs: number,
+): ThresholdVerdict[] {
+  const verdicts: ThresholdVerdict[] = []
+  for (const metric of thresholds) {
+    const definition = store.metrics.get(metric.metric)
+    const stats = metric.expressions.map((e) => e.aggregation)
+    const values =
+      definition === undefined ? {} : store.values(metric.metric, elapsedMs, metric.filter, stats)
+    for (const expression of metric.expressions) {
+      if (definition !== undefined) checkAggregation(expression, definition.type, metric.key)
+      // A metric without samples passes, as in k6 (nothing to judge yet).
+      const actual = values[expression.aggregation]
+      verdicts.push({
+        key: metric.key,
+        metric: metric.metric,
+        source: expression.source,
+        ok: actual === undefined ? true : thresholdPasses(expression, actual),
+        actual: actual ?? 0,
+      })
+    }
+  }
+  return verdicts
+}
+
+/**
+ * Runs one test to the end and returns its exit code (99 when a threshold failed).
+ *
+ * @throws Error when the script cannot be loaded or its options are invalid.
+ */
+export async function runTest(run: RunOptions): Promise<RunResult> {
+  const out = run.stdout ?? ((text: string) => process.stdout.write(text))
+  const err = run.stderr ?? ((text: string) => process.stderr.write(text))
+  const source = await bundleScript(run.scriptPath)
+  const factory = compileFactory(source, run.scriptPath)
+  const keepPoints = run.outJson !== undefined
+  const mainSink = new MetricSink(keepPoints)
+  const mainVu = new VuContext({
+    id: 0,
+    scenario: undefined,
+    scenarioStartTime: Date.now(),
+    sink: mainSink,
+    env: run.env,
+  })
+  const script = instantiate(factory, mainVu)
+  const options = (script.exports['options'] ?? {}) as Record<string, unknown>
+  const plans = planScenarios(options, run.flags)
+  const thresholds = parseThresholds(options['thresholds'], durationMs)
+  const store = new MetricStore()
+  const window = new SeriesWindow()
+  const thresholdSources = new Map<string, string[]>()
+  for (const t of thresholds)
+    thresholdSources.set(t.metric, [
+      ...(thresholdSources.get(t.metric) ?? []),
+      ...t.expressions.map((e) => e.source),
+    ])
+  const json = run.outJson === undefined ? undefined : new JsonOutput(run.outJson, thresholdSources)
+  const series = run.outSeries === undefined ? undefined : new SeriesOutput(run.outSeries)
+  const absorb = (batches: readonly SeriesBatch[]): void => {
+    for (const batch of batches) {
+      store.merge(batch)
+      window.add(batch)
+      json?.write(batch)
+    }
+  }
+
+  let aborted: { reason: string; exitCode: number } | undefined
+  mainVu.abortTest = (reason) => {
+    aborted ??= { reason, exitCode: EXIT_CODES.scriptAborted }
+  }
+  const callExport = async (name: string, arg?: unknown): Promise<unknown> => {
+    const fn = script.exports[name]
+    if (typeof fn !== 'function') return undefined
+    try {
+      return await (fn as (data: unknown) => unknown)(arg)
+    } catch (error: unknown) {
+      aborted ??= {
+        reason: `${name}() failed: ${error instanceof Error ? error.message : String(error)}`,
+        exitCode:
+          error instanceof ScriptMisuseError ? EXIT_CODES.scriptError : EXIT_CODES.scriptAborted,
+      }
+      return undefined
+    }
+  }
+
+  const setupData = await callExport('setup')
+  const totalMax = plans.reduce((sum, plan) => sum + maxVus(plan), 0)
+  const workerCount = Math.max(1, Math.min(run.workers ?? availableParallelism(), totalMax))
+  const workers: Worker[] = []
+  const workerLoop: number[] = []
+  let iterationsDone = 0
+  let iterationsInterrupted = 0
+  const vuScenario = new Map<number, ScenarioState>()
+  const finished = new Set<number>()
+  let onFinished: (() => void) | undefined
+
+  for (let index = 0; index < workerCount; index++) {
+    const worker = new Worker(new URL('./worker.ts', import.meta.url))
+    workers.push(worker)
+    workerLoop.push(0)
+    worker.on('message', (message: FromWorker) => {
+      switch (message.kind) {
+        case 'metrics': {
+          const report: WorkerReport = message
+          absorb(report.series)
+          workerLoop[index] = Math.max(workerLoop[index] ?? 0, report.loopDelayP99)
+          iterationsDone += report.iterations
+          iterationsInterrupted += report.iterationsInterrupted
+          break
+        }
+        case 'vuExit': {
+          const state = vuScenario.get(message.vuId)
+          vuScenario.delete(message.vuId)
+          if (state !== undefined) {
+            for (const [slot, id] of state.running)
+              if (id === message.vuId) state.running.delete(slot)
+            state.stopping.delete(message.vuId)
+          }
+          break
+        }
+        case 'abort':
+          aborted ??= { reason: message.reason, exitCode: message.exitCode }
+          break
+        case 'finished':
+          finished.add(index)
+          if (finished.size === workers.length) onFinished?.()
+          break
+      }
+    })
+    worker.on('error', (error: Error) => {
+      aborted ??= {
+        reason: `worker ${index} failed: ${error.message}`,
+        exitCode: EXIT_CODES.scriptError,
+      }
+      finished.add(index)
+      if (finished.size === workers.length) onFinished?.()
+    })
+    const init: ToWorker = {
+      kind: 'init',
+      source,
+      filename: run.scriptPath,
+      env: run.env,
+      keepPoints,
+      setupData: setupData === undefined ? undefined : JSON.stringify(setupData),
+    }
+    worker.postMessage(init)
+  }
+  const workerOf = (vuId: number): Worker => workers[(vuId - 1) % workers.length] as Worker
+
+  const states: ScenarioState[] = []
+  let baseId = 0
+  for (const plan of plans) {
+    states.push({
+      plan,
+      baseId,
+      startAt: 0,
+      started: false,
+      ended: false,
+      running: new Map(),
+      stopping: new Set(),
+      launched: 0,
+    })
+    baseId += maxVus(plan)
+  }
+
+  const t0 = Date.now()
+  const mainLoop = monitorEventLoopDelay({ resolution: 10 })
+  mainLoop.enable()
+  const startVu = (state: ScenarioState, slot: number): void => {
+    const vuId = state.baseId + slot + 1
+    state.running.set(slot, vuId)
+    state.launched++
+    vuScenario.set(vuId, state)
+    const workerIndex = (vuId - 1) % workers.length
+    // shared-iterations: iteration j belongs to slot j % vus, so a worker's share is the
+    // sum over its slots (each worker claims from its own share).
+    let quota = 0
+    if (state.plan.executor === 'shared-iterations') {
+      const { vus, iterations } = state.plan
+      for (let s = 0; s < vus; s++) {
+        if ((state.baseId + s) % workers.length === workerIndex) {
+          quota += Math.floor(iterations / vus) + (s < iterations % vus ? 1 : 0)
+        }
+      }
+    }
+    const message: ToWorker = {
+      kind: 'start',
+      vuId,
+      plan: state.plan,
+      scenarioStartTime: state.startAt,
+      sharedQuota: quota,
+    }
+    workerOf(vuId).postMessage(message)
+  }
+  const stopVus = (state: ScenarioState, vuIds: number[], graceMs: number): void => {
+    const byWorker = new Map<Worker, number[]>()
+    for (const vuId of vuIds) {
+      state.stopping.add(vuId)
+      for (const [slot, id] of state.running) if (id === vuId) state.running.delete(slot)
+      const worker = workerOf(vuId)
+      byWorker.set(worker, [...(byWorker.get(worker) ?? []), vuId])
+    }
+    for (const [worker, ids] of byWorker) {
+      const message: ToWorker = { kind: 'stop', vuIds: ids, graceMs }
+      worker.postMessage(message)
+    }
+  }
+  const schedule = (now: number): boolean => {
+    let allDone = true
+    for (const state of states) {
+      const { plan } = state
+      if (!state.started) {
+        if (now - t0 < plan.startTimeMs) {
+          allDone = false
+          continue
+        }
+        state.started = true
+        state.startAt = now
+        if (plan.executor === 'per-vu-iterations' || plan.executor === 'shared-iterations') {
+          for (let slot = 0; slot < plan.vus; slot++) startVu(state, slot)
+        }
+      }
+      const elapsed = now - state.startAt
+      const iterationExecutor =
+        plan.executor === 'per-vu-iterations' || plan.executor === 'shared-iterations'
+      if (aborted !== undefined && !state.ended) {
+        state.ended = true
+        stopVus(state, [...state.running.values()], 0)
+      } else if (!state.ended && elapsed >= scenarioLengthMs(plan)) {
+        state.ended = true
+        stopVus(state, [...state.running.values()], plan.gracefulStopMs)
+      } else if (!state.ended && !iterationExecutor) {
+        const target = targetVus(plan, elapsed)
+        for (let slot = 0; state.running.size < target && slot < maxVus(plan); slot++) {
+          const vuId = state.baseId + slot + 1
+          if (!state.running.has(slot) && !state.stopping.has(vuId)) startVu(state, slot)
+        }
+        if (state.running.size > target) {
+          const excess = [...state.running.entries()]
+            .sort((a, b) => b[0] - a[0])
+            .slice(0, state.running.size - target)
+          stopVus(
+            state,
+            excess.map(([, id]) => id),
+            plan.gracefulRampDownMs,
+          )
+        }
+      }
+      const idle = state.running.size === 0 && state.stopping.size === 0
+      if (!(idle && (state.ended || (iterationExecutor && state.launched > 0)))) allDone = false
+    }
+    return allDone
+  }
+
+  const mainSampleSink = (): void => {
+    let active = 0
+    for (const state of states) active += state.running.size + state.stopping.size
+    const vusMetric = mainVu.metric('vus', 'gauge')
+    const vusMaxMetric = mainVu.metric('vus_max', 'gauge')
+    mainVu.series(vusMetric).add(active)
+    mainVu.series(vusMaxMetric).add(totalMax)
+    absorb(mainSink.cut())
+  }
+  const progress = (now: number): void => {
+    if (run.quiet) return
+    let active = 0
+    for (const state of states) active += state.running.size + state.stopping.size
+    const names = states
+      .map((s) => `${s.plan.name} [${s.ended ? 'stopping' : s.started ? 'running' : 'waiting'}]`)
+      .join(' ')
+    err(
+      `\rrunning (${formatDuration(now - t0)}), ${String(active).padStart(String(totalMax).length, '0')}/${totalMax} VUs, ${iterationsDone} complete and ${iterationsInterrupted} interrupted iterations ${names}   `,
+    )
+  }
+
+  let lastSecond = Math.floor(t0 / 1000)
+  const abortThresholds = thresholds.filter((t) => t.expressions.some((e) => e.abortOnFail))
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const now = Date.now()
+      const second = Math.floor(now / 1000)
+      if (second !== lastSecond) {
+        lastSecond = second
+        mainSampleSink()
+        const loopP99 = Math.max(mainLoop.percentile(99) / 1e6, ...workerLoop)
+        mainLoop.reset()
+        workerLoop.fill(0)
+        const lines = window.cut(second - 1)
+        lines.push({
+          t: second - 1,
+          metric: 'engine_event_loop_delay_p99',
+          tags: {},
+          type: 'gauge',
+          value: loopP99,
+        })
+        series?.write(lines)
+        progress(now)
+        if (abortThresholds.length > 0 && aborted === undefined) {
+          for (const verdict of evaluateThresholds(store, abortThresholds, now - t0)) {
+            const expression = abortThresholds
+              .find((t) => t.key === verdict.key)
+              ?.expressions.find((e) => e.source === verdict.source)
+            if (
+              !verdict.ok &&
+              expression?.abortOnFail === true &&
+              now - t0 >= expression.delayAbortEvalMs
+            ) {
+              aborted = {
+                reason: `threshold "${verdict.source}" on ${verdict.key} crossed (abortOnFail)`,
+                exitCode: EXIT_CODES.thresholdsFailed,
+              }
+            }
+          }
+        }
+      }
+      if (schedule(now)) {
+        clearInterval(timer)
+        resolve()
+      }
+    }, TICK_MS)
+  })
+
+  await new Promise<void>((resolve) => {
+    onFinished = resolve
+    if (finished.size === workers.length) resolve()
+    for (const worker of workers) {
+      const message: ToWorker = { kind: 'finish' }
+      worker.postMessage(message)
+    }
+  })
+  await Promise.all(workers.map((worker) => worker.terminate()))
+  const testRunDurationMs = Date.now() - t0
+  await callExport('teardown', setupData)
+  mainSampleSink()
+  const finalLines = window.cut(Math.floor(Date.now() / 1000))
+  series?.write(finalLines)
+  mainLoop.disable()
+  if (!run.quiet) err('\n')
+
+  const verdicts = evaluateThresholds(store, thresholds, testRunDurationMs)
+  const data = buildSummaryData(store, verdicts, testRunDurationMs, setupData)
+  const handleSummary = script.exports['handleSummary']
+  if (typeof handleSummary === 'function') {
+    const outputs = (await (handleSummary as (d: unknown) => unknown)(data)) as
+      Record<string, unknown> | undefined
+    for (const [target, content] of Object.entries(outputs ?? {})) {
+      const text = typeof content === 'string' ? content : JSON.stringify(content)
+      if (target === 'stdout') out(text)
+      else if (target === 'stderr') err(text)
+      else writeFileSync(target, text)
+    }
+  } else if (run.noSummary !== true) {
+    out(renderSummaryText(data))
+  }
+  if (run.summaryExport !== undefined)
+    writeFileSync(run.summaryExport, `${JSON.stringify(buildSummaryExport(data), null, 2)}\n`)
+  await json?.close()
+  await series?.close()
+
+  const failed = verdicts.filter((v) => !v.ok)
+  let exitCode: number = EXIT_CODES.ok
+  if (aborted !== undefined) {
+    err(`ERRO ${aborted.reason}\n`)
+    exitCode = aborted.exitCode
+  } else if (failed.length > 0) {
+    exitCode = EXIT_CODES.thresholdsFailed
+  }
+  if (failed.length > 0) {
+    err(
+      `ERRO thresholds on metrics '${[...new Set(failed.map((v) => v.key))].join(', ')}' have been crossed\n`,
+    )
+    if (exitCode === EXIT_CODES.ok) exitCode = EXIT_CODES.thresholdsFailed
+  }
+  return { exitCode, verdicts, store }
+}
