@@ -1,0 +1,316 @@
+/**
+ * The labs' one entry point: an express router (SSE streams, POST upstream, REST views),
+ * an upgrade handler for the WebSocket variants, and a graceful close. The lead mounts the
+ * router at `/labs` and calls {@link Labs.handleUpgrade} for every upgrade request.
+ */
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import express, { type NextFunction, type Request, type Response } from 'express'
+import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import { LAB_DEFAULTS, type LabOptions } from './lab-defaults.ts'
+import { LAB_ERRORS, labError, type LabError } from './lab-errors.ts'
+import { isLabName, LAB_NAMES, type Lab, type LabName } from './lab.ts'
+import type { LabPeer } from './lab-peer.ts'
+import { PreparedMessage } from './prepared-message.ts'
+import { SsePeer } from './sse-peer.ts'
+import { WebSocketPeer } from './websocket-peer.ts'
+import { createEchoLab } from './echo-lab.ts'
+import { createBroadcastLab } from './broadcast-lab.ts'
+import { createChatLab } from './chat-lab.ts'
+import { createWhiteboardLab } from './whiteboard-lab.ts'
+import { LAB_CATALOG } from './lab-catalog.ts'
+import { KeyedRateLimiter } from '../http/rate-limit.ts'
+
+/** The labs, ready to mount. */
+export interface Labs {
+  /** Mount at `/labs`: `GET /`, `GET /:lab/sse`, `POST /:lab`, REST views of rooms. */
+  readonly router: express.Router
+  /**
+   * Takes an upgrade request when its path is `/labs/<lab>` and returns true; otherwise
+   * returns false and leaves the socket alone.
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean
+  /** Closes every lab connection (WebSocket 1001, SSE streams ended) and stops timers. */
+  close(): Promise<void>
+}
+
+/** The path prefix the router is mounted at; upgrade paths are matched against it. */
+export const LABS_PATH = '/labs'
+
+/** Creates the labs. Options default to {@link LAB_DEFAULTS}. */
+export function createLabs(options: Partial<LabOptions> = {}): Labs {
+  const settings: LabOptions = { ...LAB_DEFAULTS, ...options }
+  const chat = createChatLab(settings)
+  const whiteboard = createWhiteboardLab(settings)
+  const labs: Readonly<Record<LabName, Lab>> = {
+    echo: createEchoLab(),
+    broadcast: createBroadcastLab(),
+    chat,
+    whiteboard,
+  }
+  const sessions = new Map<string, { peer: SsePeer; lab: Lab }>()
+  const sockets = new Set<WebSocketPeer>()
+  const anonymousPosts = new KeyedRateLimiter(
+    settings.messageRatePerS,
+    settings.messageBurst,
+    10_000,
+  )
+  let closing = false
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: settings.maxPayloadBytes })
+
+  function hello(peer: LabPeer, lab: Lab): void {
+    peer.send(
+      new PreparedMessage({
+        type: 'hello',
+        lab: lab.name,
+        session: peer.id,
+        transport: peer.transport,
+      }),
+    )
+  }
+
+  function openCount(): number {
+    return sockets.size + sessions.size
+  }
+
+  function acceptWebSocket(socket: WebSocket, request: IncomingMessage, lab: Lab): void {
+    const peer = new WebSocketPeer(
+      socket,
+      settings.messageRatePerS,
+      settings.messageBurst,
+      settings.slowClientBytes,
+    )
+    // Every socket gets an error listener: an unhandled 'error' would end the process.
+    socket.on('error', () => {
+      // 'close' follows; the lab releases the peer there.
+    })
+    if (closing) {
+      socket.close(1001, 'server shutting down')
+      return
+    }
+    if (openCount() >= settings.maxConnections) {
+      // 1013 "try again later"; the reason must fit a control frame (123 bytes).
+      socket.close(1013, 'too many lab connections')
+      return
+    }
+    sockets.add(peer)
+    socket.on('pong', () => {
+      peer.alive = true
+    })
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      const bytes = Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.isBuffer(data)
+          ? data
+          : Buffer.from(data)
+      const error = isBinary ? lab.receiveBinary(peer, bytes) : lab.receive(peer, bytes.toString())
+      if (error !== undefined) peer.send(new PreparedMessage(error))
+    })
+    socket.on('close', () => {
+      sockets.delete(peer)
+      lab.disconnect(peer)
+    })
+    hello(peer, lab)
+    lab.connect(peer, new URL(request.url ?? '/', 'http://labs').searchParams)
+  }
+
+  function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = new URL(request.url ?? '/', 'http://labs')
+    const prefix = `${LABS_PATH}/`
+    if (!url.pathname.startsWith(prefix)) return false
+    const name = url.pathname.slice(prefix.length).replace(/\/+$/, '')
+    if (!isLabName(name)) return false
+    const lab = labs[name]
+    wss.handleUpgrade(request, socket, head, (webSocket) => {
+      acceptWebSocket(webSocket, request, lab)
+    })
+    return true
+  }
+
+  function sendError(response: Response, error: LabError): void {
+    response.status(LAB_ERRORS[error.code].status).json(error)
+  }
+
+  const router = express.Router()
+
+  router.get('/', (_request, response) => {
+    response.json({
+      labs: LAB_CATALOG.map((entry) => ({
+        name: entry.name,
+        status: entry.status,
+        summary: entry.summary,
+      })),
+      endpoints: LAB_NAMES.map((name) => ({
+        lab: name,
+        websocket: `${LABS_PATH}/${name}`,
+        sse: `${LABS_PATH}/${name}/sse`,
+        post: `${LABS_PATH}/${name}?session=<id>`,
+      })),
+    })
+  })
+
+  router.get('/chat/rooms', (_request, response) => {
+    response.json({ rooms: chat.rooms() })
+  })
+
+  router.get('/chat/rooms/:room', (request, response) => {
+    const room = chat.room(request.params.room)
+    if (room === undefined) {
+      sendError(response, labError('bad-room-name', `no room "${request.params.room}" is open`))
+      return
+    }
+    response.json(room)
+  })
+
+  router.get('/whiteboard/rooms/:room', (request, response) => {
+    const board = whiteboard.board(request.params.room)
+    if (board === undefined) {
+      sendError(response, labError('bad-room-name', `no board "${request.params.room}" is open`))
+      return
+    }
+    response.json(board)
+  })
+
+  router.get('/:lab/sse', (request, response) => {
+    const name = request.params.lab
+    if (!isLabName(name)) {
+      sendError(response, labError('unknown-lab', `no lab "${name}": GET /labs lists the labs`))
+      return
+    }
+    if (closing || openCount() >= settings.maxConnections) {
+      sendError(response, labError('too-many-connections'))
+      return
+    }
+    const lab = labs[name]
+    const peer = new SsePeer(
+      response,
+      settings.messageRatePerS,
+      settings.messageBurst,
+      settings.slowClientBytes,
+    )
+    sessions.set(peer.id, { peer, lab })
+    response.on('close', () => {
+      sessions.delete(peer.id)
+      lab.disconnect(peer)
+    })
+    hello(peer, lab)
+    lab.connect(peer, new URL(request.originalUrl, 'http://labs').searchParams)
+  })
+
+  router.post(
+    '/:lab',
+    express.text({ type: () => true, limit: settings.maxPayloadBytes }),
+    (request, response) => {
+      const name = request.params.lab
+      if (typeof name !== 'string' || !isLabName(name)) {
+        sendError(response, labError('unknown-lab', `no lab "${name}": GET /labs lists the labs`))
+        return
+      }
+      const lab = labs[name]
+      const body: unknown = request.body
+      const text = typeof body === 'string' ? body : ''
+      const sessionId = request.query['session']
+      let peer: LabPeer | undefined
+      if (sessionId === undefined) {
+        if (!lab.anonymousPosts) {
+          sendError(response, labError('session-missing'))
+          return
+        }
+        const verdict = anonymousPosts.take(request.socket.remoteAddress ?? 'unknown')
+        if (!verdict.ok) {
+          response.setHeader('Retry-After', String(verdict.retryAfterS))
+          sendError(response, labError('rate-limited'))
+          return
+        }
+      } else {
+        const session = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined
+        if (session?.lab !== lab) {
+          sendError(response, labError('unknown-session'))
+          return
+        }
+        peer = session.peer
+      }
+      const error = lab.receive(peer, text)
+      if (error !== undefined) {
+        sendError(response, error)
+        return
+      }
+      response.status(202).json({ ok: true })
+    },
+  )
+
+  router.use((_request, response) => {
+    sendError(response, labError('unknown-lab'))
+  })
+
+  // Body-parser faults (too large, bad encoding) become the lab's JSON errors.
+  router.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
+    const type = (error as { type?: unknown }).type
+    if (type === 'entity.too.large') {
+      sendError(
+        response,
+        labError(
+          'too-large',
+          `the body passes ${settings.maxPayloadBytes} bytes, the most a lab POST may carry`,
+        ),
+      )
+      return
+    }
+    sendError(response, labError('invalid-message', 'the request body could not be read'))
+  })
+
+  const heartbeat = setInterval(() => {
+    for (const peer of sockets) {
+      if (!peer.alive) {
+        peer.socket.terminate()
+        continue
+      }
+      peer.alive = false
+      peer.socket.ping()
+    }
+  }, settings.heartbeatMs)
+  heartbeat.unref()
+
+  const keepalive = setInterval(() => {
+    for (const { peer } of sessions.values()) peer.keepalive()
+  }, settings.sseKeepaliveMs)
+  keepalive.unref()
+
+  async function close(): Promise<void> {
+    closing = true
+    clearInterval(heartbeat)
+    clearInterval(keepalive)
+    for (const { peer } of sessions.values()) peer.end()
+    const closed = [...sockets].map(
+      (peer) =>
+        new Promise<void>((resolve) => {
+          if (peer.socket.readyState === peer.socket.CLOSED) {
+            resolve()
+            return
+          }
+          peer.socket.once('close', () => {
+            resolve()
+          })
+          peer.socket.close(1001, 'server shutting down')
+        }),
+    )
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => {
+        resolve('timeout')
+      }, settings.closeTimeoutMs)
+    })
+    const outcome = await Promise.race([Promise.all(closed), timeout])
+    clearTimeout(timer)
+    // Peers that never answered the close handshake are cut off.
+    if (outcome === 'timeout') for (const peer of sockets) peer.socket.terminate()
+    await new Promise<void>((resolve) => {
+      wss.close(() => {
+        resolve()
+      })
+    })
+  }
+
+  return { router, handleUpgrade, close }
+}
