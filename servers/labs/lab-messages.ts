@@ -88,8 +88,8 @@ export function checkJoin(
 /** A `join` message: room and user are checked by {@link checkJoin}. */
 export const joinSchema = z.object({
   type: z.literal('join'),
-  room: z.unknown(),
-  user: z.unknown(),
+  room: z.unknown().optional(),
+  user: z.unknown().optional(),
 })
 
 /** A `leave` message. */

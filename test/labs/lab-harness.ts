@@ -44,7 +44,11 @@ export async function startLabHarness(options: Partial<LabOptions> = {}): Promis
     async close() {
       await labs.close()
       server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => { resolve(); }))
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve()
+        }),
+      )
     },
   }
 }
@@ -114,7 +118,9 @@ export class LabSocket extends MessageQueue {
       else this.push(JSON.parse(bytes.toString()) as LabMessage)
     })
     this.closed = new Promise((resolve) => {
-      socket.on('close', (code, reason) => { resolve({ code, reason: reason.toString() }); })
+      socket.on('close', (code, reason) => {
+        resolve({ code, reason: reason.toString() })
+      })
     })
   }
 
@@ -123,7 +129,9 @@ export class LabSocket extends MessageQueue {
     const socket = new WebSocket(url)
     const client = new LabSocket(socket)
     await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => { resolve(); })
+      socket.once('open', () => {
+        resolve()
+      })
       socket.once('error', reject)
     })
     return client
@@ -150,7 +158,9 @@ export class LabStream extends MessageQueue {
     super()
     this.#postUrl = postUrl
     const parser = createParser({
-      onEvent: (event) => { this.push(JSON.parse(event.data) as LabMessage); },
+      onEvent: (event) => {
+        this.push(JSON.parse(event.data) as LabMessage)
+      },
     })
     this.ended = (async () => {
       const decoder = new TextDecoder()
@@ -168,7 +178,9 @@ export class LabStream extends MessageQueue {
     const response = await fetch(`${baseUrl}/labs/${lab}/sse${query}`, { signal: abort.signal })
     if (response.body === null) throw new Error(`no body: ${response.status}`)
     const stream = new LabStream(`${baseUrl}/labs/${lab}`, response.body)
-    stream.#abort.signal.addEventListener('abort', () => { abort.abort(); })
+    stream.#abort.signal.addEventListener('abort', () => {
+      abort.abort()
+    })
     const hello = await stream.nextOfType('hello')
     stream.session = String(hello['session'])
     return stream
