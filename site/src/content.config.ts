@@ -10,13 +10,19 @@ import { docsSchema } from '@astrojs/starlight/schema'
 import { questionSchema } from './schemas/question.ts'
 import { resultsLoader, runEntrySchema } from './lib/results-loader.ts'
 
+/**
+ * Where the question bank is read from: `../questions` (relative to `site/`), or the folder named by
+ * `REALTIME_LAB_QUESTIONS_DIR` — e.g. to preview the site against a branch's questions.
+ */
+const questionsDir = process.env['REALTIME_LAB_QUESTIONS_DIR'] ?? '../questions'
+
 /** `questions/<topic>/<slug>.mdx` without the extension, e.g. `sse/why-sse`: stable and unique. */
 const idFromPath = ({ entry }: { entry: string }): string => entry.replace(/\.mdx?$/, '')
 
 /** Every question of the bank; frontmatter validated by the shared question schema. */
 const questions = defineCollection({
   loader: glob({
-    base: '../questions',
+    base: questionsDir,
     pattern: ['**/*.mdx', '!**/index.mdx'],
     generateId: idFromPath,
   }),
@@ -25,7 +31,7 @@ const questions = defineCollection({
 
 /** `questions/<topic>/index.mdx`: the introduction of a topic, rendered as its landing page. */
 const topics = defineCollection({
-  loader: glob({ base: '../questions', pattern: '*/index.mdx', generateId: idFromPath }),
+  loader: glob({ base: questionsDir, pattern: '*/index.mdx', generateId: idFromPath }),
   schema: z.looseObject({
     /** Heading of the topic landing page. */
     title: z.string().min(3),

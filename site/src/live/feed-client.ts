@@ -109,7 +109,7 @@ export abstract class FeedClient {
   protected opened(): void {
     this.#attempt = 0
     this.#opened = true
-    this.setState('open', this.protocol)
+    this.setState('open', 'open')
   }
 
   /** A protocol module calls this when the connection was lost; schedules a reconnect with backoff. */
