@@ -110,6 +110,9 @@ export class VuRunner {
         this.hooks.onIteration(false)
       }
       done++
+      // An iteration that never waits on I/O would otherwise starve the worker's event
+      // loop (stop messages, metric reports, other VUs): yield once per iteration.
+      await new Promise<void>((resolve) => setImmediate(resolve))
     }
     this.exit()
   }
