@@ -15,6 +15,24 @@ export interface Child {
   exited: Promise<number | string>
 }
 
+// Children still running, so that an interrupted bench stops exactly the processes it started.
+const live = new Set<ChildProcess>()
+let handlersInstalled = false
+
+function installSignalHandlers(): void {
+  if (handlersInstalled) return
+  handlersInstalled = true
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of live) child.kill('SIGKILL')
+      process.exit(130)
+    })
+  }
+  process.once('exit', () => {
+    for (const child of live) child.kill('SIGKILL')
+  })
+}
+
 /** Spawns `node <args>` with the Node running the bench. */
 export function spawnNode(
   args: readonly string[],
@@ -38,8 +56,11 @@ export function spawnCommand(
   }
   child.stdout.on('data', keep)
   child.stderr.on('data', keep)
+  installSignalHandlers()
+  live.add(child)
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => {
+      live.delete(child)
       resolve(code ?? signal ?? 'unknown')
     })
     child.once('error', (error) => {

@@ -49,7 +49,7 @@ export const TIMEOUTS = Object.freeze({
   /** Waiting for a server's /healthz after spawn, ms. */
   serverStartMs: 15_000,
   /** Added to ramp + hold before a hung engine is killed, ms. */
-  engineGraceMs: 90_000,
+  engineGraceMs: 45_000,
   /** Between SIGTERM and SIGKILL when stopping a child, ms. */
   killGraceMs: 5_000,
 })

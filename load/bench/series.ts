@@ -220,3 +220,19 @@ export function latestP95(lines: readonly SeriesLine[], metric: string): number 
   }
   return null
 }
+
+/** Highest per-second p99 of a trend over seconds in `[from, to)`; null when never reported. */
+export function trendMaxP99(
+  lines: readonly SeriesLine[],
+  metric: string,
+  from: number,
+  to: number,
+): number | null {
+  let max: number | null = null
+  for (const line of lines) {
+    if (line.type === 'trend' && line.metric === metric && line.t >= from && line.t < to) {
+      max = max === null ? line.p99 : Math.max(max, line.p99)
+    }
+  }
+  return max
+}

@@ -3,6 +3,7 @@
  * runs the protocol's scenario with the chosen engine at one connection count, samples
  * both processes once per second, and turns what they wrote into a {@link StepResult}.
  */
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join, relative } from 'node:path'
@@ -16,7 +17,7 @@ import {
   type Child,
 } from './child-process.ts'
 import { MIN_DELIVERY_RATIO, SATURATION, TIMEOUTS } from './defaults.ts'
-import { countOf, parseSummary, SUMMARY_TREND_STATS, trendOf } from './k6-summary.ts'
+import { countOf, hasP99, parseSummary, SUMMARY_TREND_STATS, trendOf } from './k6-summary.ts'
 import { ProcessSampler, summariseSamples, type ProcessSample } from './process-sampler.ts'
 import { readSample, scrape } from './prometheus-text.ts'
 import type { StepResult } from './report-schema.ts'
@@ -24,6 +25,7 @@ import {
   aggregateK6Json,
   counterSum,
   gaugeMax,
+  trendMaxP99,
   latestP95,
   parseSeries,
   type SeriesLine,
@@ -101,6 +103,27 @@ function startServer(plan: StepPlan, port: number): Child {
     : spawnNode(['servers/baseline/main.ts', ...common], plan.root)
 }
 
+let trendStatsSupport: boolean | undefined
+/**
+ * Whether the built-in engine takes k6's `--summary-trend-stats`. Without it its export has
+ * no p(99), and the step's p99 comes from the per-second series instead (see README).
+ */
+function builtinHasTrendStats(root: string): boolean {
+  if (trendStatsSupport === undefined) {
+    try {
+      const help = execFileSync(process.execPath, [ENGINE_CLI, 'run', '--help'], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 20_000,
+      })
+      trendStatsSupport = help.includes('--summary-trend-stats')
+    } catch {
+      trendStatsSupport = false
+    }
+  }
+  return trendStatsSupport
+}
+
 function engineArgs(
   plan: StepPlan,
   baseUrl: string,
@@ -121,8 +144,9 @@ function engineArgs(
     ...env,
     '--summary-export',
     summaryFile,
-    '--summary-trend-stats',
-    SUMMARY_TREND_STATS,
+    ...(plan.engine === 'k6' || builtinHasTrendStats(plan.root)
+      ? ['--summary-trend-stats', SUMMARY_TREND_STATS]
+      : []),
     '--quiet',
   ]
   return plan.engine === 'k6'
@@ -256,6 +280,13 @@ export async function runStep(
     const gaps = Math.round(countOf(summary, 'feed_gaps'))
     const resets = Math.round(countOf(summary, 'feed_resets'))
     const latency = trendOf(summary, 'feed_latency')
+    if (!hasP99(summary, 'feed_latency')) {
+      // No p(99) in the export: the highest per-second p99 of the window, an upper bound.
+      latency.p99 = Math.max(
+        latency.p95,
+        trendMaxP99(engineLines, 'feed_latency', from, to) ?? latency.max,
+      )
+    }
     const allFrames = countOf(summary, 'feed_frames')
     const dataReceived = countOf(summary, 'data_received')
     const bytesPerFrame = allFrames > 0 && dataReceived > 0 ? dataReceived / allFrames : null
