@@ -83,7 +83,10 @@ function disconnect(real: Real): void {
 }
 
 class Publish implements fc.Command<Model, Real> {
-  constructor(readonly count: number) {}
+  readonly count: number
+  constructor(count: number) {
+    this.count = count
+  }
   check = (): boolean => true
   run(model: Model, real: Real): void {
     const before = real.client.received.length
@@ -171,7 +174,10 @@ class Restart implements fc.Command<Model, Real> {
 }
 
 class TamperAhead implements fc.Command<Model, Real> {
-  constructor(readonly by: number) {}
+  readonly by: number
+  constructor(by: number) {
+    this.by = by
+  }
   check = (model: Readonly<Model>): boolean => !model.connected && model.cursor !== null
   run(model: Model, real: Real): void {
     if (model.cursor === null || real.client.cursor === null) throw new Error('no cursor')
