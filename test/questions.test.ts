@@ -48,6 +48,7 @@ function checkBank(
   root: string,
   labSlugs: ReadonlySet<string> | undefined,
   minQuestions: number,
+  repoRoot: string = REPO_ROOT,
 ): { files: BankFile[]; problems: string[] } {
   const problems: string[] = []
   const files: BankFile[] = []
@@ -125,6 +126,12 @@ function checkBank(
         problems.push(`${file.rel}: <Measured id="${id}"> is not listed in frontmatter metrics`)
       }
     }
+    // <Source> reads the file at build time: a missing path breaks the site build.
+    for (const match of file.body.matchAll(/<Source\s+path=["']([^"']+)["']/g)) {
+      const path = match[1] ?? ''
+      if (!existsSync(join(repoRoot, path)))
+        problems.push(`${file.rel}: <Source path="${path}"> does not exist`)
+    }
     if (!file.isIndex && data.labs.length === 0 && data.metrics.length === 0) {
       problems.push(`${file.rel}: links no lab and cites no metric (issue 7 requires one)`)
     }
@@ -176,6 +183,9 @@ describe('question bank (questions/)', () => {
       expect(about(/has no page in/)).toEqual([])
     },
   )
+  it('every <Source path> names a file that exists', () => {
+    expect(about(/<Source path=/)).toEqual([])
+  })
   it('every question links a lab or cites a metric', () => {
     expect(about(/links no lab/)).toEqual([])
   })
@@ -301,6 +311,11 @@ describe('the bank checker rejects each violation', () => {
       'sse/x.mdx: metric "latency.p42" is not a key of METRICS',
       'sse/x.mdx: <Measured id="server.cpu"> is not listed in frontmatter metrics',
     ])
+  })
+  it('rejects a <Source> path that does not exist', () => {
+    const text = `${frontmatter('sse', 'Missing source?')}<Source path="servers/no-such-file.ts" />\n`
+    const { problems } = checkBank(bank({ 'sse/x.mdx': text }), LABS, 1)
+    expect(problems).toEqual(['sse/x.mdx: <Source path="servers/no-such-file.ts"> does not exist'])
   })
   it('rejects a question with neither a lab nor a metric', () => {
     const { problems } = checkBank(
