@@ -1,5 +1,6 @@
 /**
- * Server-Sent Events transport (`GET /sse`, resume with `Last-Event-ID: <epoch>:<seq>`),
+ * Server-Sent Events transport (`GET /sse`, resume with `Last-Event-ID: <epoch>:<seq>` or
+ * `?lastEventId=<epoch>:<seq>`),
  * on better-sse. Each tick becomes one event string, built once with better-sse's
  * `EventBuffer`; the same bytes are written to every session's response. Writing the
  * shared Buffer directly (instead of `session.batch`) keeps per-client work to one write:
@@ -140,7 +141,12 @@ export class SseTransport implements Transport {
       sendFault(res, fault('shutting-down'))
       return
     }
-    const cursor = parseLastEventId(req.get('last-event-id'))
+    // Browsers resend Last-Event-ID on their own reconnects; a page opening a fresh
+    // EventSource cannot set headers, so `?lastEventId=` is accepted too.
+    const queryId = req.query['lastEventId']
+    const cursor = parseLastEventId(
+      req.get('last-event-id') ?? (typeof queryId === 'string' ? queryId : undefined),
+    )
     if (!cursor.ok) {
       sendFault(res, cursor.fault)
       return

@@ -259,28 +259,38 @@ class PollClient extends HttpUpstreamClient {
   }
 }
 
+/** How each protocol's client is made and awaited. */
+const OPENERS: Record<
+  Protocol,
+  (baseUrl: string, cursor: Cursor | undefined) => Promise<FeedClient>
+> = {
+  websocket: async (baseUrl, cursor) => {
+    const client = new WebSocketClient(baseUrl, cursor)
+    await client.opened()
+    return client
+  },
+  sse: async (baseUrl, cursor) => {
+    const client = new SseClient(baseUrl, cursor)
+    await client.opened()
+    return client
+  },
+  'long-poll': async (baseUrl, cursor) => {
+    const client = new PollClient(baseUrl, 'long-poll', cursor)
+    await client.opened()
+    return client
+  },
+  'short-poll': async (baseUrl, cursor) => {
+    const client = new PollClient(baseUrl, 'short-poll', cursor)
+    await client.opened()
+    return client
+  },
+}
+
 /** Open a client of `protocol` on the server at `baseUrl`, optionally resuming from `cursor`. */
-export async function openClient(
+export function openClient(
   protocol: Protocol,
   baseUrl: string,
   cursor?: Cursor,
 ): Promise<FeedClient> {
-  switch (protocol) {
-    case 'websocket': {
-      const client = new WebSocketClient(baseUrl, cursor)
-      await client.opened()
-      return client
-    }
-    case 'sse': {
-      const client = new SseClient(baseUrl, cursor)
-      await client.opened()
-      return client
-    }
-    case 'long-poll':
-    case 'short-poll': {
-      const client = new PollClient(baseUrl, protocol, cursor)
-      await client.opened()
-      return client
-    }
-  }
+  return OPENERS[protocol](baseUrl, cursor)
 }

@@ -108,6 +108,24 @@ describe('SSE', () => {
   })
 })
 
+describe('SSE resume by query', () => {
+  it('accepts ?lastEventId=<epoch>:<seq> like the Last-Event-ID header', async () => {
+    const since = server.feed.seq - 5
+    const controller = new AbortController()
+    const res = await fetch(`${server.url}/sse?lastEventId=${server.feed.epoch}:${since}`, {
+      signal: controller.signal,
+    })
+    const reader = res.body?.pipeThrough(new TextDecoderStream()).getReader()
+    let text = ''
+    for (let i = 0; i < 100 && !text.includes('"type":"frame"'); i++) {
+      text += (await reader?.read())?.value ?? ''
+    }
+    controller.abort()
+    expect(text).not.toContain('"type":"snapshot"')
+    expect(/"type":"frame","epoch":"[^"]+","seq":(\d+)/.exec(text)?.[1]).toBe(String(since + 1))
+  })
+})
+
 describe('/metrics', () => {
   it('exports the metric names the bench reads', async () => {
     const client = await openClient('websocket', server.url)
