@@ -11,7 +11,11 @@ const harness = await startLabHarness()
 const port = process.env['PORT'] ?? '0'
 if (port !== '0') {
   // The harness listens on port 0; move it to the asked port.
-  await new Promise<void>((resolve) => harness.server.close(() => { resolve(); }))
+  await new Promise<void>((resolve) =>
+    harness.server.close(() => {
+      resolve()
+    }),
+  )
   await new Promise<void>((resolve) => harness.server.listen(Number(port), '127.0.0.1', resolve))
 }
 const address = harness.server.address()
