@@ -17,7 +17,7 @@ export const FAULTS = {
   },
   'bad-cursor': {
     status: 400,
-    close: 1008,
+    close: null,
     message:
       'bad cursor: send both epoch (the epoch you saw) and since (an integer ≥ 0, at most 2^53 − 1), or neither',
   },
