@@ -1,6 +1,3 @@
-// The types of k6/x/sse live beside the lib; k6 needs no import for them at run time.
-// eslint-disable-next-line @typescript-eslint/triple-slash-reference
-/// <reference path="../lib/k6-x-sse.d.ts" />
 /**
  * Server-Sent Events: one VU holds one `GET /sse` stream for the whole test. A dropped
  * stream resumes with `Last-Event-ID: <epoch>:<seq>`.

@@ -1,0 +1,97 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { runTest } from './runner.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'engine-runner-'))
+
+function script(name: string, body: string): string {
+  const path = join(dir, name)
+  writeFileSync(path, body)
+  return path
+}
+
+const quiet = {
+  quiet: true,
+  noSummary: true,
+  env: {},
+  flags: {},
+  stdout: () => undefined,
+  stderr: () => undefined,
+}
+
+describe('runTest', () => {
+  it('gives every VU its own module state', async () => {
+    const path = script(
+      'isolation.ts',
+      `import { Gauge } from 'k6/metrics'
+const seen = new Gauge('module_counter')
+let counter = 0
+export const options = { scenarios: { s: { executor: 'per-vu-iterations', vus: 4, iterations: 3 } } }
+export default function () {
+  counter++
+  seen.add(counter, { vu: String(__VU) })
+}
+`,
+    )
+    const result = await runTest({ ...quiet, scriptPath: path, workers: 2 })
+    expect(result.exitCode).toBe(0)
+    const series = result.store.seriesOf('module_counter')
+    // Shared module state would count to 12 across the VUs; per-VU state stops at 3 each.
+    expect(series.map((s) => s.tags['vu']).sort()).toEqual(['1', '2', '3', '4'])
+    for (const s of series) expect(s.max).toBe(3)
+    expect(result.store.values('iterations', 1000)['count']).toBe(12)
+  })
+
+  it('runs setup once, hands its data to the VUs and teardown, and shares iterations', async () => {
+    const path = script(
+      'lifecycle.ts',
+      `import { Counter } from 'k6/metrics'
+const got = new Counter('got_setup')
+const torn = new Counter('teardown_calls')
+export const options = { scenarios: { s: { executor: 'shared-iterations', vus: 3, iterations: 10 } } }
+export function setup() { return { n: 5 } }
+export default function (data: { n: number }) { got.add(data.n) }
+export function teardown(data: { n: number }) { torn.add(data.n) }
+`,
+    )
+    const result = await runTest({ ...quiet, scriptPath: path, workers: 2 })
+    expect(result.store.values('iterations', 1000)['count']).toBe(10)
+    expect(result.store.values('got_setup', 1000)['count']).toBe(50)
+    expect(result.store.values('teardown_calls', 1000)['count']).toBe(5)
+  })
+
+  it('exits 99 when a threshold fails, and 0 when it holds', async () => {
+    const path = script(
+      'threshold.ts',
+      `import { Trend } from 'k6/metrics'
+const t = new Trend('value_ms')
+export const options = { iterations: 4, thresholds: { value_ms: [__ENV.RULE] } }
+export default function () { t.add(10) }
+`,
+    )
+    const failing = await runTest({ ...quiet, env: { RULE: 'p(95)<5' }, scriptPath: path })
+    expect(failing.exitCode).toBe(99)
+    expect(failing.verdicts).toEqual([
+      expect.objectContaining({ source: 'p(95)<5', ok: false, actual: 10 }),
+    ])
+    const passing = await runTest({ ...quiet, env: { RULE: 'p(95)<50' }, scriptPath: path })
+    expect(passing.exitCode).toBe(0)
+  })
+
+  it('refuses a synchronous http.get with an error naming http.asyncRequest', async () => {
+    const path = script(
+      'sync-get.ts',
+      `import http from 'k6/http'
+export default function () { http.get('http://127.0.0.1:9/') }
+`,
+    )
+    let errors = ''
+    const result = await runTest({ ...quiet, scriptPath: path, stderr: (text) => (errors += text) })
+    expect(result.exitCode).toBe(107)
+    expect(errors).toMatch(
+      /http\.get\(\) is synchronous.*await http\.asyncRequest\('GET', url, body, params\)/,
+    )
+  })
+})
