@@ -66,7 +66,9 @@ export function resultsLoader(base: string): Loader {
           data: { ...checked.data, folder, series },
           filePath: reportPath,
         })
-        store.set({ id: folder, data, filePath: reportPath, digest: generateDigest(data) })
+        // Astro wants entry paths relative to the site root (`../results/<run>/report.json`).
+        const filePath = relative(fileURLToPath(config.root), reportPath)
+        store.set({ id: folder, data, filePath, digest: generateDigest(data) })
       }
     },
   }

@@ -1,0 +1,201 @@
+/**
+ * The study site in real Chromium: it builds; a question page shows a measured figure read from
+ * the results; the results page draws a chart per protocol; the live page, against a server this
+ * test starts, shows frames on all four panels and resumes without a gap after "kill connection".
+ * Screenshots of each page land in test-output/ for review.
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { startServer, type RunningServer } from '../../servers/main.ts'
+import { PROTOCOLS, type Protocol } from '../../servers/feed/messages.ts'
+import { formatFigure, isMetricId } from '../../site/src/lib/figures.ts'
+import { PROTOCOL_LABELS } from '../../site/src/lib/labels.ts'
+import { METRICS, reportSchema, type Report } from '../../load/bench/report-schema.ts'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const DIST = join(ROOT, 'site/dist')
+const OUTPUT = join(ROOT, 'test-output')
+const CHROMIUM = '/usr/bin/chromium'
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
+const hasChromium = existsSync(CHROMIUM)
+if (!hasChromium)
+  console.warn(`site tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`)
+
+/** The run the site cites from: results/reference, else the newest run, as site/src/lib/figures.ts picks it. */
+function citedRun(): Report | undefined {
+  const dir = join(ROOT, 'results')
+  if (!existsSync(dir)) return undefined
+  const runs = readdirSync(dir)
+    .filter((folder) => existsSync(join(dir, folder, 'report.json')))
+    .map((folder) => ({
+      folder,
+      report: reportSchema.parse(
+        JSON.parse(readFileSync(join(dir, folder, 'report.json'), 'utf8')),
+      ),
+    }))
+  const reference = runs.find((run) => run.folder === 'reference')
+  return (reference ?? runs.sort((a, b) => b.report.createdAt.localeCompare(a.report.createdAt))[0])
+    ?.report
+}
+
+describe.skipIf(!hasChromium)('the study site', () => {
+  let build: ReturnType<typeof spawnSync>
+  let server: RunningServer
+  let browser: Browser
+
+  beforeAll(async () => {
+    build = spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/astro/bin/astro.mjs'), 'build', '--root', 'site'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' },
+        encoding: 'utf8',
+        timeout: 280_000,
+      },
+    )
+    mkdirSync(OUTPUT, { recursive: true })
+    server = await startServer({ port: 0 })
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+  }, 300_000)
+
+  afterAll(async () => {
+    await browser.close()
+    await server.close()
+  })
+
+  const openPage = async (path: string): Promise<Page> => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    await page.goto(`${server.url}${path}`)
+    return page
+  }
+
+  it('builds every kind of page, with a search index', () => {
+    expect(build.status, String(build.stderr).slice(-2000)).toBe(0)
+    for (const page of [
+      'index.html',
+      'questions/index.html',
+      'results/index.html',
+      'results/compare/index.html',
+      'live/index.html',
+      'labs/first-stream/index.html',
+      'labs/polling-fallback/index.html',
+    ]) {
+      expect(existsSync(join(DIST, page)), page).toBe(true)
+    }
+    expect(existsSync(join(DIST, 'pagefind/pagefind.js'))).toBe(true)
+  })
+
+  it('shows a question’s measured figure, read from the results', async () => {
+    const run = citedRun()
+    // A built question page that cites a figure in its frontmatter, preferring one the run measured.
+    const questionsDir = join(DIST, 'questions')
+    const pages = readdirSync(questionsDir, { recursive: true, encoding: 'utf8' })
+      .filter((path) => path.split('/').length === 3 && path.endsWith('index.html'))
+      .map((path) => ({ path, html: readFileSync(join(questionsDir, path), 'utf8') }))
+      .filter(({ html }) => html.includes('data-testid="measured-box"'))
+    expect(pages.length, 'no question page cites a metric').toBeGreaterThan(0)
+    const measured = pages.find(({ html }) => html.includes('data-connections='))
+    if (run !== undefined)
+      expect(measured, `no cited figure was measured in run ${run.runId}`).toBeDefined()
+    const chosen = measured ?? pages[0]
+    const page = await openPage(`/questions/${(chosen?.path ?? '').replace(/index\.html$/, '')}`)
+    if (run === undefined) {
+      await expect
+        .poll(() =>
+          page.locator('[data-testid="measured-box"] [data-measured]').first().innerText(),
+        )
+        .toContain('no results yet')
+    } else {
+      const figure = page.locator('[data-testid="measured-box"] [data-connections]').first()
+      const text = await figure.innerText()
+      const id = (await figure.getAttribute('data-measured')) ?? ''
+      const connections = Number(await figure.getAttribute('data-connections'))
+      const design = (await figure.getAttribute('data-design')) ?? 'reference'
+      expect(isMetricId(id)).toBe(true)
+      if (!isMetricId(id)) return
+      expect(text).toContain(`at ${connections.toLocaleString('en-GB')} connections`)
+      expect(text).toContain(`run ${run.runId}`)
+      // Every value shown is METRICS[id].pick of the matching step, formatted: nothing typed by hand.
+      for (const protocol of ((await figure.getAttribute('data-protocols')) ?? '').split(
+        ',',
+      ) as Protocol[]) {
+        const step = run.steps.find(
+          (candidate) =>
+            candidate.protocol === protocol &&
+            candidate.design === design &&
+            candidate.connections === connections,
+        )
+        const value = step ? formatFigure(METRICS[id].pick(step), METRICS[id].unit) : 'not measured'
+        expect(text).toContain(`${PROTOCOL_LABELS[protocol]} ${value}`)
+      }
+    }
+    await page.screenshot({ path: join(OUTPUT, 'question.png'), fullPage: true })
+    await page.close()
+  })
+
+  it('draws a latency chart for every protocol of the cited run', async () => {
+    const run = citedRun()
+    expect(run, 'no run under results/: run `npm run bench -- --quick` first').toBeDefined()
+    const page = await openPage('/results/')
+    const protocols = PROTOCOLS.filter((protocol) =>
+      run?.steps.some((step) => step.protocol === protocol && step.design === 'reference'),
+    )
+    expect(protocols.length).toBeGreaterThan(0)
+    for (const protocol of protocols) {
+      const chart = page.locator(`#latency-${protocol}`)
+      await expect.poll(() => chart.locator('[data-drawn="true"] canvas').count()).toBe(1)
+    }
+    await expect
+      .poll(() => page.locator('[data-testid="claims-table"] tbody tr').count())
+      .toBe(protocols.length)
+    await page.screenshot({ path: join(OUTPUT, 'results.png'), fullPage: true })
+    await page.close()
+  })
+
+  it('streams on all four live panels and resumes without a gap after kill connection', async () => {
+    const page = await openPage('/live/')
+    const counter = async (protocol: string, key: string): Promise<number> =>
+      Number(await page.locator(`[data-panel="${protocol}"] [data-counter="${key}"]`).innerText())
+    for (const protocol of PROTOCOLS) {
+      await expect.poll(() => counter(protocol, 'frames'), { timeout: 15_000 }).toBeGreaterThan(3)
+    }
+    await page.screenshot({ path: join(OUTPUT, 'live.png'), fullPage: true })
+    for (const protocol of PROTOCOLS) {
+      const before = await counter(protocol, 'frames')
+      await page.locator(`[data-panel="${protocol}"] [data-action="kill"]`).click()
+      await expect.poll(() => counter(protocol, 'reconnects'), { timeout: 15_000 }).toBe(1)
+      await expect
+        .poll(() => counter(protocol, 'frames'), { timeout: 15_000 })
+        .toBeGreaterThan(before + 5)
+      expect(await counter(protocol, 'gaps')).toBe(0)
+    }
+    await page.screenshot({ path: join(OUTPUT, 'live-after-kill.png'), fullPage: true })
+    await page.close()
+  })
+
+  it('renders the home, lab and topic pages', async () => {
+    for (const [path, name] of [
+      ['/', 'home'],
+      ['/labs/resume-after-disconnect/', 'lab'],
+      ['/questions/', 'questions'],
+    ] as const) {
+      const page = await openPage(path)
+      await expect.poll(() => page.locator('h1').first().innerText()).not.toBe('')
+      await page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true })
+      await page.close()
+    }
+  })
+})
