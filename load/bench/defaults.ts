@@ -25,7 +25,7 @@ export const BENCH_DEFAULTS = Object.freeze({
 /** `--quick`: all four protocols, two small steps, a few seconds each (CI). */
 export const QUICK_PROFILE = Object.freeze({
   steps: Object.freeze<number[]>([20, 50]),
-  holdS: 4,
+  holdS: 5,
   rampS: 1,
 })
 
@@ -41,8 +41,13 @@ export const SATURATION = Object.freeze({
   eventLoopDelayP99Ms: 100,
 })
 
-/** A step loses frames when fewer than this share of the expected frames arrived. */
-export const MIN_DELIVERY_RATIO = 0.97
+/**
+ * A step loses frames when fewer than this share of the expected frames arrived in the
+ * window. Frames are counted by the second they arrive in, so a generator that stalls near
+ * a second's edge moves a few into the next second: the margin absorbs that, not real loss
+ * (a missing `seq` is counted as a gap whatever this ratio).
+ */
+export const MIN_DELIVERY_RATIO = 0.95
 
 /** Time limits that keep every wait bounded. */
 export const TIMEOUTS = Object.freeze({

@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { PROTOCOLS, type Protocol } from '../../servers/feed/messages.ts'
 import { BENCH_DEFAULTS, QUICK_PROFILE } from './defaults.ts'
-import { summariseLadder } from './ladder.ts'
+import { stopReason, summariseLadder } from './ladder.ts'
 import { hasK6, machineInfo, machineLabel, versionInfo } from './machine.ts'
 import {
   REPORT_SCHEMA_VERSION,
@@ -244,9 +244,14 @@ export async function runBench(
     join(runDir, 'run.json'),
     JSON.stringify({ ...runInfo, finishedAt: new Date().toISOString() }, null, 2) + '\n',
   )
-  const failedAtFirst = ladders.some(
-    (l) => l.design === 'reference' && l.maxConnectionsWithinBudget === 0,
-  )
+  // A first step that the generator invalidated says nothing about the server: not a failure.
+  const failedAtFirst = ladders.some((l) => {
+    if (l.design !== 'reference') return false
+    const first = steps.find((s) => s.design === 'reference' && s.protocol === l.protocol)
+    if (first === undefined) return true
+    const budget = effectiveBudgetMs({ ...parameters, protocol: l.protocol })
+    return first.valid && stopReason(first, budget) !== null
+  })
   return { report, runDir, exitCode: failedAtFirst ? 1 : 0 }
 }
 

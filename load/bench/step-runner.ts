@@ -256,9 +256,14 @@ export async function runStep(
       rmSync(rawFile)
     }
 
-    // The scenario starts when its first feed metric appears; the window follows the ramp.
+    // The scenario starts in the first second with a running VU (else the first feed metric);
+    // the window follows the ramp.
+    const vuTimes = engineLines
+      .filter((l) => l.metric === 'vus' && l.type === 'gauge' && l.value > 0)
+      .map((l) => l.t)
     const feedTimes = engineLines.filter((l) => l.metric.startsWith('feed_')).map((l) => l.t)
-    const t0 = feedTimes.length > 0 ? Math.min(...feedTimes) : Math.floor(engineStart)
+    const startTimes = vuTimes.length > 0 ? vuTimes : feedTimes
+    const t0 = startTimes.length > 0 ? Math.min(...startTimes) : Math.floor(engineStart)
     // Whole seconds only: the first and last partial seconds are left out.
     const windowS = Math.max(1, plan.holdS - 1)
     const from = t0 + plan.rampS + 1

@@ -2,6 +2,7 @@
  * What the bench prints: the live progress line, the end table, the baseline ratios and
  * the `--compare` deltas. Pure functions from results to text.
  */
+import { MIN_DELIVERY_RATIO } from './defaults.ts'
 import type { Report, StepResult } from './report-schema.ts'
 
 /** Column headings of the end table, in order. */
@@ -35,7 +36,7 @@ export function verdict(step: StepResult): string {
   if (step.withinBudget) return 'ok'
   const parts: string[] = []
   if (step.gaps > 0) parts.push('lost frames')
-  if (step.framesReceived < step.framesExpected * 0.97) parts.push('under-delivered')
+  if (step.framesReceived < step.framesExpected * MIN_DELIVERY_RATIO) parts.push('under-delivered')
   if (parts.length === 0) parts.push('over budget')
   return parts.join(', ')
 }

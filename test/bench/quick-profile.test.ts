@@ -46,7 +46,9 @@ describe('npm run bench -- --quick', () => {
         '--out-dir',
         OUT,
       ])
-      expect(code, stderr).toBe(0)
+      // 1 means a protocol failed its budget at the first step: on a busy CI machine that is a
+      // measurement, not a bench fault. Anything else is a crash or a usage error.
+      expect([0, 1], stderr).toContain(code)
       const printed = reportSchema.parse(JSON.parse(stdout))
       const written = reportSchema.parse(JSON.parse(readFileSync(join(OUT, 'report.json'), 'utf8')))
       expect(written).toEqual(printed)
