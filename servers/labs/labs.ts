@@ -122,6 +122,10 @@ export function createLabs(options: Partial<LabOptions> = {}): Labs {
     const name = url.pathname.slice(prefix.length).replace(/\/+$/, '')
     if (!isLabName(name)) return false
     const lab = labs[name]
+    // A socket error before or during the handshake must not become an uncaught exception.
+    socket.on('error', () => {
+      socket.destroy()
+    })
     wss.handleUpgrade(request, socket, head, (webSocket) => {
       acceptWebSocket(webSocket, request, lab)
     })
