@@ -11,11 +11,13 @@ export function apiEntryPoints(repoRoot) {
   return [
     'servers/main.ts',
     'servers/feed/messages.ts',
-    'servers/feed/index.ts',
-    'servers/transports/index.ts',
-    'servers/bus/index.ts',
-    'load/engine/index.ts',
-    'load/engine/cli.ts',
+    'servers/feed/feed.ts',
+    'servers/feed/history-ring.ts',
+    'servers/transports/transport.ts',
+    'servers/transports/registry.ts',
+    'servers/bus/feed-source.ts',
+    'load/engine/runner.ts',
+    'load/engine/thresholds.ts',
     'load/bench/report-schema.ts',
   ].map((path) => join(repoRoot, path))
 }

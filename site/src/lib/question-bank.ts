@@ -50,7 +50,8 @@ export function topicSidebar(groups: readonly TopicGroup[], current: Topic | und
   return [
     { label: 'All topics', link: '/questions/' },
     ...groups.map((group) => ({
-      label: `${group.title} (${group.questions.length})`,
+      // The short label keeps the sidebar readable; the landing page shows the full title.
+      label: `${TOPIC_LABELS[group.topic]} (${group.questions.length})`,
       collapsed: group.topic !== current,
       items: [
         { label: 'Overview', link: `/questions/${group.topic}/` },

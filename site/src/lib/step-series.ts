@@ -1,13 +1,14 @@
 /**
- * Reads a step's per-second series (`files.series` of a report step) into one shape the charts
- * use. The bench writes one object per second; the reader accepts a JSON array, an object with a
- * `points` or `series` array, or NDJSON, and reads the latency percentiles from the usual places.
+ * Reads a step's per-second series (`files.series` of a report step: NDJSON lines written by the
+ * bench, parsed with the bench's own `parseSeries`) into the shape the charts use: one point per
+ * second with the `feed_latency` percentiles and the `feed_frames` count.
  */
 import { z } from 'astro/zod'
+import { parseSeries as parseSeriesLines, type SeriesLine } from '../../../load/bench/series.ts'
 
 /** One second of a step: seconds since the step started and delivery latency percentiles (ms). */
 export const seriesPointSchema = z.object({
-  /** Seconds since the start of the step. */
+  /** Seconds since the first line of the series. */
   s: z.number(),
   p50: z.number().nullable(),
   p95: z.number().nullable(),
@@ -19,65 +20,41 @@ export const seriesPointSchema = z.object({
 /** One second of a step, as charted. */
 export type SeriesPoint = z.infer<typeof seriesPointSchema>
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-
-const numberAt = (record: Record<string, unknown>, keys: readonly string[]): number | null => {
-  for (const key of keys) {
-    const value = record[key]
-    if (typeof value === 'number' && Number.isFinite(value)) return value
-  }
-  return null
-}
-
-const latencyOf = (record: Record<string, unknown>): Record<string, unknown> => {
-  for (const key of ['latencyMs', 'latency', 'feed_latency']) {
-    const nested = record[key]
-    if (isRecord(nested)) return nested
-  }
-  return record
-}
+/** Seconds of a line's `t`, whether it is written in seconds or in milliseconds since the epoch. */
+const seconds = (t: number): number => (t > 1e11 ? t / 1000 : t)
 
 /**
  * Parses the text of a series file.
- * @returns the points in time order, or null when the text has none of the known shapes
+ * @returns the points in time order, or null when the file holds no `feed_latency` line
  */
 export function parseSeries(text: string): SeriesPoint[] | null {
-  let rows: unknown[]
-  try {
-    const parsed: unknown = JSON.parse(text)
-    if (Array.isArray(parsed)) rows = parsed
-    else if (isRecord(parsed) && Array.isArray(parsed['points'])) rows = parsed['points']
-    else if (isRecord(parsed) && Array.isArray(parsed['series'])) rows = parsed['series']
-    else return null
-  } catch {
-    // Not one JSON document: NDJSON, one object per line.
-    try {
-      rows = text
-        .split('\n')
-        .filter((line) => line.trim() !== '')
-        .map((line): unknown => JSON.parse(line))
-    } catch {
-      return null
+  const lines: SeriesLine[] = parseSeriesLines(text)
+  const bySecond = new Map<number, SeriesPoint>()
+  const pointAt = (t: number): SeriesPoint => {
+    const key = Math.floor(seconds(t))
+    let point = bySecond.get(key)
+    if (!point) {
+      point = { s: key, p50: null, p95: null, p99: null, frames: null }
+      bySecond.set(key, point)
+    }
+    return point
+  }
+  let sawLatency = false
+  for (const line of lines) {
+    // Lines tagged per protocol or per VU group are summed into one step-wide figure per second.
+    if (line.metric === 'feed_latency' && line.type === 'trend') {
+      sawLatency = true
+      const point = pointAt(line.t)
+      point.p50 = Math.max(point.p50 ?? 0, line.p50)
+      point.p95 = Math.max(point.p95 ?? 0, line.p95)
+      point.p99 = Math.max(point.p99 ?? 0, line.p99)
+    } else if (line.metric === 'feed_frames' && line.type === 'counter') {
+      const point = pointAt(line.t)
+      point.frames = (point.frames ?? 0) + line.sum
     }
   }
-  const points: SeriesPoint[] = []
-  let firstTime: number | null = null
-  for (const row of rows) {
-    if (!isRecord(row)) return null
-    const time = numberAt(row, ['s', 'second', 'elapsedS', 't', 'time', 'ts'])
-    if (time === null) return null
-    // Absolute timestamps (ms since the epoch) become seconds since the first point.
-    const seconds = time > 1e11 ? time / 1000 : time
-    firstTime ??= seconds
-    const latency = latencyOf(row)
-    points.push({
-      s: time > 1e11 ? seconds - firstTime : seconds,
-      p50: numberAt(latency, ['p50', 'p(50)', 'med']),
-      p95: numberAt(latency, ['p95', 'p(95)']),
-      p99: numberAt(latency, ['p99', 'p(99)']),
-      frames: numberAt(row, ['frames', 'framesReceived', 'feed_frames']),
-    })
-  }
-  return points.sort((a, b) => a.s - b.s)
+  if (!sawLatency) return null
+  const points = [...bySecond.values()].sort((a, b) => a.s - b.s)
+  const first = points[0]?.s ?? 0
+  return points.map((point) => ({ ...point, s: point.s - first }))
 }
