@@ -55,6 +55,10 @@ export const LAB_ERRORS = {
     status: 404,
     message: 'unknown lab: GET /labs lists the labs',
   },
+  'origin-refused': {
+    status: 403,
+    message: "this page's origin may not use the labs: open it from an allowed origin",
+  },
   'too-many-connections': {
     status: 503,
     message: 'too many lab connections on this server: try again later',

@@ -20,6 +20,7 @@ import { createChatLab } from './chat-lab.ts'
 import { createWhiteboardLab } from './whiteboard-lab.ts'
 import { LAB_CATALOG } from './lab-catalog.ts'
 import { KeyedRateLimiter } from '../http/rate-limit.ts'
+import type { OriginPolicy } from '../http/origin-policy.ts'
 
 /** The labs, ready to mount. */
 export interface Labs {
@@ -37,9 +38,19 @@ export interface Labs {
 /** The path prefix the router is mounted at; upgrade paths are matched against it. */
 export const LABS_PATH = '/labs'
 
+/** What {@link createLabs} takes: bounds over {@link LAB_DEFAULTS}, and an Origin check. */
+export interface CreateLabsOptions extends Partial<LabOptions> {
+  /**
+   * Checks the `Origin` of every upgrade, stream and POST (the server's allowlist). Absent,
+   * every origin is allowed, as for local study.
+   */
+  readonly originPolicy?: Pick<OriginPolicy, 'check'>
+}
+
 /** Creates the labs. Options default to {@link LAB_DEFAULTS}. */
-export function createLabs(options: Partial<LabOptions> = {}): Labs {
-  const settings: LabOptions = { ...LAB_DEFAULTS, ...options }
+export function createLabs(options: CreateLabsOptions = {}): Labs {
+  const { originPolicy, ...bounds } = options
+  const settings: LabOptions = { ...LAB_DEFAULTS, ...bounds }
   const chat = createChatLab(settings)
   const whiteboard = createWhiteboardLab(settings)
   const labs: Readonly<Record<LabName, Lab>> = {
@@ -126,6 +137,14 @@ export function createLabs(options: Partial<LabOptions> = {}): Labs {
     socket.on('error', () => {
       socket.destroy()
     })
+    const refused = originRefusal(request)
+    if (refused !== undefined) {
+      const body = JSON.stringify(refused)
+      socket.end(
+        `HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${String(Buffer.byteLength(body))}\r\nConnection: close\r\n\r\n${body}`,
+      )
+      return true
+    }
     wss.handleUpgrade(request, socket, head, (webSocket) => {
       acceptWebSocket(webSocket, request, lab)
     })
@@ -136,7 +155,23 @@ export function createLabs(options: Partial<LabOptions> = {}): Labs {
     response.status(LAB_ERRORS[error.code].status).json(error)
   }
 
+  function originRefusal(request: IncomingMessage): LabError | undefined {
+    if (originPolicy === undefined) return undefined
+    const verdict = originPolicy.check(request.headers.origin)
+    return verdict.ok ? undefined : labError('origin-refused', verdict.detail)
+  }
+
   const router = express.Router()
+
+  // Streams and POSTs answer to the same Origin allowlist as the upgrades.
+  router.use((request, response, next) => {
+    const refused = originRefusal(request)
+    if (refused === undefined) {
+      next()
+      return
+    }
+    sendError(response, refused)
+  })
 
   router.get('/', (_request, response) => {
     response.json({

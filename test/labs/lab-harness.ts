@@ -9,7 +9,7 @@ import express from 'express'
 import { WebSocket } from 'ws'
 import { createParser } from 'eventsource-parser'
 import { createLabs, type Labs } from '../../servers/labs/index.ts'
-import type { LabOptions } from '../../servers/labs/lab-defaults.ts'
+import type { CreateLabsOptions } from '../../servers/labs/labs.ts'
 
 /** A running lab server on a port chosen by the system. */
 export interface LabHarness {
@@ -24,7 +24,7 @@ export interface LabHarness {
 }
 
 /** Starts the harness on port 0. */
-export async function startLabHarness(options: Partial<LabOptions> = {}): Promise<LabHarness> {
+export async function startLabHarness(options: CreateLabsOptions = {}): Promise<LabHarness> {
   const labs = createLabs(options)
   const app = express()
   app.use('/labs', labs.router)
