@@ -44,6 +44,8 @@ export class ChatRoom {
   // Insertion-ordered, so the oldest id is the first key: evicted first when full.
   readonly #seenIds = new Map<string, number>()
   readonly #limits: ChatRoomLimits
+  // Who is typing now, so that a message or a leave can stop the indicator for the others.
+  readonly #typing = new Set<string>()
   #seq = 0
 
   constructor(name: string, limits: ChatRoomLimits) {
@@ -90,6 +92,7 @@ export class ChatRoom {
   leave(user: string): void {
     const peer = this.#members.get(user)
     if (peer === undefined) return
+    this.#stopTyping(user, peer)
     this.#members.delete(user)
     this.#fanOut({ type: 'presence', room: this.name, event: 'leave', user, users: this.size })
   }
@@ -119,16 +122,27 @@ export class ChatRoom {
       const oldest = this.#seenIds.keys().next()
       if (oldest.done !== true) this.#seenIds.delete(oldest.value)
     }
+    this.#stopTyping(user, this.#members.get(user))
     this.#history.push(message)
     if (this.#history.length > this.#limits.historyLength) this.#history.shift()
     this.#fanOut(message)
     return { seq: this.#seq, duplicate: false }
   }
 
-  /** Tells the other members that `user` started or stopped typing. */
+  /**
+   * Tells the other members that `user` started or stopped typing. Sending a message or
+   * leaving stops it too, so no indicator is left on when its `active:false` never comes.
+   */
   typing(user: string, active: boolean): void {
     const peer = this.#members.get(user)
+    if (active) this.#typing.add(user)
+    else this.#typing.delete(user)
     this.#fanOut({ type: 'typing', room: this.name, user, active }, peer)
+  }
+
+  #stopTyping(user: string, peer: LabPeer | undefined): void {
+    if (!this.#typing.delete(user)) return
+    this.#fanOut({ type: 'typing', room: this.name, user, active: false }, peer)
   }
 
   #fanOut(message: object, except?: LabPeer): void {

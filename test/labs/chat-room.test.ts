@@ -76,4 +76,23 @@ describe('ChatRoom', () => {
     expect(types(ana)).toEqual(['joined', 'presence', 'typing'])
     expect(types(bo)).toEqual(['joined'])
   })
+
+  it('stops a typing indicator when the typist sends a message or leaves', () => {
+    const room = new ChatRoom('typing-stops', { historyLength: 10, dedupWindow: 10 })
+    const ana = recordingPeer()
+    room.join('ana', ana)
+    room.join('bo', recordingPeer())
+    room.typing('bo', true)
+    room.say('bo', 'm', 'done typing', undefined)
+    room.typing('bo', true)
+    room.leave('bo')
+    const typing = ana.sent
+      .map((message) => JSON.parse(message.json) as { type: string; active?: boolean })
+      .filter((message) => message.type === 'typing')
+      .map((message) => message.active)
+    expect(typing).toEqual([true, false, true, false])
+    // A message from someone not typing sends no extra typing event.
+    room.say('ana', 'n', 'hi', undefined)
+    expect(ana.sent.filter((message) => message.json.includes('"typing"'))).toHaveLength(4)
+  })
 })
