@@ -52,7 +52,7 @@ export default defineConfig({
                 tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)),
                 output: 'api',
                 sidebar: { label: 'API reference', collapsed: true },
-                typeDoc: { skipErrorChecking: true, excludePrivate: true },
+                typeDoc: { skipErrorChecking: true, excludePrivate: true, disableSources: true },
                 errorOnEmptyDocumentation: false,
               }),
             ]

@@ -41,7 +41,8 @@ export function parseSeries(text: string): SeriesPoint[] | null {
   }
   let sawLatency = false
   for (const line of lines) {
-    // Lines tagged per protocol or per VU group are summed into one step-wide figure per second.
+    // A step runs one protocol, so tag groups rarely split a second; when they do, the slowest
+    // group's percentile is kept (an upper bound) and frame counts are summed.
     if (line.metric === 'feed_latency' && line.type === 'trend') {
       sawLatency = true
       const point = pointAt(line.t)

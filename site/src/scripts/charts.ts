@@ -46,7 +46,7 @@ function draw(holder: HTMLElement): void {
       { label: spec.yLabel, stroke: ink, grid, ticks: grid },
     ],
     series: [
-      { label: spec.xLabel },
+      { label: spec.xLabel, show: true },
       ...spec.lines.map((line) => ({
         label: line.label,
         stroke: line.colour,
@@ -56,6 +56,8 @@ function draw(holder: HTMLElement): void {
         ...(line.dashed === true ? { dash: [6, 4] } : {}),
       })),
     ],
+    // A static legend: the page is read, not hovered, and live values would only add noise.
+    legend: { live: false },
     plugins: spec.shaded.length > 0 ? [shadePlugin(spec.shaded)] : [],
   }
   const chart = new uPlot(
