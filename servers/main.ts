@@ -3,6 +3,7 @@
  * {@link startServer} for tests and the bench.
  */
 import { Command, InvalidArgumentError, Option } from 'commander'
+import { StreamTicker } from './bus/stream-ticker.ts'
 import { PROTOCOLS, type Protocol } from './feed/messages.ts'
 import { SERVER_DEFAULTS } from './http/options.ts'
 import { startServer } from './http/start-server.ts'
@@ -76,8 +77,52 @@ export function createProgram(): Command {
       integer('max-buffered', 1024, 2 ** 31),
       SERVER_DEFAULTS.maxBufferedBytes,
     )
+    .option('--bus <url>', 'Redis URL of the bus (redis://host:port); default: in-process feed')
+    .option('--bus-prefix <prefix>', 'key prefix on the Redis bus', 'realtime')
+    .addOption(
+      new Option('--role <role>', 'with --bus: ticker (publish only), fanout (serve only) or both')
+        .choices(['ticker', 'fanout', 'both'])
+        .default('both'),
+    )
     .action(async (flags: Record<string, unknown>) => {
+      const bus = flags['bus'] as string | undefined
+      const role = flags['role'] as 'ticker' | 'fanout' | 'both'
+      const busPrefix = flags['busPrefix'] as string
+      if (bus !== undefined && !/^rediss?:\/\//.test(bus)) {
+        throw new InvalidArgumentError(`--bus must be a redis:// URL, got ${JSON.stringify(bus)}`)
+      }
+      const ticker =
+        bus !== undefined && role !== 'fanout'
+          ? await StreamTicker.connect({
+              url: bus,
+              prefix: busPrefix,
+              rate: flags['rate'] as number,
+              sprites: flags['sprites'] as number,
+              events: SERVER_DEFAULTS.events,
+              pad: flags['pad'] as number,
+              history: flags['history'] as number,
+              seed: flags['seed'] as number,
+            })
+          : undefined
+      if (ticker !== undefined && role === 'ticker') {
+        console.log(
+          `realtime-lab ticker publishing to ${bus ?? ''} (${busPrefix}:frames) · epoch ${ticker.epoch} · from seq ${ticker.seq + 1}`,
+        )
+        const stopTicker = (signal: string) => {
+          console.log(`${signal}: ticker stopped at seq ${ticker.seq}`)
+          ticker.close()
+          process.exit(0)
+        }
+        process.once('SIGINT', () => {
+          stopTicker('SIGINT')
+        })
+        process.once('SIGTERM', () => {
+          stopTicker('SIGTERM')
+        })
+        return
+      }
       const server = await startServer({
+        ...(bus === undefined ? {} : { bus, busPrefix }),
         port: flags['port'] as number,
         host: flags['host'] as string,
         protocols: flags['protocols'] as Protocol[],
@@ -95,13 +140,14 @@ export function createProgram(): Command {
           `${protocol} ${protocol === 'websocket' ? ws : server.url}${TRANSPORT_PATHS[protocol]}`,
       )
       console.log(
-        `realtime-lab listening on ${server.url} · ${urls.join(' · ')} · ${server.url}/api/events · ${server.url}/healthz · ${server.url}/metrics · epoch ${server.feed.epoch} · ${server.options.rate} Hz`,
+        `realtime-lab listening on ${server.url} · ${urls.join(' · ')} · ${server.url}/api/events · ${server.url}/healthz · ${server.url}/metrics · epoch ${server.feed.epoch} · ${server.options.rate} Hz · bus ${bus === undefined ? 'memory' : `${bus} (${role})`}`,
       )
       let stopping = false
       const stop = (signal: string) => {
         if (stopping) return
         stopping = true
         console.log(`${signal}: closing clients`)
+        ticker?.close()
         server.close().then(
           () => process.exit(0),
           (error: unknown) => {

@@ -38,8 +38,15 @@ export interface ServerOptions {
   pollSessionIdleMs: number
   /** Serve `site/dist` at `/` when it exists. Default true. */
   serveSite: boolean
-  /** History epoch; random when omitted (tests pin it). */
+  /** History epoch; random when omitted (tests pin it). Ignored with `bus`: the epoch lives in Redis. */
   epoch?: string
+  /**
+   * Redis URL of the bus (`redis://127.0.0.1:6379`): frames are read from the stream a
+   * ticker publishes (see `servers/bus`). Default none: the in-process feed (memory bus).
+   */
+  bus?: string
+  /** Key prefix on the Redis bus. Default `realtime`. */
+  busPrefix?: string
 }
 
 /** The defaults of every option. */

@@ -4,6 +4,8 @@
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { registerBusMetric, withBusHealth } from '../bus/bus-health.ts'
+import { StreamFeed } from '../bus/stream-feed.ts'
 import { Feed } from '../feed/feed.ts'
 import type { Protocol } from '../feed/messages.ts'
 import { ControlSessions } from '../transports/control-sessions.ts'
@@ -30,10 +32,20 @@ export interface RunningServer {
 /** Start a server with `options` over {@link SERVER_DEFAULTS}. */
 export async function startServer(options: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const settings = { ...SERVER_DEFAULTS, ...options }
-  const feed = new Feed({
-    ...settings,
-    ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
-  })
+  const feed =
+    settings.bus === undefined
+      ? new Feed({
+          ...settings,
+          ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
+        })
+      : await StreamFeed.connect({
+          url: settings.bus,
+          history: settings.history,
+          rate: settings.rate,
+          ...(settings.busPrefix === undefined ? {} : { prefix: settings.busPrefix }),
+        })
+  const busStatus = () =>
+    feed instanceof StreamFeed ? feed.status() : ({ kind: 'memory', up: true } as const)
   const sessions = new ControlSessions()
   const transports: Transport[] = [...new Set(settings.protocols)].map((protocol) => {
     const make = (TRANSPORTS as Partial<Record<string, () => Transport>>)[protocol]
@@ -55,7 +67,16 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
     serveSite: settings.serveSite,
     clientCounts: () => Object.fromEntries(clientCounts()),
   })
-  const server = createServer(app)
+  registerBusMetric(metrics.registry, busStatus)
+  const server = createServer(
+    feed instanceof StreamFeed
+      ? withBusHealth(app, busStatus, () => ({
+          epoch: feed.epoch,
+          seq: feed.seq,
+          clients: Object.fromEntries(clientCounts()),
+        }))
+      : app,
+  )
   // Long polls hold requests for up to a minute; the default timeouts must not cut them.
   server.requestTimeout = 0
   server.headersTimeout = 30_000
@@ -95,6 +116,7 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
         feed.stop()
         unsubscribe()
         await Promise.all(transports.map((transport) => transport.close('shutdown')))
+        if (feed instanceof StreamFeed) await feed.close()
         const closed = new Promise<void>((resolve) =>
           server.close(() => {
             resolve()
