@@ -42,10 +42,10 @@ export const SATURATION = Object.freeze({
 })
 
 /**
- * A step loses frames when fewer than this share of the expected frames arrived in the
- * window. Frames are counted by the second they arrive in, so a generator that stalls near
- * a second's edge moves a few into the next second: the margin absorbs that, not real loss
- * (a missing `seq` is counted as a gap whatever this ratio).
+ * A step under-delivers when fewer than this share of the expected frames arrived in the
+ * window, beyond the edge allowance of `underDelivered` (ladder.ts). A missing `seq` is
+ * counted as a gap whatever this ratio: delivery catches clients that never connected or
+ * dropped out.
  */
 export const MIN_DELIVERY_RATIO = 0.95
 

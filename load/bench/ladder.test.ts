@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { stopReason, summariseLadder } from './ladder.ts'
+import { stopReason, summariseLadder, underDelivered } from './ladder.ts'
 import { reportSchema, type Report, type StepResult } from './report-schema.ts'
 import { formatBaselineRatios, formatComparison, formatTable, verdict } from './terminal-table.ts'
 
@@ -74,6 +74,16 @@ describe('ladder', () => {
     expect(stopReason(step({ connections: 100, framesReceived: 5000 }), 250)).toMatch(
       /55.6 % of expected/,
     )
+  })
+
+  it('allows one second of frames at the window edges, plus one interval for short polls', () => {
+    // 100 clients × 10 Hz × 9 s: 9000 expected, 1000 a second.
+    const ws = step({ connections: 100, framesReceived: 8100 })
+    expect(underDelivered(ws)).toBe(false)
+    expect(underDelivered({ ...ws, framesReceived: 7900 })).toBe(true)
+    const poll = step({ connections: 100, protocol: 'short-poll', framesReceived: 7100 })
+    expect(underDelivered(poll, 1)).toBe(false)
+    expect(underDelivered(poll, 0.5)).toBe(true)
   })
 
   it('stops at an invalid step, naming the generator as the limit', () => {

@@ -7,6 +7,24 @@ import { MIN_DELIVERY_RATIO } from './defaults.ts'
 import type { LadderResult, StepResult } from './report-schema.ts'
 
 /**
+ * Whether fewer frames arrived in the window than expected, beyond what the window's edges
+ * explain. Frames are counted by the second they arrive in: a generator that stalls near an
+ * edge moves up to a second of frames across it, and a short-poll client receives a whole
+ * interval's frames at once, so up to one second (short poll: one second plus one interval)
+ * of every client's frames may fall outside the window without any being lost.
+ */
+export function underDelivered(
+  step: Pick<StepResult, 'protocol' | 'framesExpected' | 'framesReceived' | 'holdS'>,
+  pollIntervalS = 1,
+): boolean {
+  if (step.framesExpected === 0) return false
+  const perSecond = step.framesExpected / step.holdS
+  const edgeS = 1 + (step.protocol === 'short-poll' ? pollIntervalS : 0)
+  const allowed = Math.max((1 - MIN_DELIVERY_RATIO) * step.framesExpected, perSecond * edgeS)
+  return step.framesExpected - step.framesReceived > allowed
+}
+
+/**
  * Why a step ends its ladder; null when the ladder may go on.
  *
  * The baseline loses frames by design (a per-connection timer drifts past a period and
@@ -14,14 +32,14 @@ import type { LadderResult, StepResult } from './report-schema.ts'
  * stop at its first step and the comparison at higher counts would never be measured. Its
  * gaps are still recorded in every step.
  */
-export function stopReason(step: StepResult, budgetMs: number): string | null {
+export function stopReason(step: StepResult, budgetMs: number, pollIntervalS = 1): string | null {
   if (!step.valid) return `load generator was the limit (${step.invalidReason ?? 'saturated'})`
   const reasons: string[] = []
   if (step.latencyMs.p95 > budgetMs) {
     reasons.push(`p95 ${step.latencyMs.p95.toFixed(1)} ms over the ${budgetMs} ms budget`)
   }
   if (step.gaps > 0 && step.design === 'reference') reasons.push(`${step.gaps} frames lost (gaps)`)
-  if (step.framesReceived < MIN_DELIVERY_RATIO * step.framesExpected) {
+  if (underDelivered(step, pollIntervalS)) {
     const pct = step.framesExpected === 0 ? 0 : (100 * step.framesReceived) / step.framesExpected
     reasons.push(`${pct.toFixed(1)} % of expected frames delivered`)
   }
@@ -35,12 +53,13 @@ export function summariseLadder(
   steps: readonly StepResult[],
   budgetMs: number,
   failure: { connections: number; reason: string } | null,
+  pollIntervalS = 1,
 ): LadderResult {
   let maxConnectionsWithinBudget = 0
   let stoppedAt: number | null = null
   let reason: string | null = null
   for (const step of steps) {
-    const why = stopReason(step, budgetMs)
+    const why = stopReason(step, budgetMs, pollIntervalS)
     if (why === null) {
       maxConnectionsWithinBudget = Math.max(maxConnectionsWithinBudget, step.connections)
     } else {

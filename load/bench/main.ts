@@ -217,7 +217,14 @@ export async function runBench(
         }
         ladder.push(step)
         steps.push(step)
-        const result = summariseLadder(protocol, design, ladder, budgetMs, null)
+        const result = summariseLadder(
+          protocol,
+          design,
+          ladder,
+          budgetMs,
+          null,
+          options.pollIntervalS,
+        )
         log(
           `${protocol} ${design} ${connections}: p95 ${step.latencyMs.p95.toFixed(1)} ms, p99 ${step.latencyMs.p99.toFixed(1)} ms, ` +
             `${step.framesReceived}/${step.framesExpected} frames, ${step.gaps} gaps, server CPU ${step.server.cpuPercent.toFixed(0)} %` +
@@ -225,7 +232,9 @@ export async function runBench(
         )
         if (result.stoppedAt !== null) break
       }
-      ladders.push(summariseLadder(protocol, design, ladder, budgetMs, failure))
+      ladders.push(
+        summariseLadder(protocol, design, ladder, budgetMs, failure, options.pollIntervalS),
+      )
     }
   }
 
@@ -250,7 +259,7 @@ export async function runBench(
     const first = steps.find((s) => s.design === 'reference' && s.protocol === l.protocol)
     if (first === undefined) return true
     const budget = effectiveBudgetMs({ ...parameters, protocol: l.protocol })
-    return first.valid && stopReason(first, budget) !== null
+    return first.valid && stopReason(first, budget, parameters.pollIntervalS) !== null
   })
   return { report, runDir, exitCode: failedAtFirst ? 1 : 0 }
 }

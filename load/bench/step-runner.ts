@@ -16,7 +16,8 @@ import {
   waitHealthy,
   type Child,
 } from './child-process.ts'
-import { MIN_DELIVERY_RATIO, SATURATION, TIMEOUTS } from './defaults.ts'
+import { SATURATION, TIMEOUTS } from './defaults.ts'
+import { underDelivered } from './ladder.ts'
 import { countOf, hasP99, parseSummary, SUMMARY_TREND_STATS, trendOf } from './k6-summary.ts'
 import { ProcessSampler, summariseSamples, type ProcessSample } from './process-sampler.ts'
 import { readSample, scrape } from './prometheus-text.ts'
@@ -314,7 +315,12 @@ export async function runStep(
     if (eventLoopDelayP99Ms !== null && eventLoopDelayP99Ms > SATURATION.eventLoopDelayP99Ms) {
       reasons.push(`generator event-loop delay p99 ${eventLoopDelayP99Ms.toFixed(0)} ms`)
     }
-    const lostFrames = gaps > 0 || framesReceived < MIN_DELIVERY_RATIO * framesExpected
+    const lostFrames =
+      gaps > 0 ||
+      underDelivered(
+        { protocol: plan.protocol, framesExpected, framesReceived, holdS: windowS },
+        plan.pollIntervalS,
+      )
     const withinBudget = latency.p95 <= effectiveBudgetMs(plan) && !lostFrames
 
     // One series file per step: the engine's lines plus the bench's own samples.

@@ -2,7 +2,7 @@
  * What the bench prints: the live progress line, the end table, the baseline ratios and
  * the `--compare` deltas. Pure functions from results to text.
  */
-import { MIN_DELIVERY_RATIO } from './defaults.ts'
+import { underDelivered } from './ladder.ts'
 import type { Report, StepResult } from './report-schema.ts'
 
 /** Column headings of the end table, in order. */
@@ -31,17 +31,17 @@ export const TABLE_COLUMNS = [
 const fixed = (n: number | null, digits = 1): string => (n === null ? '–' : n.toFixed(digits))
 
 /** The verdict cell: ok, over budget, lost frames, or INVALID with the reason. */
-export function verdict(step: StepResult): string {
+export function verdict(step: StepResult, pollIntervalS = 1): string {
   if (!step.valid) return `INVALID: ${step.invalidReason ?? 'generator saturated'}`
   if (step.withinBudget) return 'ok'
   const parts: string[] = []
   if (step.gaps > 0) parts.push('lost frames')
-  if (step.framesReceived < step.framesExpected * MIN_DELIVERY_RATIO) parts.push('under-delivered')
+  if (underDelivered(step, pollIntervalS)) parts.push('under-delivered')
   if (parts.length === 0) parts.push('over budget')
   return parts.join(', ')
 }
 
-function row(step: StepResult): string[] {
+function row(step: StepResult, pollIntervalS: number): string[] {
   return [
     step.protocol,
     step.design,
@@ -61,7 +61,7 @@ function row(step: StepResult): string[] {
     fixed(step.server.rssPerConnectionKiB),
     fixed(step.generator.cpuPercent),
     fixed(step.generator.eventLoopDelayP99Ms),
-    verdict(step),
+    verdict(step, pollIntervalS),
   ]
 }
 
@@ -81,7 +81,10 @@ export function layout(header: readonly string[], rows: readonly (readonly strin
 
 /** The end table: one row per protocol × design × step. */
 export function formatTable(report: Report): string {
-  return layout(TABLE_COLUMNS, report.steps.map(row))
+  return layout(
+    TABLE_COLUMNS,
+    report.steps.map((s) => row(s, report.parameters.pollIntervalS)),
+  )
 }
 
 /** The ladders' outcomes, one line each. */
