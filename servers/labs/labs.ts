@@ -248,7 +248,15 @@ export function createLabs(options: CreateLabsOptions = {}): Labs {
       }
       const lab = labs[name]
       const body: unknown = request.body
-      const text = typeof body === 'string' ? body : ''
+      // A body parser mounted before the router may have read the body already.
+      const text =
+        typeof body === 'string'
+          ? body
+          : Buffer.isBuffer(body)
+            ? body.toString()
+            : body !== undefined && body !== null && typeof body === 'object'
+              ? JSON.stringify(body)
+              : ''
       const sessionId = request.query['session']
       let peer: LabPeer | undefined
       if (sessionId === undefined) {
