@@ -41,7 +41,8 @@ export interface BenchOptions {
   pollIntervalS: number
   budgetMs: number
   engine: 'auto' | EngineKind
-  baseline: boolean
+  /** Protocols whose ladder also runs against the baseline; empty for none. */
+  baseline: Protocol[]
   quick: boolean
   json: boolean
   outDir: string | undefined
@@ -168,8 +169,11 @@ export async function runBench(
 
   const steps: StepResult[] = []
   const ladders: LadderResult[] = []
-  const designs = options.baseline ? (['reference', 'baseline'] as const) : (['reference'] as const)
+
   for (const protocol of options.protocols) {
+    const designs = options.baseline.includes(protocol)
+      ? (['reference', 'baseline'] as const)
+      : (['reference'] as const)
     for (const design of designs) {
       const budgetMs = effectiveBudgetMs({
         protocol,
@@ -307,8 +311,8 @@ export function buildProgram(): Command {
         .default(BENCH_DEFAULTS.engine),
     )
     .option(
-      '--baseline',
-      'also run the ladder against servers/baseline (the seeds’ naive design)',
+      '--baseline [list]',
+      'also run the ladder against servers/baseline (the seeds’ naive design): for every protocol, or for the comma-separated ones given',
       false,
     )
     .option(
@@ -336,7 +340,7 @@ async function main(argv: readonly string[]): Promise<number> {
     pollInterval: number
     budget: number
     engine: 'auto' | EngineKind
-    baseline: boolean
+    baseline: boolean | string
     quick: boolean
     json: boolean
     outDir?: string
@@ -361,7 +365,8 @@ async function main(argv: readonly string[]): Promise<number> {
     pollIntervalS: o.pollInterval,
     budgetMs: o.budget,
     engine: o.engine,
-    baseline: o.baseline,
+    baseline:
+      o.baseline === true ? o.protocols : o.baseline === false ? [] : parseProtocols(o.baseline),
     quick: o.quick,
     json: o.json,
     outDir: o.outDir,
