@@ -117,6 +117,8 @@ async function main(): Promise<void> {
     notice.hidden = false
     const where = notice.querySelector('[data-server]')
     if (where) where.textContent = baseUrl
+    const label = notice.querySelector('[data-server-label]')
+    if (label) label.textContent = reachable ? 'Servers at ' : 'No server answered at '
   }
   document.querySelector<HTMLElement>('[data-when-down]')?.toggleAttribute('hidden', reachable)
   if (!reachable) return
