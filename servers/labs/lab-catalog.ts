@@ -156,8 +156,8 @@ export const LAB_CATALOG: readonly LabCatalogEntry[] = Object.freeze([
     start: 'npm start',
     open: [`${LAB_BASE_URL}/metrics`],
     tryThis: [
-      'The reference WebSocket transport pings each socket and terminates one that missed a pong; the labs do the same every 30 s.',
-      'Pause a client (debugger breakpoint, or SIGSTOP a curl): the server drops it after one missed heartbeat.',
+      'The reference WebSocket transport pings each socket and terminates one that stops answering; the labs ping every 30 s and terminate a socket that missed the last pong.',
+      'Pause a client (debugger breakpoint, or SIGSTOP a curl): the server terminates it after missed heartbeats.',
     ],
     sitePages: ['heartbeat'],
   },
@@ -175,6 +175,32 @@ export const LAB_CATALOG: readonly LabCatalogEntry[] = Object.freeze([
       'Within the history window nothing is lost; past it a reset and a snapshot arrive, never a silent gap.',
     ],
     sitePages: ['stop-the-backend', 'resume-after-disconnect', 'start-stop'],
+  },
+  {
+    name: 'slow-consumer',
+    status: 'feature',
+    summary: 'Slow consumers are dropped, never slow the others (WebSocket 4008, SSE ended)',
+    seedTasks: [],
+    start: 'npm start',
+    open: [`curl -N ${LAB_BASE_URL}/sse`, `${LAB_BASE_URL}/metrics`],
+    tryThis: [
+      'Pause a reader (kill -STOP <curl pid>) while other clients keep reading: their latency does not move.',
+      `Once its unsent bytes pass ${String(LAB_DEFAULTS.slowClientBytes / 1024 / 1024)} MiB the server drops it (WebSocket close 4008 "slow", SSE stream ended); resumed, it catches up from history.`,
+    ],
+    sitePages: ['slow-consumer'],
+  },
+  {
+    name: 'bench',
+    status: 'feature',
+    summary: 'The benchmark ladder, reference design against the seeds’ per-connection timers',
+    seedTasks: [],
+    start: 'npm run bench -- --quick --baseline',
+    open: ['the run folder it prints (results/<run-id>/report.json)', 'npm run site › results'],
+    tryThis: [
+      'Run the quick profile first; then the full ladder (npm run bench) when the machine is idle.',
+      'Compare p(95) latency and CPU per connection of the reference servers and the baseline at each step.',
+    ],
+    sitePages: ['bench-ladder', 'per-connection-timers', 'load-test'],
   },
   {
     name: 'chat-load',
