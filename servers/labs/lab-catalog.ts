@@ -157,7 +157,8 @@ export const LAB_CATALOG: readonly LabCatalogEntry[] = Object.freeze([
     open: [`${LAB_BASE_URL}/metrics`],
     tryThis: [
       'The reference WebSocket transport pings each socket and terminates one that stops answering; the labs ping every 30 s and terminate a socket that missed the last pong.',
-      'Pause a client (debugger breakpoint, or SIGSTOP a curl): the server terminates it after missed heartbeats.',
+      'Freeze a command-line WebSocket client without closing it (kill -STOP <pid> of a node script using ws): it stops answering pings and the server terminates it after missed heartbeats.',
+      'A paused browser tab (debugger breakpoint) still answers pings: the browser, not the page, sends pongs.',
     ],
     sitePages: ['heartbeat'],
   },
