@@ -7,7 +7,7 @@ import { K6_MODULES } from './bundle.ts'
 import { createExecutionModule } from './modules/execution.ts'
 import { createHttpModule } from './modules/http.ts'
 import { createK6Module } from './modules/k6.ts'
-import { createMetricsModule } from './modules/metrics.ts'
+import { createMetricsModule, initializingVu } from './modules/metrics.ts'
 import { createSseModule } from './modules/sse.ts'
 import { createTimersModule } from './modules/timers.ts'
 import { createWebSocketsModule } from './modules/websockets.ts'
@@ -62,5 +62,5 @@ export function instantiate(factory: ScriptFactory, vu: VuContext): VuInstance {
     cache.set(id, created)
     return created
   }
-  return factory(requireModule, vu.env, vu.id)
+  return initializingVu(vu, () => factory(requireModule, vu.env, vu.id))
 }

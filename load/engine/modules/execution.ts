@@ -1,60 +1,89 @@
-/** `k6/execution`: the running VU, its scenario and the test (`abort`). */
+/**
+ * `k6/execution`: the running VU, its scenario and the test (`abort`). Getters live on
+ * shared prototypes; each VU pays for three one-field objects.
+ */
 import type { VuContext } from '../vu-context.ts'
+
+class ScenarioInfo {
+  private readonly vu: VuContext
+  constructor(vu: VuContext) {
+    this.vu = vu
+  }
+  get name(): string {
+    return this.vu.scenario?.name ?? ''
+  }
+  get executor(): string {
+    return this.vu.scenario?.executor ?? ''
+  }
+  get startTime(): number {
+    return this.vu.scenarioStartTime
+  }
+  get progress(): number {
+    const length = this.vu.scenario?.durationMs ?? 0
+    return length > 0 ? Math.min(1, (Date.now() - this.vu.scenarioStartTime) / length) : 0
+  }
+  get iterationInInstance(): number {
+    return this.vu.iterationInScenario
+  }
+  get iterationInTest(): number {
+    return this.vu.iterationInScenario
+  }
+}
+
+class VuInfo {
+  private readonly vu: VuContext
+  constructor(vu: VuContext) {
+    this.vu = vu
+  }
+  get idInInstance(): number {
+    return this.vu.id
+  }
+  get idInTest(): number {
+    return this.vu.id
+  }
+  get iterationInInstance(): number {
+    return this.vu.iteration
+  }
+  get iterationInScenario(): number {
+    return this.vu.iteration
+  }
+  get tags(): Readonly<Record<string, string>> {
+    return this.vu.baseTags
+  }
+  get metrics(): { tags: Readonly<Record<string, string>>; metadata: Record<string, string> } {
+    return { tags: this.vu.baseTags, metadata: {} }
+  }
+}
+
+class TestInfo {
+  readonly options = {}
+  private readonly vu: VuContext
+  constructor(vu: VuContext) {
+    this.vu = vu
+  }
+  abort(reason?: string): void {
+    this.vu.abortTest(reason ?? 'test aborted by the script')
+  }
+  fail(message?: string): void {
+    this.vu.abortTest(message ?? 'test marked failed by the script')
+  }
+}
+
+const instance = Object.freeze({
+  iterationsInterrupted: 0,
+  iterationsCompleted: 0,
+  vusActive: 0,
+  vusInitialized: 0,
+})
 
 /** Builds the `k6/execution` module of one VU. */
 export function createExecutionModule(vu: VuContext): Record<string, unknown> {
-  const scenario = {
-    get name() {
-      return vu.scenario?.name ?? ''
-    },
-    get executor() {
-      return vu.scenario?.executor ?? ''
-    },
-    get startTime() {
-      return vu.scenarioStartTime
-    },
-    get progress() {
-      const length = vu.scenario?.durationMs ?? 0
-      return length > 0 ? Math.min(1, (Date.now() - vu.scenarioStartTime) / length) : 0
-    },
-    get iterationInInstance() {
-      return vu.iterationInScenario
-    },
-    get iterationInTest() {
-      return vu.iterationInScenario
-    },
+  const module: Record<string, unknown> = {
+    scenario: new ScenarioInfo(vu),
+    vu: new VuInfo(vu),
+    test: new TestInfo(vu),
+    instance,
   }
-  const vuInfo = {
-    get idInInstance() {
-      return vu.id
-    },
-    get idInTest() {
-      return vu.id
-    },
-    get iterationInInstance() {
-      return vu.iteration
-    },
-    get iterationInScenario() {
-      return vu.iteration
-    },
-    tags: vu.baseTags,
-    metrics: { tags: vu.baseTags, metadata: {} },
-  }
-  const test = {
-    abort(reason?: string): void {
-      vu.abortTest(reason ?? 'test aborted by the script')
-    },
-    fail(message?: string): void {
-      vu.abortTest(message ?? 'test marked failed by the script')
-    },
-    options: {},
-  }
-  const instance = {
-    iterationsInterrupted: 0,
-    iterationsCompleted: 0,
-    vusActive: 0,
-    vusInitialized: 0,
-  }
-  const module = { scenario, vu: vuInfo, test, instance }
-  return { ...module, default: module }
+  module['default'] = module
+  return module
 }

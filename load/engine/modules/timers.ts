@@ -1,12 +1,14 @@
 /** `k6/timers`: the event loop's timers (Node's, which k6's mirror). */
 
-/** Builds the `k6/timers` module (the same for every VU). */
+const timersModule: Record<string, unknown> = {
+  setTimeout: globalThis.setTimeout,
+  clearTimeout: globalThis.clearTimeout,
+  setInterval: globalThis.setInterval,
+  clearInterval: globalThis.clearInterval,
+}
+timersModule['default'] = timersModule
+
+/** The `k6/timers` module (one object for every VU: timers hold no VU state). */
 export function createTimersModule(): Record<string, unknown> {
-  const module = {
-    setTimeout: globalThis.setTimeout,
-    clearTimeout: globalThis.clearTimeout,
-    setInterval: globalThis.setInterval,
-    clearInterval: globalThis.clearInterval,
-  }
-  return { ...module, default: module }
+  return timersModule
 }

@@ -1,0 +1,263 @@
+/**
+ * Benchmark (not a test): what the built-in engine costs per VU and per received message
+ * when it runs load/scenarios/websocket.ts against a real server.
+ *
+ *   npx node load/perf/engine-cost.ts [--clients 1000,5000] [--ramp 10] [--hold 15] [--out FILE]
+ *
+ * For each client count it starts the server (servers/main.ts serve) as its own process,
+ * then measures in the steady window (after ramp-up, from /proc of the measured process):
+ * - the engine: RSS, CPU time, and `ws_msgs_received` from its `--out series` file;
+ * - a baseline: the same number of bare `ws` clients (raw-ws-clients.ts) doing nothing but
+ *   decoding each message; and an engine run with 1 VU for its fixed RSS.
+ * It prints and writes (default load/perf/last-run.json) RSS per VU, CPU µs per message,
+ * and each as a ratio to the bare-ws baseline.
+ */
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+
+const ROOT = join(import.meta.dirname, '../..')
+const { values: args } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '1000,5000' },
+    ramp: { type: 'string', default: '10' },
+    hold: { type: 'string', default: '15' },
+    out: { type: 'string', default: join(import.meta.dirname, 'last-run.json') },
+  },
+})
+const CLK_TCK = 100
+const rampS = Number(args.ramp)
+const holdS = Number(args.hold)
+
+/** CPU seconds (user + system, all threads) and RSS bytes of a process, from /proc. */
+function sample(pid: number): { cpuS: number; rssBytes: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const cpuS = (Number(fields[11]) + Number(fields[12])) / CLK_TCK
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
+  return { cpuS, rssBytes: rssKb * 1024 }
+}
+
+function wait(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+function exited(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode)
+    else
+      child.once('exit', (code) => {
+        resolve(code ?? -1)
+      })
+  })
+}
+
+async function startServer(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(ROOT, 'servers/main.ts'), 'serve', '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    let text = ''
+    const timer = setTimeout(() => {
+      reject(new Error('server did not start in 20 s'))
+    }, 20_000)
+    child.stdout.on('data', (chunk: Buffer) => {
+      text += chunk.toString()
+      const match = /listening on (http:\/\/[\d.:]+)/.exec(text)
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer)
+        resolve(match[1])
+      }
+    })
+  })
+  return { url, child }
+}
+
+interface SteadyWindow {
+  cpuS: number
+  peakRssBytes: number
+  fromS: number
+  toS: number
+}
+
+/** Samples a process every 500 ms; returns CPU used between `fromMs` and `toMs` and peak RSS there. */
+async function measure(pid: number, fromMs: number, toMs: number): Promise<SteadyWindow> {
+  await wait(Math.max(0, fromMs - Date.now()))
+  const start = sample(pid)
+  let peak = start.rssBytes
+  while (Date.now() < toMs) {
+    await wait(Math.min(500, Math.max(0, toMs - Date.now())))
+    peak = Math.max(peak, sample(pid).rssBytes)
+  }
+  const end = sample(pid)
+  return { cpuS: end.cpuS - start.cpuS, peakRssBytes: peak, fromS: fromMs / 1000, toS: toMs / 1000 }
+}
+
+async function engineRun(
+  url: string,
+  vus: number,
+): Promise<{ window: SteadyWindow; messages: number; exitCode: number }> {
+  const series = join(tmpdir(), `engine-cost-${vus}-${Date.now()}.ndjson`)
+  const started = Date.now()
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'load/engine/cli.ts'),
+      'run',
+      join(ROOT, 'load/scenarios/websocket.ts'),
+      '--engine',
+      'builtin',
+      '--quiet',
+      '--no-summary',
+      '-e',
+      `BASE_URL=${url}`,
+      '-e',
+      `VUS=${vus}`,
+      '-e',
+      `RAMP=${rampS}s`,
+      '-e',
+      `HOLD=${holdS}s`,
+      '-e',
+      'LATENCY_P95=100000',
+      '--out',
+      `series=${series}`,
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  )
+  if (child.pid === undefined) throw new Error('engine did not start')
+  // Steady window: from 2 s after the ramp (connections settled) to 1 s before the end.
+  const window = await measure(
+    child.pid,
+    started + (rampS + 2) * 1000,
+    started + (rampS + holdS - 1) * 1000,
+  )
+  const exitCode = await exited(child)
+  let messages = 0
+  for (const line of readFileSync(series, 'utf8').split('\n')) {
+    if (line === '') continue
+    const point = JSON.parse(line) as { t: number; metric: string; sum?: number }
+    // A series line for second t covers [t, t+1): count the seconds inside the window.
+    if (
+      point.metric === 'ws_msgs_received' &&
+      point.t >= Math.ceil(window.fromS) &&
+      point.t + 1 <= Math.floor(window.toS)
+    ) {
+      messages += point.sum ?? 0
+    }
+  }
+  const seconds = Math.floor(window.toS) - Math.ceil(window.fromS)
+  // Scale CPU to the whole seconds the message count covers.
+  return {
+    window: { ...window, cpuS: (window.cpuS * seconds) / (window.toS - window.fromS) },
+    messages,
+    exitCode,
+  }
+}
+
+async function rawRun(
+  url: string,
+  clients: number,
+): Promise<{ window: SteadyWindow; messages: number }> {
+  const child = spawn(
+    process.execPath,
+    [
+      join(import.meta.dirname, 'raw-ws-clients.ts'),
+      `${url.replace(/^http/, 'ws')}/ws`,
+      String(clients),
+      String(rampS + holdS),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  if (child.pid === undefined) throw new Error('baseline did not start')
+  const reports: { t: number; messages: number }[] = []
+  let buffered = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString()
+    const lines = buffered.split('\n')
+    buffered = lines.pop() ?? ''
+    for (const line of lines)
+      if (line !== '') reports.push(JSON.parse(line) as { t: number; messages: number })
+  })
+  const started = Date.now()
+  const window = await measure(
+    child.pid,
+    started + (rampS + 2) * 1000,
+    started + (rampS + holdS - 1) * 1000,
+  )
+  await exited(child)
+  const at = (ms: number) =>
+    reports.reduce(
+      (best, r) => (Math.abs(r.t - ms) < Math.abs(best.t - ms) ? r : best),
+      reports[0] ?? { t: 0, messages: 0 },
+    )
+  const from = at(window.fromS * 1000)
+  const to = at(window.toS * 1000)
+  const seconds = (to.t - from.t) / 1000
+  return {
+    window: {
+      ...window,
+      cpuS: seconds > 0 ? (window.cpuS * seconds) / (window.toS - window.fromS) : window.cpuS,
+    },
+    messages: to.messages - from.messages,
+  }
+}
+
+const results = []
+for (const clients of args.clients.split(',').map(Number)) {
+  const server = await startServer()
+  try {
+    const single = await engineRun(server.url, 1)
+    const engine = await engineRun(server.url, clients)
+    const raw = await rawRun(server.url, clients)
+    const engineUsPerMessage = (engine.window.cpuS * 1e6) / Math.max(1, engine.messages)
+    const rawUsPerMessage = (raw.window.cpuS * 1e6) / Math.max(1, raw.messages)
+    const engineBytesPerVu =
+      (engine.window.peakRssBytes - single.window.peakRssBytes) / (clients - 1)
+    const result = {
+      clients,
+      engine: {
+        exitCode: engine.exitCode,
+        messages: engine.messages,
+        cpuS: engine.window.cpuS,
+        peakRssBytes: engine.window.peakRssBytes,
+        cpuUsPerMessage: engineUsPerMessage,
+        rssBytesPerVu: engineBytesPerVu,
+      },
+      engineOneVu: { peakRssBytes: single.window.peakRssBytes },
+      bareWsBaseline: {
+        messages: raw.messages,
+        cpuS: raw.window.cpuS,
+        peakRssBytes: raw.window.peakRssBytes,
+        cpuUsPerMessage: rawUsPerMessage,
+        rssBytesPerClient: raw.window.peakRssBytes / clients,
+      },
+      ratios: {
+        cpuPerMessageVsBareWs: engineUsPerMessage / rawUsPerMessage,
+        rssPerVuVsBareWsPerClient: engineBytesPerVu / (raw.window.peakRssBytes / clients),
+      },
+    }
+    results.push(result)
+    process.stdout.write(
+      `${clients} VUs: engine ${engineUsPerMessage.toFixed(2)} µs CPU/message (bare ws ${rawUsPerMessage.toFixed(2)}, ×${result.ratios.cpuPerMessageVsBareWs.toFixed(2)}), ` +
+        `${(engineBytesPerVu / 1024).toFixed(1)} KB RSS/VU (bare ws ${(result.bareWsBaseline.rssBytesPerClient / 1024).toFixed(1)} KB/client incl. process), ` +
+        `${engine.messages} messages in the window, engine exit ${engine.exitCode}\n`,
+    )
+  } finally {
+    server.child.kill('SIGTERM')
+    await exited(server.child)
+  }
+}
+const report = {
+  measuredAt: new Date().toISOString(),
+  machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', node: process.version },
+  parameters: { rampS, holdS, scenario: 'load/scenarios/websocket.ts', serverRateHz: 10 },
+  results,
+}
+writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`)
+process.stdout.write(`written ${args.out}\n`)

@@ -1,0 +1,36 @@
+/**
+ * Baseline for the engine benchmark: N bare `ws` clients in one process that only count
+ * messages. Whatever the engine spends above this is the engine's own cost.
+ *
+ *   node load/perf/raw-ws-clients.ts <ws-url> <clients> <seconds>
+ */
+import WebSocket from 'ws'
+
+const [url, clientsText, secondsText] = process.argv.slice(2)
+if (url === undefined || clientsText === undefined || secondsText === undefined) {
+  throw new Error('usage: raw-ws-clients.ts <ws-url> <clients> <seconds>')
+}
+const clients = Number(clientsText)
+let messages = 0
+const sockets: WebSocket[] = []
+for (let i = 0; i < clients; i++) {
+  const socket = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true })
+  socket.on('message', (raw: Buffer) => {
+    // The same work the engine must do at least: decode the text.
+    if (raw.toString().length > 0) messages++
+  })
+  sockets.push(socket)
+}
+// Reports the running count once per second so the parent can cut the steady window.
+const reporter = setInterval(() => {
+  process.stdout.write(`${JSON.stringify({ t: Date.now(), messages })}\n`)
+}, 1000)
+setTimeout(
+  () => {
+    clearInterval(reporter)
+    for (const socket of sockets) socket.terminate()
+    process.stdout.write(`${JSON.stringify({ t: Date.now(), messages, done: true })}\n`)
+    process.exit(0)
+  },
+  Number(secondsText) * 1000,
+)
