@@ -33,7 +33,7 @@ export default defineConfig({
   vite: {
     server: { fs: { allow: [repoRoot] } },
     // <Source> reads project files relative to the repository, wherever the bundle runs from.
-    define: { 'import.meta.env.REPO_ROOT': JSON.stringify(repoRoot) },
+    define: { __REALTIME_LAB_REPO_ROOT__: JSON.stringify(repoRoot) },
     // Astro needs cookie 2 (its own nested copy); express hoists cookie 0.7 to the root, which the
     // prerender bundle in site/dist would resolve instead. Bundling it picks Astro's copy.
     environments: { prerender: { resolve: { noExternal: ['cookie'] } } },

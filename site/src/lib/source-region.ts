@@ -4,9 +4,16 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { extname, join, normalize } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-/** Absolute path of the repository, set by astro.config.mjs. */
-export const REPO_ROOT: string = import.meta.env['REPO_ROOT'] as string
+// Replaced by astro.config.mjs (Vite `define`): the bundle runs from site/dist, so its own URL says nothing.
+declare const __REALTIME_LAB_REPO_ROOT__: string | undefined
+
+/** Absolute path of the repository: set by the site build, derived from this file elsewhere (tests). */
+export const REPO_ROOT: string =
+  typeof __REALTIME_LAB_REPO_ROOT__ === 'string'
+    ? __REALTIME_LAB_REPO_ROOT__
+    : fileURLToPath(new URL('../../../', import.meta.url))
 
 /** What `<Source>` shows. */
 export interface SourceExcerpt {

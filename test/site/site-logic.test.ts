@@ -1,0 +1,179 @@
+/**
+ * The site's logic without a browser: reconnect backoff, the live tracker's gap accounting,
+ * the series reader, citation checks and figure selection.
+ */
+import { describe, expect, it } from 'vitest'
+import { backoffDelay, BACKOFF_DEFAULTS } from '../../site/src/live/backoff.ts'
+import { FeedTracker } from '../../site/src/live/feed-tracker.ts'
+import { parseSeries } from '../../site/src/lib/step-series.ts'
+import { readSourceRegion } from '../../site/src/lib/source-region.ts'
+import { checkQuestion } from '../../site/src/lib/question-checks.ts'
+import { largestSharedStep } from '../../site/src/lib/figures.ts'
+import type { RunEntry } from '../../site/src/lib/results-loader.ts'
+import type { FrameMessage, SnapshotMessage } from '../../servers/feed/messages.ts'
+
+const snapshot = (seq: number, epoch = 'e1'): SnapshotMessage => ({
+  type: 'snapshot',
+  epoch,
+  seq,
+  t: 0,
+  sprites: [],
+  events: [],
+})
+const frame = (seq: number, epoch = 'e1'): FrameMessage => ({
+  type: 'frame',
+  epoch,
+  seq,
+  t: 0,
+  sprites: [],
+  events: [],
+})
+
+describe('backoffDelay', () => {
+  it('doubles from the base up to the cap, with at most half of it random', () => {
+    expect(backoffDelay(0, BACKOFF_DEFAULTS, 0)).toBe(BACKOFF_DEFAULTS.baseMs / 2)
+    expect(backoffDelay(0, BACKOFF_DEFAULTS, 0.999)).toBeLessThan(BACKOFF_DEFAULTS.baseMs)
+    expect(backoffDelay(3, BACKOFF_DEFAULTS, 0)).toBe((BACKOFF_DEFAULTS.baseMs * 8) / 2)
+    expect(backoffDelay(50, BACKOFF_DEFAULTS, 0.999)).toBeLessThan(BACKOFF_DEFAULTS.capMs)
+    expect(backoffDelay(50, BACKOFF_DEFAULTS, 0)).toBe(BACKOFF_DEFAULTS.capMs / 2)
+  })
+})
+
+describe('FeedTracker', () => {
+  it('counts missing seqs as gaps and ignores duplicates', () => {
+    const tracker = new FeedTracker()
+    tracker.receive(snapshot(10))
+    tracker.receive(frame(11))
+    tracker.receive(frame(11))
+    tracker.receive(frame(14))
+    expect(tracker.counters().gaps).toBe(2)
+    expect(tracker.counters().frames).toBe(2)
+    expect(tracker.cursor).toEqual({ epoch: 'e1', since: 14 })
+  })
+
+  it('does not count the jump after an announced reset as a gap', () => {
+    const tracker = new FeedTracker()
+    tracker.receive(snapshot(10))
+    tracker.receive({ type: 'reset', epoch: 'e1', seq: 900, reason: 'expired' })
+    tracker.receive(snapshot(900))
+    tracker.receive(frame(901))
+    expect(tracker.counters()).toMatchObject({ gaps: 0, resets: 1, seq: 901 })
+  })
+
+  it('counts a silent jump in a snapshot of the same epoch as a gap', () => {
+    const tracker = new FeedTracker()
+    tracker.receive(snapshot(10))
+    tracker.receive(snapshot(20))
+    expect(tracker.counters().gaps).toBe(9)
+  })
+})
+
+describe('parseSeries', () => {
+  it('reads feed_latency percentiles and feed_frames per second from bench NDJSON', () => {
+    const text = [
+      { t: 1000, metric: 'vus', tags: {}, type: 'gauge', value: 20 },
+      {
+        t: 1000,
+        metric: 'feed_latency',
+        tags: {},
+        type: 'trend',
+        count: 2,
+        min: 1,
+        max: 3,
+        avg: 2,
+        p50: 2,
+        p90: 3,
+        p95: 3,
+        p99: 3,
+      },
+      { t: 1000, metric: 'feed_frames', tags: {}, type: 'counter', count: 200, sum: 200 },
+      {
+        t: 1001,
+        metric: 'feed_latency',
+        tags: {},
+        type: 'trend',
+        count: 2,
+        min: 4,
+        max: 6,
+        avg: 5,
+        p50: 5,
+        p90: 6,
+        p95: 6,
+        p99: 6,
+      },
+    ]
+      .map((line) => JSON.stringify(line))
+      .join('\n')
+    expect(parseSeries(text)).toEqual([
+      { s: 0, p50: 2, p95: 3, p99: 3, frames: 200 },
+      { s: 1, p50: 5, p95: 6, p99: 6, frames: null },
+    ])
+  })
+
+  it('returns null for a file without latency lines', () => {
+    expect(parseSeries('{"t":1,"metric":"vus","tags":{},"type":"gauge","value":1}\n')).toBeNull()
+  })
+})
+
+describe('readSourceRegion', () => {
+  it('reads a whole file and refuses a missing one or a path outside the repository', () => {
+    expect(readSourceRegion('servers/feed/messages.ts').code).toContain('export const PROTOCOLS')
+    expect(() => readSourceRegion('servers/no-such-file.ts')).toThrow(
+      /no-such-file\.ts.*no such file/,
+    )
+    expect(() => readSourceRegion('../etc/passwd')).toThrow(/inside the repository/)
+  })
+
+  it('names a missing region', () => {
+    expect(() => readSourceRegion('servers/feed/messages.ts', 'nowhere')).toThrow(
+      /region="nowhere".*#region nowhere/,
+    )
+  })
+})
+
+describe('checkQuestion', () => {
+  it('names the question file and every citation that does not exist', () => {
+    const entry = {
+      id: 'sse/why-sse',
+      body: '<Lab slug="no-such-lab" /> <Measured id="latency.p42" protocols={["sse"]} /> <Source path="nope.ts" />',
+      data: { topic: 'polling', labs: ['heartbeat', 'gone'], metrics: [{ id: 'latency.p99' }] },
+    }
+    expect(() => {
+      checkQuestion(entry)
+    }).toThrow(
+      /^questions\/sse\/why-sse\.mdx: .*topic "polling".*no lab "gone".*no-such-lab.*latency\.p42.*nope\.ts/,
+    )
+  })
+
+  it('accepts a question whose citations all exist', () => {
+    expect(() => {
+      checkQuestion({
+        id: 'sse/fine',
+        body: '<Lab slug="heartbeat" /> <Measured id="latency.p99" protocols={["sse"]} /> <Source path="servers/feed/messages.ts" />',
+        data: { topic: 'sse', labs: ['heartbeat'], metrics: [{ id: 'gaps' }] },
+      })
+    }).not.toThrow()
+  })
+})
+
+describe('largestSharedStep', () => {
+  it('picks the largest connection count every listed protocol reached', () => {
+    const step = (protocol: string, connections: number): unknown => ({
+      protocol,
+      design: 'reference',
+      connections,
+    })
+    const run = {
+      steps: [
+        step('websocket', 100),
+        step('websocket', 1000),
+        step('sse', 100),
+        step('sse', 1000),
+        step('websocket', 5000),
+      ],
+    } as unknown as RunEntry
+    expect(largestSharedStep(run, ['websocket', 'sse'], 'reference')).toBe(1000)
+    expect(largestSharedStep(run, ['websocket'], 'reference')).toBe(5000)
+    expect(largestSharedStep(run, ['long-poll'], 'reference')).toBeUndefined()
+  })
+})
