@@ -11,6 +11,7 @@ import { fault, sendFault } from '../http/errors.ts'
 import { parseCursorQuery, parseWait } from '../http/query.ts'
 import {
   finishBody,
+  writeReply,
   PollBodies,
   PollClients,
   type PollBody,
@@ -155,9 +156,9 @@ export class LongPollTransport implements Transport {
   }
 }
 
+const NO_STORE = { 'Cache-Control': 'no-store' }
+
 /** Write a poll reply; returns the body bytes. */
-export function send(res: Response, body: PollBody, session: PollSession | undefined): number {
-  const text = finishBody(body, session)
-  res.status(200).set('Cache-Control', 'no-store').type('application/json').send(text)
-  return Buffer.byteLength(text)
+function send(res: Response, body: PollBody, session: PollSession | undefined): number {
+  return writeReply(res, finishBody(body, session), NO_STORE)
 }

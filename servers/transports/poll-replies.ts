@@ -3,6 +3,7 @@
  * built at most once per tick and cursor, the opt-in poll sessions that `POST
  * /api/control` addresses, and the count of open poll clients (keep-alive sockets).
  */
+import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Cursor } from '../feed/history-ring.ts'
 import type { Feed } from '../feed/feed.ts'
@@ -18,6 +19,8 @@ export interface PollBody {
   readonly next: number
   /** Number of messages in it. */
   readonly count: number
+  /** The whole body for a client without a session, encoded once and shared. */
+  readonly bytes: Buffer
 }
 
 /** The query value that asks for a new poll session. */
@@ -50,11 +53,11 @@ export class PollBodies {
       const count = catchUp.messages.length
       // A reset brings the client to the snapshot's seq; a replay to its last frame.
       const next = catchUp.reset ? catchUp.firstSeq : catchUp.firstSeq + count - 1
-      body = {
-        open: `{"epoch":${JSON.stringify(feed.epoch)},"next":${next},"messages":[${catchUp.messages.join(',')}]`,
+      body = makeBody(
+        `{"epoch":${JSON.stringify(feed.epoch)},"next":${next},"messages":[${catchUp.messages.join(',')}]`,
         next,
         count,
-      }
+      )
       this.#cache.set(key, body)
     }
     return body
@@ -62,17 +65,39 @@ export class PollBodies {
 
   /** A body with no messages that leaves the client at `since`. */
   empty(since: number): PollBody {
-    return {
-      open: `{"epoch":${JSON.stringify(this.#feed.epoch)},"next":${since},"messages":[]`,
-      next: since,
-      count: 0,
-    }
+    return makeBody(
+      `{"epoch":${JSON.stringify(this.#feed.epoch)},"next":${since},"messages":[]`,
+      since,
+      0,
+    )
   }
 }
 
-/** Close a body, adding the session field when there is a session. */
-export function finishBody(body: PollBody, session: PollSession | undefined): string {
-  return session === undefined ? `${body.open}}` : `${body.open},"session":"${session.id}"}`
+function makeBody(open: string, next: number, count: number): PollBody {
+  return { open, next, count, bytes: Buffer.from(`${open}}`) }
+}
+
+/** The bytes of a reply: the shared body, or a copy closed with the session field. */
+export function finishBody(body: PollBody, session: PollSession | undefined): Buffer {
+  return session === undefined ? body.bytes : Buffer.from(`${body.open},"session":"${session.id}"}`)
+}
+
+/**
+ * Write a 200 poll reply with plain `node:http` calls (no express helpers: this runs for
+ * every held long poll on every tick). Returns the body bytes.
+ */
+export function writeReply(
+  res: ServerResponse,
+  bytes: Buffer,
+  headers: Record<string, string> = {},
+): number {
+  res.writeHead(200, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': bytes.length,
+    ...headers,
+  })
+  res.end(bytes)
+  return bytes.length
 }
 
 /** An opt-in poll session: lets `POST /api/control` pause and resume a poll client. */

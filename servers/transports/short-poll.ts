@@ -8,7 +8,7 @@ import type { Request, Response } from 'express'
 import type { FeedTick } from '../feed/feed.ts'
 import { fault, sendFault } from '../http/errors.ts'
 import { parseCursorQuery } from '../http/query.ts'
-import { finishBody, PollBodies, PollClients } from './poll-replies.ts'
+import { finishBody, PollBodies, PollClients, writeReply } from './poll-replies.ts'
 import type { Transport, TransportContext } from './transport.ts'
 
 /** The path of the short-poll endpoint. */
@@ -84,8 +84,7 @@ export class ShortPollTransport implements Transport {
       res.status(304).end()
       return
     }
-    const text = finishBody(body, session)
-    res.status(200).type('application/json').send(text)
-    context.metrics.sent(this.name, body.count, Buffer.byteLength(text))
+    const bytes = writeReply(res, finishBody(body, session))
+    context.metrics.sent(this.name, body.count, bytes)
   }
 }
