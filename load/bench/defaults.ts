@@ -49,6 +49,9 @@ export const SATURATION = Object.freeze({
  */
 export const MIN_DELIVERY_RATIO = 0.95
 
+/** Seconds of every client's frames that may fall outside the measured window (see `underDelivered`). */
+export const EDGE_ALLOWANCE_S = 2
+
 /** Time limits that keep every wait bounded. */
 export const TIMEOUTS = Object.freeze({
   /** Waiting for a server's /healthz after spawn, ms. */
