@@ -186,6 +186,45 @@ describe.skipIf(!hasChromium)('the study site', () => {
     await page.close()
   })
 
+  it('pauses on Stop, catches up on Start, and falls back past a blocked WebSocket', async () => {
+    const page = await openPage('/live/')
+    const counter = async (protocol: string, key: string): Promise<number> =>
+      Number(await page.locator(`[data-panel="${protocol}"] [data-counter="${key}"]`).innerText())
+    for (const protocol of PROTOCOLS) {
+      await expect.poll(() => counter(protocol, 'frames'), { timeout: 15_000 }).toBeGreaterThan(3)
+      await page.locator(`[data-panel="${protocol}"] [data-action="stop"]`).click()
+    }
+    // In-flight frames may still land just after Stop; then the counts must hold still.
+    await page.waitForTimeout(500)
+    const paused = await Promise.all(PROTOCOLS.map((protocol) => counter(protocol, 'frames')))
+    await page.waitForTimeout(1500)
+    expect(await Promise.all(PROTOCOLS.map((protocol) => counter(protocol, 'frames')))).toEqual(
+      paused,
+    )
+    for (const protocol of PROTOCOLS)
+      await page.locator(`[data-panel="${protocol}"] [data-action="start"]`).click()
+    for (const [index, protocol] of PROTOCOLS.entries()) {
+      // The missed frames arrive from history: more than the pause's worth, and no gap.
+      await expect
+        .poll(() => counter(protocol, 'frames'), { timeout: 15_000 })
+        .toBeGreaterThan((paused[index] ?? 0) + 15)
+      expect(await counter(protocol, 'gaps')).toBe(0)
+    }
+    await page.locator('[data-action="fallback-run"]').click()
+    await expect
+      .poll(() => page.locator('[data-fallback-log] [data-outcome="failed"]').first().innerText(), {
+        timeout: 15_000,
+      })
+      .toContain('websocket')
+    await expect
+      .poll(() => page.locator('[data-fallback-log] [data-outcome="chosen"]').first().innerText(), {
+        timeout: 15_000,
+      })
+      .toContain('sse')
+    await page.locator('[data-fallback]').screenshot({ path: join(OUTPUT, 'live-fallback.png') })
+    await page.close()
+  })
+
   it('renders the home, lab and topic pages', async () => {
     for (const [path, name] of [
       ['/', 'home'],
