@@ -84,6 +84,15 @@ export function createProgram(): Command {
         .choices(['ticker', 'fanout', 'both'])
         .default('both'),
     )
+    .option(
+      '--origins <list>',
+      'comma-separated origins allowed to open a WebSocket (default: any)',
+      (text: string) =>
+        text
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter((origin) => origin !== ''),
+    )
     .action(async (flags: Record<string, unknown>) => {
       const bus = flags['bus'] as string | undefined
       const role = flags['role'] as 'ticker' | 'fanout' | 'both'
@@ -133,6 +142,7 @@ export function createProgram(): Command {
         seed: flags['seed'] as number,
         deflate: flags['deflate'] as boolean,
         maxBufferedBytes: flags['maxBuffered'] as number,
+        allowedOrigins: (flags['origins'] as string[] | undefined) ?? null,
       })
       const ws = server.url.replace(/^http/, 'ws')
       const urls = server.options.protocols.map(

@@ -61,6 +61,11 @@ export const FAULTS = {
     close: null,
     message: 'this protocol is not enabled on this server (--protocols)',
   },
+  'forbidden-origin': {
+    status: 403,
+    close: 1008,
+    message: 'this Origin is not allowed; start the server with --origins including it',
+  },
   'too-big': { status: 413, close: 1009, message: 'message too big' },
   slow: {
     status: 503,

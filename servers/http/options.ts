@@ -36,6 +36,12 @@ export interface ServerOptions {
   longPollWaitS: number
   /** Poll sessions not seen for this long are forgotten, ms. Default 60000. */
   pollSessionIdleMs: number
+  /**
+   * Origins allowed to open a WebSocket (exact `scheme://host:port`); a request whose
+   * `Origin` is not listed is refused with 403. Default null: any origin (the lab runs on
+   * 127.0.0.1; set it when the server is reachable from other sites' pages).
+   */
+  allowedOrigins: readonly string[] | null
   /** Serve `site/dist` at `/` when it exists. Default true. */
   serveSite: boolean
   /** History epoch; random when omitted (tests pin it). Ignored with `bus`: the epoch lives in Redis. */
@@ -66,5 +72,6 @@ export const SERVER_DEFAULTS: Readonly<Omit<ServerOptions, 'epoch'>> = Object.fr
   maxPayload: 64 * 1024,
   longPollWaitS: 25,
   pollSessionIdleMs: 60_000,
+  allowedOrigins: null,
   serveSite: true,
 })

@@ -24,6 +24,8 @@ export interface TransportOptions {
   longPollWaitS: number
   /** A poll session not seen for this long is forgotten, ms. */
   pollSessionIdleMs: number
+  /** Origins allowed to open a WebSocket; null allows any. */
+  allowedOrigins: readonly string[] | null
 }
 
 /** What a transport attaches to. */

@@ -140,6 +140,16 @@ export class WebSocketTransport implements Transport {
       rejectUpgrade(socket, fault('shutting-down'))
       return
     }
+    const origin = request.headers.origin
+    const allowed = context.options.allowedOrigins
+    // Browsers always send Origin; non-browser clients may omit it and are not a CSWSH risk.
+    if (allowed !== null && origin !== undefined && !allowed.includes(origin)) {
+      rejectUpgrade(
+        socket,
+        fault('forbidden-origin', `Origin ${JSON.stringify(origin.slice(0, 100))} is not allowed`),
+      )
+      return
+    }
     const cursor = parseCursorQuery(Object.fromEntries(url.searchParams))
     if (!cursor.ok) {
       rejectUpgrade(socket, cursor.fault)
@@ -250,6 +260,7 @@ function rejectUpgrade(socket: Duplex, failure: Fault): void {
 
 const STATUS_TEXT = new Map([
   [400, 'Bad Request'],
+  [403, 'Forbidden'],
   [404, 'Not Found'],
   [503, 'Service Unavailable'],
 ])
