@@ -43,7 +43,12 @@ export class FallbackChain {
           // A transport that fails before it ever opened is unavailable here: move down the chain.
           if (state === 'retrying' && !client.everOpened) {
             client.dispose()
-            this.onStep({ protocol, outcome: 'failed', detail })
+            // The client's own "retrying in …" does not apply: the chain moves on instead.
+            this.onStep({
+              protocol,
+              outcome: 'failed',
+              detail: `${detail.split(';')[0] ?? detail}; trying the next transport`,
+            })
             tryFrom(index + 1)
           }
         },
