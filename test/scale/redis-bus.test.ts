@@ -230,15 +230,16 @@ describe.skipIf(!redisAvailable())('Redis bus (needs /usr/bin/redis-server)', ()
       const first = await connect('sse', server.url)
       await first.waitFor((m) => m.type === 'frame')
       const oldEpoch = server.feed.epoch
+      // The cursor is taken before the restart: a live client would follow the new epoch.
+      first.kill()
+      const cursor = lastCursor(first)
+      expect(cursor.epoch).toBe(oldEpoch)
       const port = deployment.redis.port
       await deployment.redis.stop()
       deployment.redis = await startRedis({ dir: deployment.dir, port, persistence: 'none' })
       await eventually(
         () => server.feed.epoch !== oldEpoch && deployment?.ticker.epoch === server.feed.epoch,
       )
-      first.kill()
-      const cursor = lastCursor(first)
-      expect(cursor.epoch).toBe(oldEpoch)
       const second = await connect('sse', server.url, cursor)
       const snapshot = await second.waitFor((m) => m.type === 'snapshot')
       expect(second.messages[0]).toMatchObject({
