@@ -21,6 +21,18 @@ function keyValue(value: string, previous: Record<string, string>): Record<strin
   return { ...previous, [value.slice(0, equals)]: value.slice(equals + 1) }
 }
 
+function trendStatList(value: string): string[] {
+  const stats = value.split(',').map((stat) => stat.trim())
+  for (const stat of stats) {
+    if (!/^(avg|min|med|max|count|p\(\d+(\.\d+)?\))$/.test(stat)) {
+      throw new InvalidArgumentError(
+        `"${stat}" is not a trend stat (avg, min, med, max, count, p(N))`,
+      )
+    }
+  }
+  return stats
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value]
 }
@@ -31,6 +43,7 @@ interface RunFlags {
   iterations?: number
   env: Record<string, string>
   summaryExport?: string
+  summaryTrendStats?: string[]
   out: string[]
   quiet?: boolean
   engine: 'auto' | 'k6' | 'builtin'
@@ -46,6 +59,9 @@ function k6Args(script: string, flags: RunFlags): string[] {
   if (flags.iterations !== undefined) args.push('--iterations', String(flags.iterations))
   for (const [key, value] of Object.entries(flags.env)) args.push('-e', `${key}=${value}`)
   if (flags.summaryExport !== undefined) args.push('--summary-export', flags.summaryExport)
+  if (flags.summaryTrendStats !== undefined) {
+    args.push('--summary-trend-stats', flags.summaryTrendStats.join(','))
+  }
   for (const out of flags.out) args.push('--out', out)
   if (flags.quiet === true) args.push('--quiet')
   if (!flags.summary) args.push('--no-summary')
@@ -69,6 +85,11 @@ program
   .option('-i, --iterations <n>', 'total iterations (shared-iterations)', positiveInteger)
   .option('-e, --env <KEY=VALUE>', 'environment variable for __ENV (repeatable)', keyValue, {})
   .option('--summary-export <file>', "write k6's legacy summary-export JSON")
+  .option(
+    '--summary-trend-stats <stats>',
+    'trend stats in the summary and export, e.g. avg,min,med,max,p(90),p(95),p(99)',
+    trendStatList,
+  )
   .option(
     '-o, --out <output>',
     'json=FILE (k6 NDJSON) or series=FILE (engine extension); repeatable',
@@ -122,6 +143,9 @@ program
         ...(flags.iterations === undefined ? {} : { iterations: flags.iterations }),
       },
       ...(flags.summaryExport === undefined ? {} : { summaryExport: flags.summaryExport }),
+      ...(flags.summaryTrendStats === undefined
+        ? {}
+        : { summaryTrendStats: flags.summaryTrendStats }),
       ...(outJson === undefined ? {} : { outJson }),
       ...(outSeries === undefined ? {} : { outSeries }),
       quiet: flags.quiet === true,

@@ -12,7 +12,7 @@ import { durationMs, formatDuration } from './duration.ts'
 import type { ExecutionFlags, ScenarioPlan } from './executors.ts'
 import { maxVus, planScenarios, scenarioLengthMs, targetVus } from './executors.ts'
 import { MetricSink } from './metric-sink.ts'
-import { MetricStore } from './metric-store.ts'
+import { MetricStore, SUMMARY_TREND_STATS } from './metric-store.ts'
 import type { SeriesBatch, WorkerReport } from './metric-types.ts'
 import { JsonOutput } from './outputs/json-output.ts'
 import { SeriesOutput, SeriesWindow } from './outputs/series-output.ts'
@@ -45,6 +45,8 @@ export interface RunOptions {
   quiet: boolean
   /** Worker threads; default one per core. */
   workers?: number
+  /** Trend statistics in the summary and export (`--summary-trend-stats`); default k6's. */
+  summaryTrendStats?: readonly string[]
   /** Skip the end-of-test summary text. */
   noSummary?: boolean
   /** Where progress and the summary go (tests capture them). */
@@ -415,7 +417,11 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
   if (!run.quiet) err('\n')
 
   const verdicts = evaluateThresholds(store, thresholds, testRunDurationMs)
-  const data = buildSummaryData(store, verdicts, testRunDurationMs, setupData)
+  const optionStats = options['summaryTrendStats']
+  const trendStats =
+    run.summaryTrendStats ??
+    (Array.isArray(optionStats) ? optionStats.map(String) : [...SUMMARY_TREND_STATS])
+  const data = buildSummaryData(store, verdicts, testRunDurationMs, setupData, trendStats)
   const handleSummary = script.exports['handleSummary']
   if (typeof handleSummary === 'function') {
     const outputs = (await (handleSummary as (d: unknown) => unknown)(data)) as

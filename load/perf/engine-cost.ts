@@ -8,7 +8,8 @@
  * then measures in the steady window (after ramp-up, from /proc of the measured process):
  * - the engine: RSS, CPU time, and `ws_msgs_received` from its `--out series` file;
  * - a baseline: the same number of bare `ws` clients (raw-ws-clients.ts) doing nothing but
- *   decoding each message; and an engine run with 1 VU for its fixed RSS.
+ *   decoding each message; RSS per VU/client is (peak RSS − peak RSS of a 1-VU/1-client run
+ *   of the same kind) / (N − 1), so both sides count only what grows with connections.
  * It prints and writes (default load/perf/last-run.json) RSS per VU, CPU µs per message,
  * and each as a ratio to the bare-ws baseline.
  */
@@ -215,6 +216,7 @@ for (const clients of args.clients.split(',').map(Number)) {
     const single = await engineRun(server.url, 1)
     const engine = await engineRun(server.url, clients)
     const raw = await rawRun(server.url, clients)
+    const rawSingle = await rawRun(server.url, 1)
     const engineUsPerMessage = (engine.window.cpuS * 1e6) / Math.max(1, engine.messages)
     const rawUsPerMessage = (raw.window.cpuS * 1e6) / Math.max(1, raw.messages)
     const engineBytesPerVu =
@@ -235,17 +237,21 @@ for (const clients of args.clients.split(',').map(Number)) {
         cpuS: raw.window.cpuS,
         peakRssBytes: raw.window.peakRssBytes,
         cpuUsPerMessage: rawUsPerMessage,
-        rssBytesPerClient: raw.window.peakRssBytes / clients,
+        oneClientPeakRssBytes: rawSingle.window.peakRssBytes,
+        rssBytesPerClient:
+          (raw.window.peakRssBytes - rawSingle.window.peakRssBytes) / (clients - 1),
       },
       ratios: {
         cpuPerMessageVsBareWs: engineUsPerMessage / rawUsPerMessage,
-        rssPerVuVsBareWsPerClient: engineBytesPerVu / (raw.window.peakRssBytes / clients),
+        rssPerVuVsBareWsPerClient:
+          engineBytesPerVu /
+          ((raw.window.peakRssBytes - rawSingle.window.peakRssBytes) / (clients - 1)),
       },
     }
     results.push(result)
     process.stdout.write(
       `${clients} VUs: engine ${engineUsPerMessage.toFixed(2)} µs CPU/message (bare ws ${rawUsPerMessage.toFixed(2)}, ×${result.ratios.cpuPerMessageVsBareWs.toFixed(2)}), ` +
-        `${(engineBytesPerVu / 1024).toFixed(1)} KB RSS/VU (bare ws ${(result.bareWsBaseline.rssBytesPerClient / 1024).toFixed(1)} KB/client incl. process), ` +
+        `${(engineBytesPerVu / 1024).toFixed(1)} KB RSS/VU (bare ws ${(result.bareWsBaseline.rssBytesPerClient / 1024).toFixed(1)} KB/client), ` +
         `${engine.messages} messages in the window, engine exit ${engine.exitCode}\n`,
     )
   } finally {

@@ -19,6 +19,10 @@ for (let i = 0; i < clients; i++) {
     // The same work the engine must do at least: decode the text.
     if (raw.toString().length > 0) messages++
   })
+  socket.on('error', (error: Error) => {
+    // A refused or dropped connection is reported, not fatal: the count shows it.
+    process.stderr.write(`bare ws client: ${error.message}\n`)
+  })
   sockets.push(socket)
 }
 // Reports the running count once per second so the parent can cut the steady window.

@@ -95,6 +95,17 @@ describe('summary export', () => {
   })
 })
 
+describe('summary trend stats', () => {
+  it('reports the stats --summary-trend-stats asks for', () => {
+    const store = new MetricStore()
+    store.merge(batch(latency, [1, 2, 3, 4, 5]))
+    const data = buildSummaryData(store, [], 1000, undefined, ['p(99)', 'count'])
+    expect(data.metrics['feed_latency']?.values).toEqual({ 'p(99)': 4.96, count: 5 })
+    expect(data.options.summaryTrendStats).toEqual(['p(99)', 'count'])
+    expect(renderSummaryText(data)).toMatch(/p\(99\)=4\.96ms count=5\n/)
+  })
+})
+
 describe('SeriesWindow', () => {
   it('renders one line per metric and tag set for the second', () => {
     const window = new SeriesWindow()

@@ -40,6 +40,7 @@ export function buildSummaryData(
   verdicts: readonly ThresholdVerdict[],
   testRunDurationMs: number,
   setupData: unknown,
+  trendStats: readonly string[] = SUMMARY_TREND_STATS,
 ): SummaryData {
   const metrics: Record<string, SummaryMetric> = {}
   const names = [...store.metrics.keys()].sort()
@@ -49,7 +50,7 @@ export function buildSummaryData(
     metrics[name] = {
       type: metric.type,
       contains: metric.contains,
-      values: store.values(name, testRunDurationMs),
+      values: store.values(name, testRunDurationMs, {}, trendStats),
     }
   }
   for (const verdict of verdicts) {
@@ -78,7 +79,7 @@ export function buildSummaryData(
       groups: [],
       checks: [],
     },
-    options: { summaryTrendStats: [...SUMMARY_TREND_STATS], summaryTimeUnit: '', noColor: false },
+    options: { summaryTrendStats: [...trendStats], summaryTimeUnit: '', noColor: false },
     state: {
       isStdOutTTY: process.stdout.isTTY,
       isStdErrTTY: process.stderr.isTTY,

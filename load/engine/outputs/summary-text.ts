@@ -40,7 +40,12 @@ function metricLine(metric: SummaryMetric, trendStats: readonly string[]): strin
   const v = metric.values
   switch (metric.type) {
     case 'trend':
-      return trendStats.map((stat) => `${stat}=${formatValue(metric, v[stat] ?? 0)}`).join(' ')
+      return trendStats
+        .map(
+          (stat) =>
+            `${stat}=${stat === 'count' ? formatNumber(v[stat] ?? 0) : formatValue(metric, v[stat] ?? 0)}`,
+        )
+        .join(' ')
     case 'counter': {
       const rate =
         metric.contains === 'data'
