@@ -86,14 +86,24 @@ describe('ladder', () => {
     expect(underDelivered(poll, 0.5)).toBe(true)
   })
 
-  it('stops at an invalid step, naming the generator as the limit', () => {
+  it('goes on past an invalid step without counting it as within budget', () => {
     const s = step({
       connections: 5000,
       valid: false,
       invalidReason: 'generator CPU 190 % of 2 cores',
+      latencyMs: dist(400),
+      withinBudget: false,
     })
-    expect(stopReason(s, 250)).toMatch(/load generator was the limit \(generator CPU 190/)
+    expect(stopReason(s, 250)).toBeNull()
     expect(verdict(s)).toBe('INVALID: generator CPU 190 % of 2 cores')
+    const ladder = summariseLadder(
+      'websocket',
+      'reference',
+      [step({ connections: 1000 }), s, step({ connections: 10000, latencyMs: dist(300) })],
+      250,
+      null,
+    )
+    expect(ladder).toMatchObject({ maxConnectionsWithinBudget: 1000, stoppedAt: 10000 })
   })
 
   it('records a failed step as the stop when every measured step passed', () => {

@@ -35,7 +35,9 @@ export function underDelivered(
  * gaps are still recorded in every step.
  */
 export function stopReason(step: StepResult, budgetMs: number, pollIntervalS = 1): string | null {
-  if (!step.valid) return `load generator was the limit (${step.invalidReason ?? 'saturated'})`
+  // An invalid step measured the generator, not the server: it neither passes nor stops the
+  // ladder, so the server's CPU and memory at higher counts are still recorded.
+  if (!step.valid) return null
   const reasons: string[] = []
   if (step.latencyMs.p95 > budgetMs) {
     reasons.push(`p95 ${step.latencyMs.p95.toFixed(1)} ms over the ${budgetMs} ms budget`)
@@ -62,6 +64,7 @@ export function summariseLadder(
   let reason: string | null = null
   for (const step of steps) {
     const why = stopReason(step, budgetMs, pollIntervalS)
+    if (!step.valid) continue
     if (why === null) {
       maxConnectionsWithinBudget = Math.max(maxConnectionsWithinBudget, step.connections)
     } else {
