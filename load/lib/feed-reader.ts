@@ -11,19 +11,43 @@ const EPOCH_KEY = '"epoch":"'
 const SEQ_KEY = '"seq":'
 const T_KEY = '"t":'
 
-/** Reads `"key":<number>` starting the search at `from`; NaN when absent. */
+/**
+ * Reads `"key":<number>` starting the search at `from`; NaN when absent. Digits are
+ * accumulated by char code so no substring is allocated per message; an exponent falls
+ * back to `Number()`.
+ */
 function readNumber(text: string, key: string, from: number): number {
   const at = text.indexOf(key, from)
   if (at < 0) return NaN
-  const start = at + key.length
-  let end = start
-  // Number characters only: digits, sign, dot, exponent.
-  while (end < text.length) {
-    const code = text.charCodeAt(end)
-    if (code === 44 || code === 125 || code === 93) break // , } ]
-    end++
+  let i = at + key.length
+  const start = i
+  let negative = false
+  if (text.charCodeAt(i) === 45) {
+    negative = true
+    i++
   }
-  return Number(text.slice(start, end))
+  let value = 0
+  let code = text.charCodeAt(i)
+  if (code < 48 || code > 57) return NaN
+  while (code >= 48 && code <= 57) {
+    value = value * 10 + (code - 48)
+    code = text.charCodeAt(++i)
+  }
+  if (code === 46) {
+    let scale = 0.1
+    code = text.charCodeAt(++i)
+    while (code >= 48 && code <= 57) {
+      value += (code - 48) * scale
+      scale /= 10
+      code = text.charCodeAt(++i)
+    }
+  }
+  if (code === 101 || code === 69) {
+    let end = i + 1
+    while (end < text.length && ',}]'.indexOf(text.charAt(end)) < 0) end++
+    return Number(text.slice(start, end))
+  }
+  return negative ? -value : value
 }
 
 /** Reads `"key":"<string>"` starting at `from`; empty when absent. */
@@ -66,12 +90,14 @@ export class FeedTracker {
   read(text: string, receivedAt: number, from = 0): string {
     if (!text.startsWith(TYPE_PREFIX, from)) return ''
     const typeStart = from + TYPE_PREFIX.length
-    const typeEnd = text.indexOf('"', typeStart)
-    const type = text.slice(typeStart, typeEnd)
-    if (type === 'frame' || type === 'snapshot') {
+    // startsWith, not slice: no string is allocated for the type of every frame.
+    const isFrame = text.startsWith('frame"', typeStart)
+    const isSnapshot = !isFrame && text.startsWith('snapshot"', typeStart)
+    const typeEnd = typeStart + (isFrame ? 5 : isSnapshot ? 8 : 0)
+    if (isFrame || isSnapshot) {
       const seq = readNumber(text, SEQ_KEY, typeEnd)
       const t = readNumber(text, T_KEY, typeEnd)
-      if (type === 'snapshot') {
+      if (isSnapshot) {
         this.epoch = readString(text, EPOCH_KEY, typeEnd)
       } else if (this.lastSeq >= 0 && seq > this.lastSeq + 1) {
         feedGaps.add(seq - this.lastSeq - 1, this.tags)
@@ -80,9 +106,13 @@ export class FeedTracker {
       this.frames++
       feedFrames.add(1, this.tags)
       if (receivedAt >= this.steadyFrom) feedLatency.add(receivedAt - t, this.tags)
-    } else if (type === 'reset') {
+      return isFrame ? 'frame' : 'snapshot'
+    }
+    const otherEnd = text.indexOf('"', typeStart)
+    const type = text.slice(typeStart, otherEnd)
+    if (type === 'reset') {
       feedResets.add(1, this.tags)
-      this.epoch = readString(text, EPOCH_KEY, typeEnd)
+      this.epoch = readString(text, EPOCH_KEY, otherEnd)
       this.lastSeq = -1
     }
     return type
