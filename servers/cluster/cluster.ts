@@ -24,7 +24,7 @@ export interface ClusterOptions {
   port: number
   /** TLS termination at nginx (PEM paths). */
   tls?: { cert: string; key: string }
-  /** nginx routes by client address (`ip_hash`). */
+  /** nginx routes WebSocket upgrades by client address too (other paths always are). */
   sticky: boolean
   /** Feed ticks per second. */
   rate: number

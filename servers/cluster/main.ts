@@ -32,7 +32,11 @@ export function createClusterProgram(): Command {
     )
     .option('--tls-cert <file>', 'PEM certificate: nginx terminates TLS')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
-    .option('--sticky', 'route by client address (ip_hash) instead of round robin', false)
+    .option(
+      '--sticky',
+      'route WebSocket upgrades by client address too (other paths always are)',
+      false,
+    )
     .option('--rate <hz>', 'feed ticks per second', integer('rate', 1, 1000), CLUSTER_DEFAULTS.rate)
     .option(
       '--history <frames>',

@@ -13,7 +13,12 @@ export interface NginxConfigOptions {
   tempDir: string
   /** Terminate TLS with this certificate and key (PEM paths); plain HTTP when absent. */
   tls?: { cert: string; key: string }
-  /** Route by client address (`ip_hash`) instead of round robin. Default false. */
+  /**
+   * Route WebSocket upgrades by client address too. Default false: `/ws` is round robin
+   * (any instance can resume any cursor); every other path is always routed by client
+   * address, because SSE and poll clients name a session that lives in one instance
+   * (`POST /api/control`, `POST /api/ping`, `?session=` of polls).
+   */
   sticky?: boolean
   /** Add `user root;` (nginx started as root would otherwise drop its workers to nobody). */
   runAsRoot?: boolean
@@ -29,6 +34,27 @@ export function renderNginxConfig(options: NginxConfigOptions): string {
   }
   const dir = options.tempDir
   const servers = options.upstreams.map((address) => `    server ${address};`).join('\n')
+  const upstream = (name: string, byClient: boolean) =>
+    `  upstream ${name} {\n${byClient ? '    hash $remote_addr consistent;\n' : ''}${servers}\n    keepalive 64;\n  }`
+  const location = (path: string, target: string) => `    location ${path} {
+      proxy_pass http://${target};
+      proxy_http_version 1.1;
+      proxy_set_header Host $host;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      # SSE: every event goes out as it arrives, never held in a proxy buffer.
+      proxy_buffering off;
+      proxy_cache off;
+      add_header X-Accel-Buffering no always;
+      # Long polls hold for up to 25 s, streams idle up to the 15 s heartbeat.
+      proxy_read_timeout ${PROXY_READ_TIMEOUT_S}s;
+      proxy_send_timeout ${PROXY_READ_TIMEOUT_S}s;
+      # A dead instance: retry on the next one.
+      proxy_next_upstream error timeout http_502 http_503;
+      proxy_connect_timeout 2s;
+    }`
   const listen =
     options.tls === undefined
       ? `    listen 127.0.0.1:${options.listenPort};`
@@ -62,33 +88,17 @@ http {
     '' '';
   }
 
-  upstream realtime {
-${options.sticky === true ? '    ip_hash;\n' : ''}${servers}
-    keepalive 64;
-  }
+${upstream('realtime_any', options.sticky === true)}
+
+  # Sessions (SSE and poll control, poll sessions) live in one instance: same client, same instance.
+${upstream('realtime_by_client', true)}
 
   server {
 ${listen}
 
-    location / {
-      proxy_pass http://realtime;
-      proxy_http_version 1.1;
-      proxy_set_header Host $host;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $connection_upgrade;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      # SSE: every event goes out as it arrives, never held in a proxy buffer.
-      proxy_buffering off;
-      proxy_cache off;
-      add_header X-Accel-Buffering no always;
-      # Long polls hold for up to 25 s, streams idle up to the 15 s heartbeat.
-      proxy_read_timeout ${PROXY_READ_TIMEOUT_S}s;
-      proxy_send_timeout ${PROXY_READ_TIMEOUT_S}s;
-      # A dead instance: retry idempotent requests on the next one.
-      proxy_next_upstream error timeout http_502 http_503;
-      proxy_connect_timeout 2s;
-    }
+${location('/ws', 'realtime_any')}
+
+${location('/', 'realtime_by_client')}
   }
 }
 `
