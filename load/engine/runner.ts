@@ -62,6 +62,8 @@ export interface RunResult {
 }
 
 const TICK_MS = 50
+/** Young-generation size of each worker's heap, MB (V8's default grows to tens of MB). */
+const YOUNG_GENERATION_MB = 8
 
 interface ScenarioState {
   plan: ScenarioPlan
@@ -174,7 +176,11 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
   let onFinished: (() => void) | undefined
 
   for (let index = 0; index < workerCount; index++) {
-    const worker = new Worker(new URL('./worker.ts', import.meta.url))
+    const worker = new Worker(new URL('./worker.ts', import.meta.url), {
+      // A small young generation keeps RSS near live data: VU state survives scavenges,
+      // message garbage dies young, so frequent scavenges cost little.
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    })
     workers.push(worker)
     workerLoop.push(0)
     worker.on('message', (message: FromWorker) => {
