@@ -27,6 +27,7 @@ cpu_ticks() { # utime+stime of the given pids, in clock ticks
   done
   echo "$total"
 }
+wait_log() { for _ in $(seq 1 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 wait_http() { for _ in $(seq 1 200); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; return 1; }
 
 run() { # setup-name base-url root-pid
@@ -53,7 +54,8 @@ kill "$SINGLE"; wait "$SINGLE" || true
 # 2. One instance on the Redis bus behind nginx, and the same instance directly.
 "$NODE" servers/cluster/main.ts --instances 1 --port "$PORT" --quiet > "$OUT/cluster1.log" 2>&1 &
 CLUSTER=$!
-wait_http "http://127.0.0.1:$PORT/healthz"
+trap 'kill "$CLUSTER" 2>/dev/null || true' EXIT
+wait_log "$OUT/cluster1.log" 'cluster at'
 INSTANCE=$(grep -o 'instances (http://[0-9.:]*' "$OUT/cluster1.log" | sed 's/instances (//')
 run redis-direct "$INSTANCE" "$CLUSTER"
 run nginx-1 "http://127.0.0.1:$PORT" "$CLUSTER"
@@ -62,7 +64,7 @@ kill "$CLUSTER"; wait "$CLUSTER" || true
 # 3. Two instances behind nginx.
 "$NODE" servers/cluster/main.ts --instances 2 --port "$PORT" --quiet > "$OUT/cluster2.log" 2>&1 &
 CLUSTER=$!
-wait_http "http://127.0.0.1:$PORT/healthz"
+wait_log "$OUT/cluster2.log" 'cluster at'
 run nginx-2 "http://127.0.0.1:$PORT" "$CLUSTER"
 kill "$CLUSTER"; wait "$CLUSTER" || true
 

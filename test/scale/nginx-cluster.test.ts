@@ -3,8 +3,13 @@
  * `npm run cluster` topology, started as child processes), with the per-protocol clients
  * of the conformance suite pointed at the nginx URL.
  */
+import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
 import { NGINX, startCluster, type RunningCluster } from '../../servers/cluster/cluster.ts'
 import { redisAvailable } from '../../servers/cluster/redis-process.ts'
 import type { Protocol, ServerMessage } from '../../servers/feed/messages.ts'
@@ -122,6 +127,66 @@ describe.skipIf(missing !== undefined)(
         expect(feedSeqs(next.messages)[0]).toBe(cursor.since + 1)
         expectContiguous(feedSeqs(next.messages))
       }
+    })
+  },
+)
+
+const OPENSSL = '/usr/bin/openssl'
+
+describe.skipIf(missing !== undefined || !existsSync(OPENSSL))(
+  'nginx terminating TLS (needs redis-server, nginx and openssl)',
+  () => {
+    let cluster: RunningCluster
+    let dir: string
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'realtime-tls-'))
+      const cert = join(dir, 'cert.pem')
+      const key = join(dir, 'key.pem')
+      execFileSync(
+        OPENSSL,
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-keyout',
+          key,
+          '-out',
+          cert,
+        ],
+        { stdio: 'ignore' },
+      )
+      cluster = await startCluster({
+        instances: 2,
+        port: 0,
+        rate: RATE,
+        history: HISTORY,
+        tls: { cert, key },
+      })
+    }, 30_000)
+    afterAll(async () => {
+      await cluster.stop()
+      await rm(dir, { recursive: true, force: true })
+    })
+
+    it('serves wss:// with the feed behind it', async () => {
+      expect(cluster.url).toMatch(/^https:\/\//)
+      const socket = new WebSocket(`${cluster.url.replace(/^https/, 'wss')}/ws`, {
+        rejectUnauthorized: false,
+      })
+      const first = await new Promise<ServerMessage>((resolve, reject) => {
+        socket.once('message', (data: Buffer) => {
+          resolve(JSON.parse(data.toString()) as ServerMessage)
+        })
+        socket.once('error', reject)
+      })
+      socket.terminate()
+      expect(first).toMatchObject({ type: 'snapshot' })
     })
   },
 )
