@@ -92,7 +92,14 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
     })
   }
   const unsubscribe = feed.onTick((tick) => {
-    for (const transport of transports) transport.broadcast(tick)
+    for (const transport of transports) {
+      // A bug in one transport must neither stop the ticker nor starve the others.
+      try {
+        transport.broadcast(tick)
+      } catch (error) {
+        console.error(`${transport.name}: broadcast of seq ${tick.seq} failed`, error)
+      }
+    }
   })
 
   await new Promise<void>((resolve, reject) => {
