@@ -101,7 +101,7 @@ async function measure(pid: number, fromMs: number, toMs: number): Promise<Stead
 async function engineRun(
   url: string,
   vus: number,
-): Promise<{ window: SteadyWindow; messages: number; exitCode: number }> {
+): Promise<{ window: SteadyWindow; messages: number; exitCode: number; loopDelayP99Max: number }> {
   const series = join(tmpdir(), `engine-cost-${vus}-${Date.now()}.ndjson`)
   const started = Date.now()
   const child = spawn(
@@ -138,9 +138,17 @@ async function engineRun(
   )
   const exitCode = await exited(child)
   let messages = 0
+  let loopDelayP99Max = 0
   for (const line of readFileSync(series, 'utf8').split('\n')) {
     if (line === '') continue
-    const point = JSON.parse(line) as { t: number; metric: string; sum?: number }
+    const point = JSON.parse(line) as { t: number; metric: string; sum?: number; value?: number }
+    if (
+      point.metric === 'engine_event_loop_delay_p99' &&
+      point.t >= Math.ceil(window.fromS) &&
+      point.t + 1 <= Math.floor(window.toS)
+    ) {
+      loopDelayP99Max = Math.max(loopDelayP99Max, point.value ?? 0)
+    }
     // A series line for second t covers [t, t+1): count the seconds inside the window.
     if (
       point.metric === 'ws_msgs_received' &&
@@ -156,6 +164,7 @@ async function engineRun(
     window: { ...window, cpuS: (window.cpuS * seconds) / (window.toS - window.fromS) },
     messages,
     exitCode,
+    loopDelayP99Max,
   }
 }
 
@@ -230,6 +239,11 @@ for (const clients of args.clients.split(',').map(Number)) {
         peakRssBytes: engine.window.peakRssBytes,
         cpuUsPerMessage: engineUsPerMessage,
         rssBytesPerVu: engineBytesPerVu,
+        /** Worst per-second p99 event-loop delay of the engine in the window, ms. */
+        eventLoopDelayP99MaxMs: engine.loopDelayP99Max,
+        /** Messages the clients should have received at the feed rate, for comparison. */
+        expectedMessages:
+          clients * 10 * (Math.floor(engine.window.toS) - Math.ceil(engine.window.fromS)),
       },
       engineOneVu: { peakRssBytes: single.window.peakRssBytes },
       bareWsBaseline: {
@@ -252,7 +266,7 @@ for (const clients of args.clients.split(',').map(Number)) {
     process.stdout.write(
       `${clients} VUs: engine ${engineUsPerMessage.toFixed(2)} µs CPU/message (bare ws ${rawUsPerMessage.toFixed(2)}, ×${result.ratios.cpuPerMessageVsBareWs.toFixed(2)}), ` +
         `${(engineBytesPerVu / 1024).toFixed(1)} KB RSS/VU (bare ws ${(result.bareWsBaseline.rssBytesPerClient / 1024).toFixed(1)} KB/client), ` +
-        `${engine.messages} messages in the window, engine exit ${engine.exitCode}\n`,
+        `${engine.messages} messages in the window (feed rate: ${result.engine.expectedMessages}), engine loop delay p99 max ${engine.loopDelayP99Max.toFixed(1)} ms, exit ${engine.exitCode}\n`,
     )
   } finally {
     server.child.kill('SIGTERM')
