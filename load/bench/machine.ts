@@ -22,7 +22,7 @@ export interface VersionInfo {
   /** `k6 version`, or null when k6 is not on PATH. */
   k6: string | null
   gitSha: string | null
-  /** True when the checkout had uncommitted changes. */
+  /** True when tracked files had uncommitted changes. */
   gitDirty: boolean | null
 }
 
@@ -63,7 +63,7 @@ export function hasK6(root: string): boolean {
 
 /** Node, engine, k6 and git versions. */
 export function versionInfo(root: string): VersionInfo {
-  const status = run('git', ['status', '--porcelain'], root)
+  const status = run('git', ['status', '--porcelain', '--untracked-files=no'], root)
   return {
     node: process.version,
     engine: run(process.execPath, ['load/engine/cli.ts', 'version'], root)?.split('\n')[0] ?? null,

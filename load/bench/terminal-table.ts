@@ -91,11 +91,15 @@ export function formatTable(report: Report): string {
 export function formatLadders(report: Report): string {
   return report.ladders
     .map((l) => {
+      const invalid = report.steps.filter(
+        (s) => s.protocol === l.protocol && s.design === l.design && !s.valid,
+      ).length
       const stop =
         l.stoppedAt === null
-          ? 'every step passed'
+          ? 'no valid step failed'
           : `stopped at ${l.stoppedAt}: ${l.stopReason ?? ''}`
-      return `${l.protocol} ${l.design}: ${l.maxConnectionsWithinBudget} connections within budget; ${stop}`
+      const note = invalid === 0 ? '' : ` (${invalid} step(s) invalid: generator-limited)`
+      return `${l.protocol} ${l.design}: ${l.maxConnectionsWithinBudget} connections within budget; ${stop}${note}`
     })
     .join('\n')
 }
