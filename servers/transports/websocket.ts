@@ -11,6 +11,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import { decodeClientMessage, encodeError, encodePong, wallClock } from '../feed/codec.ts'
 import type { FeedTick } from '../feed/feed.ts'
 import { FAULTS, fault, type Fault } from '../http/errors.ts'
+import { OriginPolicy } from '../http/origin-policy.ts'
 import { parseCursorQuery } from '../http/query.ts'
 import type { Transport, TransportContext } from './transport.ts'
 
@@ -56,6 +57,7 @@ export class WebSocketTransport implements Transport {
   #wss: WebSocketServer | undefined
   #heartbeat: NodeJS.Timeout | undefined
   #closing = false
+  #originPolicy = new OriginPolicy([])
 
   get clientCount(): number {
     return this.#clients.size
@@ -63,6 +65,7 @@ export class WebSocketTransport implements Transport {
 
   attach(context: TransportContext): void {
     this.#context = context
+    this.#originPolicy = new OriginPolicy(context.options.allowedOrigins ?? [])
     this.#wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -140,13 +143,14 @@ export class WebSocketTransport implements Transport {
       rejectUpgrade(socket, fault('shutting-down'))
       return
     }
-    const origin = request.headers.origin
-    const allowed = context.options.allowedOrigins
-    // Browsers always send Origin; non-browser clients may omit it and are not a CSWSH risk.
-    if (allowed !== null && origin !== undefined && !allowed.includes(origin)) {
+    const verdict = this.#originPolicy.check(request.headers.origin)
+    if (!verdict.ok) {
       rejectUpgrade(
         socket,
-        fault('forbidden-origin', `Origin ${JSON.stringify(origin.slice(0, 100))} is not allowed`),
+        fault(
+          'forbidden-origin',
+          `${verdict.detail}; start the server with --origins including it`,
+        ),
       )
       return
     }
