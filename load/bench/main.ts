@@ -47,6 +47,8 @@ export interface BenchOptions {
   json: boolean
   outDir: string | undefined
   label: string | undefined
+  /** Profile every server process with `node --cpu-prof` (files in each step folder). */
+  cpuProfile: boolean
 }
 
 /** Parses a duration: `30s`, `500ms`, `1m`, or a bare number of seconds. */
@@ -198,6 +200,7 @@ export async function runBench(
               engine,
               root: REPO_ROOT,
               runDir,
+              cpuProfile: options.cpuProfile,
             },
             (p) => {
               log(
@@ -326,6 +329,7 @@ export function buildProgram(): Command {
       'run folder (default results/<run-id>); a previous run there is replaced',
     )
     .option('--label <text>', 'note appended to the machine label')
+    .option('--cpu-prof', 'write a V8 CPU profile of each server into its step folder', false)
     .option('--compare <runs...>', 'print deltas between two runs (folders or report.json files)')
 }
 
@@ -345,6 +349,7 @@ async function main(argv: readonly string[]): Promise<number> {
     json: boolean
     outDir?: string
     label?: string
+    cpuProf: boolean
     compare?: string[]
   }>()
   if (o.compare !== undefined) {
@@ -371,6 +376,7 @@ async function main(argv: readonly string[]): Promise<number> {
     json: o.json,
     outDir: o.outDir,
     label: o.label,
+    cpuProfile: o.cpuProf,
   }
   const tty = process.stderr.isTTY
   let lastLive = 0

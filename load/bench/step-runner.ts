@@ -51,6 +51,8 @@ export interface StepPlan {
   root: string
   /** The run folder; the step writes under `<design>/<protocol>/<connections>/`. */
   runDir: string
+  /** Write a V8 CPU profile of the server into the step folder (`node --cpu-prof`). */
+  cpuProfile?: boolean
 }
 
 /** Live figures for the progress line, once per second. */
@@ -88,7 +90,7 @@ export function effectiveBudgetMs(
   return plan.protocol === 'short-poll' ? plan.budgetMs + plan.pollIntervalS * 1000 : plan.budgetMs
 }
 
-function startServer(plan: StepPlan, port: number): Child {
+function startServer(plan: StepPlan, port: number, stepDir: string): Child {
   const common = [
     '--port',
     String(port),
@@ -99,9 +101,11 @@ function startServer(plan: StepPlan, port: number): Child {
     '--rate',
     String(plan.rateHz),
   ]
+  // The profile is written when the server exits on the bench's SIGTERM.
+  const profile = plan.cpuProfile === true ? ['--cpu-prof', '--cpu-prof-dir', stepDir] : []
   return plan.design === 'reference'
-    ? spawnNode(['servers/main.ts', 'serve', ...common], plan.root)
-    : spawnNode(['servers/baseline/main.ts', ...common], plan.root)
+    ? spawnNode([...profile, 'servers/main.ts', 'serve', ...common], plan.root)
+    : spawnNode([...profile, 'servers/baseline/main.ts', ...common], plan.root)
 }
 
 let trendStatsSupport: boolean | undefined
@@ -184,7 +188,7 @@ export async function runStep(
 
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
-  const server = startServer(plan, port)
+  const server = startServer(plan, port, stepDir)
   const serverSampler = new ProcessSampler(server.pid)
   let engine: Child | undefined
   let generatorSampler: ProcessSampler | undefined
