@@ -8,11 +8,11 @@
  * It extends `Feed` so that the transports and the app, typed against `Feed`, take it
  * unchanged; every member they use is overridden here.
  */
-import { createClient } from 'redis'
 import { encodeReset, encodeSnapshot, wallClock } from '../feed/codec.ts'
 import { Feed, type CatchUp, type FeedTick, type TickListener } from '../feed/feed.ts'
 import { HistoryRing, type Cursor } from '../feed/history-ring.ts'
 import type { ScoredEvent, Sprite } from '../feed/messages.ts'
+import { connectBusClient } from './bus-client.ts'
 import { BUS_DEFAULTS, busKeys, type BusStatus } from './feed-source.ts'
 import { claimEpoch, type BusClient } from './redis-epoch.ts'
 import { parseEntries, parseReadReply, type StreamEntry } from './stream-entries.ts'
@@ -71,33 +71,7 @@ export class StreamFeed extends Feed {
    * @throws Error when Redis cannot be reached at start.
    */
   static async connect(options: StreamFeedOptions): Promise<StreamFeed> {
-    const client: BusClient = createClient({
-      url: options.url,
-      socket: {
-        reconnectStrategy: (retries: number) =>
-          Math.min(50 * 2 ** Math.min(retries, 10), BUS_DEFAULTS.reconnectMaxMs),
-        connectTimeout: 2000,
-      },
-      // A command sent while Redis is away fails at once; the read loop retries it.
-      disableOfflineQueue: true,
-    })
-    const feed = await StreamFeed.#attach(client, options)
-    return feed
-  }
-
-  static async #attach(client: BusClient, options: StreamFeedOptions): Promise<StreamFeed> {
-    let latestError: unknown
-    client.on('error', (error: unknown) => {
-      latestError = error
-    })
-    try {
-      await client.connect()
-    } catch (error) {
-      throw new Error(
-        `redis bus: cannot reach ${options.url} (${String(latestError ?? error)}); start redis-server or fix --bus`,
-        { cause: error },
-      )
-    }
+    const client = await connectBusClient(options.url)
     const keys = busKeys(options.prefix ?? BUS_DEFAULTS.prefix)
     const epoch = await claimEpoch(client, keys.epoch)
     const feed = new StreamFeed(client, epoch, options)

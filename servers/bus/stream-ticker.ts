@@ -8,9 +8,9 @@
  * could not be published while Redis was away are queued (bounded by `history`) and
  * appended, in order, when it returns.
  */
-import { createClient } from 'redis'
 import { Feed, type FeedOptions } from '../feed/feed.ts'
 import type { ScoredEvent } from '../feed/messages.ts'
+import { connectBusClient } from './bus-client.ts'
 import { BUS_DEFAULTS, busKeys, type BusStatus } from './feed-source.ts'
 import { claimEpoch, type BusClient } from './redis-epoch.ts'
 import { parseEntries } from './stream-entries.ts'
@@ -61,33 +61,15 @@ export class StreamTicker {
    * @throws Error when Redis cannot be reached at start.
    */
   static async connect(options: StreamTickerOptions): Promise<StreamTicker> {
-    const client: BusClient = createClient({
-      url: options.url,
-      socket: {
-        reconnectStrategy: (retries: number) =>
-          Math.min(50 * 2 ** Math.min(retries, 10), BUS_DEFAULTS.reconnectMaxMs),
-        connectTimeout: 2000,
-      },
-      disableOfflineQueue: true,
-    })
+    const client = await connectBusClient(options.url)
     const ticker = new StreamTicker(client, options)
-    let latestError: unknown
     client.on('error', (error: unknown) => {
-      latestError = error
       ticker.#synced = false
       ticker.#reason = `redis: ${error instanceof Error ? error.message : String(error)}`
     })
     client.on('ready', () => {
       ticker.#pump()
     })
-    try {
-      await client.connect()
-    } catch (error) {
-      throw new Error(
-        `redis bus: cannot reach ${options.url} (${String(latestError ?? error)}); start redis-server or fix --bus`,
-        { cause: error },
-      )
-    }
     await ticker.#sync()
     ticker.#unsubscribe = ticker.#feed.onTick((tick) => {
       const frame = JSON.parse(tick.text) as PendingFrame['frame']
