@@ -80,9 +80,10 @@ export function createProgram(): Command {
     .option('--bus <url>', 'Redis URL of the bus (redis://host:port); default: in-process feed')
     .option('--bus-prefix <prefix>', 'key prefix on the Redis bus', 'realtime')
     .addOption(
-      new Option('--role <role>', 'with --bus: ticker (publish only), fanout (serve only) or both')
-        .choices(['ticker', 'fanout', 'both'])
-        .default('both'),
+      new Option(
+        '--role <role>',
+        'with --bus: ticker (publish only), fanout (serve only) or both (default)',
+      ).choices(['ticker', 'fanout', 'both']),
     )
     .option(
       '--origins <list>',
@@ -93,25 +94,36 @@ export function createProgram(): Command {
           .map((origin) => origin.trim())
           .filter((origin) => origin !== ''),
     )
-    .action(async (flags: Record<string, unknown>) => {
+    .action(async (flags: Record<string, unknown>, command: Command) => {
       const bus = flags['bus'] as string | undefined
-      const role = flags['role'] as 'ticker' | 'fanout' | 'both'
+      const roleFlag = flags['role'] as 'ticker' | 'fanout' | 'both' | undefined
+      if (roleFlag !== undefined && bus === undefined) {
+        command.error('error: --role needs --bus redis://…: without a bus there is one role')
+      }
+      const role = roleFlag ?? 'both'
       const busPrefix = flags['busPrefix'] as string
       if (bus !== undefined && !/^rediss?:\/\//.test(bus)) {
-        throw new InvalidArgumentError(`--bus must be a redis:// URL, got ${JSON.stringify(bus)}`)
+        command.error(`error: --bus must be a redis:// URL, got ${JSON.stringify(bus)}`)
       }
+      // A bus that cannot be reached at start is a usage error: one line, no stack.
+      const orExit = <T>(promise: Promise<T>): Promise<T> =>
+        promise.catch((error: unknown) =>
+          command.error(`error: ${error instanceof Error ? error.message : String(error)}`),
+        )
       const ticker =
         bus !== undefined && role !== 'fanout'
-          ? await StreamTicker.connect({
-              url: bus,
-              prefix: busPrefix,
-              rate: flags['rate'] as number,
-              sprites: flags['sprites'] as number,
-              events: SERVER_DEFAULTS.events,
-              pad: flags['pad'] as number,
-              history: flags['history'] as number,
-              seed: flags['seed'] as number,
-            })
+          ? await orExit(
+              StreamTicker.connect({
+                url: bus,
+                prefix: busPrefix,
+                rate: flags['rate'] as number,
+                sprites: flags['sprites'] as number,
+                events: SERVER_DEFAULTS.events,
+                pad: flags['pad'] as number,
+                history: flags['history'] as number,
+                seed: flags['seed'] as number,
+              }),
+            )
           : undefined
       if (ticker !== undefined && role === 'ticker') {
         console.log(
@@ -130,20 +142,22 @@ export function createProgram(): Command {
         })
         return
       }
-      const server = await startServer({
-        ...(bus === undefined ? {} : { bus, busPrefix }),
-        port: flags['port'] as number,
-        host: flags['host'] as string,
-        protocols: flags['protocols'] as Protocol[],
-        rate: flags['rate'] as number,
-        sprites: flags['sprites'] as number,
-        pad: flags['pad'] as number,
-        history: flags['history'] as number,
-        seed: flags['seed'] as number,
-        deflate: flags['deflate'] as boolean,
-        maxBufferedBytes: flags['maxBuffered'] as number,
-        allowedOrigins: (flags['origins'] as string[] | undefined) ?? null,
-      })
+      const server = await orExit(
+        startServer({
+          ...(bus === undefined ? {} : { bus, busPrefix }),
+          port: flags['port'] as number,
+          host: flags['host'] as string,
+          protocols: flags['protocols'] as Protocol[],
+          rate: flags['rate'] as number,
+          sprites: flags['sprites'] as number,
+          pad: flags['pad'] as number,
+          history: flags['history'] as number,
+          seed: flags['seed'] as number,
+          deflate: flags['deflate'] as boolean,
+          maxBufferedBytes: flags['maxBuffered'] as number,
+          allowedOrigins: (flags['origins'] as string[] | undefined) ?? null,
+        }),
+      )
       const ws = server.url.replace(/^http/, 'ws')
       const urls = server.options.protocols.map(
         (protocol) =>
