@@ -30,6 +30,8 @@ export interface AppContext {
   serveSite: boolean
   /** Open clients per protocol, for `/healthz`. */
   clientCounts: () => Record<string, number>
+  /** Further routers mounted before the site and the 404, e.g. the labs at `/labs`. */
+  mounts?: readonly { path: string; router: Router }[]
 }
 
 const json = (res: Response, status: number, text: string): void => {
@@ -152,6 +154,7 @@ export function createApp(context: AppContext): { app: Express; transportRouter:
 
   const transportRouter = express.Router()
   app.use(transportRouter)
+  for (const { path, router } of context.mounts ?? []) app.use(path, router)
   if (context.serveSite && existsSync(SITE_DIST)) app.use(express.static(SITE_DIST))
   app.use((_req, res) => {
     sendFault(res, fault('not-found'))

@@ -11,9 +11,12 @@ import type { Protocol } from '../feed/messages.ts'
 import { ControlSessions } from '../transports/control-sessions.ts'
 import { TRANSPORTS } from '../transports/registry.ts'
 import type { Transport } from '../transports/transport.ts'
+import { createLabs, LABS_PATH } from '../labs/index.ts'
 import { createApp } from './app.ts'
 import { ServerMetrics } from './metrics.ts'
 import { SERVER_DEFAULTS, type ServerOptions } from './options.ts'
+import { OriginPolicy } from './origin-policy.ts'
+import { UpgradeRouter } from './upgrade-router.ts'
 
 /** A running server. */
 export interface RunningServer {
@@ -59,7 +62,9 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   const clientCounts = (): [Protocol, number][] =>
     transports.map((transport) => [transport.name, transport.clientCount])
   const metrics = new ServerMetrics(clientCounts, () => feed.seq)
+  const labs = createLabs({ originPolicy: new OriginPolicy(settings.allowedOrigins ?? []) })
   const { app, transportRouter } = createApp({
+    mounts: [{ path: LABS_PATH, router: labs.router }],
     feed,
     metrics,
     sessions,
@@ -81,9 +86,14 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   server.requestTimeout = 0
   server.headersTimeout = 30_000
   server.keepAliveTimeout = 65_000
+  // One 'upgrade' listener owns the dispatch: transports claim exact paths, labs the rest.
+  const upgrades = new UpgradeRouter()
+  server.on('upgrade', upgrades.listener)
+  upgrades.claim((request, socket, head) => labs.handleUpgrade(request, socket, head))
   for (const transport of transports) {
     transport.attach({
       server,
+      upgrades,
       router: transportRouter,
       feed,
       metrics,
@@ -122,7 +132,10 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
       closing ??= (async () => {
         feed.stop()
         unsubscribe()
-        await Promise.all(transports.map((transport) => transport.close('shutdown')))
+        await Promise.all([
+          ...transports.map((transport) => transport.close('shutdown')),
+          labs.close(),
+        ])
         if (feed instanceof StreamFeed) await feed.close()
         const closed = new Promise<void>((resolve) =>
           server.close(() => {

@@ -8,6 +8,7 @@ import type { Router } from 'express'
 import type { Feed, FeedTick } from '../feed/feed.ts'
 import type { Protocol } from '../feed/messages.ts'
 import type { ServerMetrics } from '../http/metrics.ts'
+import type { UpgradeRouter } from '../http/upgrade-router.ts'
 import type { ControlSessions } from './control-sessions.ts'
 
 /** Limits and switches the transports read. */
@@ -30,8 +31,10 @@ export interface TransportOptions {
 
 /** What a transport attaches to. */
 export interface TransportContext {
-  /** The shared HTTP server (WebSocket upgrades). */
+  /** The shared HTTP server. */
   server: Server
+  /** Where WebSocket transports claim their upgrade path. */
+  upgrades: UpgradeRouter
   /** The express router the HTTP transports add their routes to. */
   router: Router
   feed: Feed

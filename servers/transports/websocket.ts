@@ -11,6 +11,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import { decodeClientMessage, encodeError, encodePong, wallClock } from '../feed/codec.ts'
 import type { FeedTick } from '../feed/feed.ts'
 import { FAULTS, fault, type Fault } from '../http/errors.ts'
+import { rejectUpgrade } from '../http/upgrade-router.ts'
 import { OriginPolicy } from '../http/origin-policy.ts'
 import { parseCursorQuery } from '../http/query.ts'
 import type { Transport, TransportContext } from './transport.ts'
@@ -72,7 +73,7 @@ export class WebSocketTransport implements Transport {
       maxPayload: context.options.maxPayload,
       perMessageDeflate: context.options.deflate,
     })
-    context.server.on('upgrade', this.#onUpgrade)
+    context.upgrades.route(WEBSOCKET_PATH, this.#onUpgrade)
     this.#heartbeat = setInterval(this.#onHeartbeat, context.options.heartbeatMs)
     this.#heartbeat.unref()
   }
@@ -107,7 +108,6 @@ export class WebSocketTransport implements Transport {
   async close(_reason: 'shutdown'): Promise<void> {
     this.#closing = true
     clearInterval(this.#heartbeat)
-    this.#context?.server.off('upgrade', this.#onUpgrade)
     const { close, message } = FAULTS['shutting-down']
     const closed = [...this.#clients].map(
       (client) =>
@@ -129,16 +129,7 @@ export class WebSocketTransport implements Transport {
     const context = this.#context
     const wss = this.#wss
     if (context === undefined || wss === undefined) return
-    // A socket error before or during the handshake must not become an uncaught exception.
-    socket.on('error', () => socket.destroy())
     const url = new URL(request.url ?? '/', 'http://localhost')
-    if (url.pathname !== WEBSOCKET_PATH) {
-      rejectUpgrade(
-        socket,
-        fault('not-found', `no WebSocket endpoint at ${url.pathname}; use ${WEBSOCKET_PATH}`),
-      )
-      return
-    }
     if (this.#closing) {
       rejectUpgrade(socket, fault('shutting-down'))
       return
@@ -250,25 +241,4 @@ export class WebSocketTransport implements Transport {
       client.ws.ping()
     }
   }
-}
-
-/** Answer a refused upgrade with a plain HTTP error and the `error` message as body. */
-function rejectUpgrade(socket: Duplex, failure: Fault): void {
-  const { status } = FAULTS[failure.code]
-  const body = encodeError(failure.code, failure.message)
-  socket.end(
-    `HTTP/1.1 ${status} ${statusText(status)}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  )
-}
-
-const STATUS_TEXT = new Map([
-  [400, 'Bad Request'],
-  [403, 'Forbidden'],
-  [404, 'Not Found'],
-  [503, 'Service Unavailable'],
-])
-
-function statusText(status: number): string {
-  return STATUS_TEXT.get(status) ?? 'Error'
 }

@@ -1,0 +1,70 @@
+/**
+ * The one `'upgrade'` listener of the shared HTTP server. Node hands every upgrade request
+ * to every listener, so two modules each listening would both answer the same socket;
+ * here each path has one owner, and a path nobody owns gets a 404.
+ */
+import type { IncomingMessage } from 'node:http'
+import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { encodeError } from '../feed/codec.ts'
+import { FAULTS, fault, type Fault } from './errors.ts'
+
+/** Takes an upgrade request whose path it owns. */
+export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void
+
+/** Looks at an upgrade request; returns true when it took the socket, false to pass. */
+export type UpgradeClaim = (request: IncomingMessage, socket: Duplex, head: Buffer) => boolean
+
+/** Routes upgrade requests by path to exactly one owner. */
+export class UpgradeRouter {
+  readonly #routes = new Map<string, UpgradeHandler>()
+  readonly #claims: UpgradeClaim[] = []
+
+  /** Gives `path` (exact match, no query) to `handler`; throws when the path has an owner. */
+  route(path: string, handler: UpgradeHandler): void {
+    if (this.#routes.has(path)) {
+      throw new Error(`UpgradeRouter: ${path} already has an upgrade handler`)
+    }
+    this.#routes.set(path, handler)
+  }
+
+  /** Asks `claim` about every upgrade whose path has no exact owner, in the order added. */
+  claim(claim: UpgradeClaim): void {
+    this.#claims.push(claim)
+  }
+
+  /** The listener to install once: `server.on('upgrade', router.listener)`. */
+  readonly listener = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // A socket error before or during the handshake must not become an uncaught exception.
+    socket.on('error', () => socket.destroy())
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname
+    const handler = this.#routes.get(path)
+    if (handler !== undefined) {
+      handler(request, socket, head)
+      return
+    }
+    for (const claim of this.#claims) if (claim(request, socket, head)) return
+    const known = [...this.#routes.keys()].join(', ')
+    rejectUpgrade(
+      socket,
+      fault('not-found', `no WebSocket endpoint at ${path.slice(0, 100)}; use ${known}`),
+    )
+  }
+}
+
+/** Answers a refused upgrade with a plain HTTP error whose body is the `error` message. */
+export function rejectUpgrade(socket: Duplex, failure: Fault, headers: string[] = []): void {
+  const { status } = FAULTS[failure.code]
+  const body = encodeError(failure.code, failure.message)
+  socket.end(
+    [
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
+      'Connection: close',
+      'Content-Type: application/json',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      ...headers,
+      '',
+      body,
+    ].join('\r\n'),
+  )
+}
