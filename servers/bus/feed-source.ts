@@ -19,6 +19,11 @@ export interface BusStatus {
   readonly up: boolean
   /** Why the bus is down; absent when up. */
   readonly reason?: string
+  /**
+   * Milliseconds since the newest frame arrived (Redis bus; absent before the first). Up
+   * with a growing age means the link is fine but no ticker publishes.
+   */
+  readonly lastFrameAgeMs?: number
 }
 
 /** Bus settings and their defaults. */

@@ -52,6 +52,7 @@ export class StreamFeed extends Feed {
   #running = false
   #loop: Promise<void> | undefined
   #up = true
+  #lastFrameAt: number | undefined
   #reason: string | undefined
   #statusListeners: ((status: BusStatus) => void)[] = []
 
@@ -97,9 +98,13 @@ export class StreamFeed extends Feed {
 
   /** Health of the link to Redis. */
   status(): BusStatus {
+    const age =
+      this.#lastFrameAt === undefined
+        ? {}
+        : { lastFrameAgeMs: Math.round(performance.now() - this.#lastFrameAt) }
     return this.#up
-      ? { kind: 'redis', up: true }
-      : { kind: 'redis', up: false, reason: this.#reason ?? 'redis unreachable' }
+      ? { kind: 'redis', up: true, ...age }
+      : { kind: 'redis', up: false, reason: this.#reason ?? 'redis unreachable', ...age }
   }
 
   /** Called on every change of {@link StreamFeed.status}; returns the unsubscribe function. */
@@ -281,6 +286,7 @@ export class StreamFeed extends Feed {
     }
     this.#ring.push(entry.seq, entry.frame)
     this.#lastId = entry.id
+    this.#lastFrameAt = performance.now()
     this.#sprites = frame.sprites
     this.#events = JSON.parse(entry.events) as ScoredEvent[]
     if (!live) return

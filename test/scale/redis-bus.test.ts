@@ -154,9 +154,14 @@ describe.skipIf(!redisAvailable())('Redis bus (needs /usr/bin/redis-server)', ()
       const epoch = deployment.ticker.epoch
       deployment.ticker.close()
       await sleep(300)
+      // Redis is fine, but no frame came for a while: health says so.
+      const stalled = (await health(b)).body['bus'] as { up: boolean; lastFrameAgeMs: number }
+      expect(stalled.up).toBe(true)
+      expect(stalled.lastFrameAgeMs).toBeGreaterThanOrEqual(200)
       const stoppedAt = b.feed.seq
       deployment.ticker = await StreamTicker.connect(tickerOptions(deployment.redis.url))
       expect(deployment.ticker.epoch).toBe(epoch)
+      expect((await health(b)).body['bus']).toMatchObject({ up: true })
       await client.waitFor((m) => m.type === 'frame' && m.seq >= stoppedAt + 10)
       expectContiguous(feedSeqs(client.messages))
       expect(client.messages.every((m) => !('epoch' in m) || m.epoch === epoch)).toBe(true)
