@@ -68,7 +68,8 @@ describe.each([
     open.push(...resumed)
     for (const client of resumed) {
       const snapshot = await client.waitFor((m) => m.type === 'snapshot')
-      await client.waitFor((m) => m.type === 'frame' && m.seq >= snapshot.seq + 10, 5000)
+      const from = snapshot.type === 'snapshot' ? snapshot.seq : Number.NaN
+      await client.waitFor((m) => m.type === 'frame' && m.seq >= from + 10, 5000)
       client.kill()
       const [reset, second] = client.messages
       expect(reset, client.protocol).toMatchObject({
