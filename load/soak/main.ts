@@ -1,0 +1,255 @@
+/**
+ * Soak benchmark (not a unit test): many WebSocket clients held for minutes while a share
+ * of them churns (disconnects and resumes with its cursor every second). It answers two
+ * questions of issue 5: does the server's RSS stay flat, and does any client lose a frame?
+ *
+ *   npx node load/soak/main.ts --clients 5000 --minutes 10 --churn 2%/s [--out FILE]
+ *
+ * The server runs as its own process (`servers/main.ts serve --port 0`); its RSS is read
+ * from /proc every `--sample` seconds. Each client checks every `seq` it receives: a jump
+ * is frames lost, a repeat is a duplicate, a `reset` is counted apart. Results go to a
+ * JSON file (default load/soak/last-run.json) and a one-screen summary.
+ */
+import { spawn } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { WebSocket } from 'ws'
+
+const ROOT = join(import.meta.dirname, '../..')
+
+/** Limits that keep a typo from running for hours or opening more sockets than fds. */
+const BOUNDS = Object.freeze({ maxClients: 15_000, maxMinutes: 60 })
+
+const { values: args } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '5000' },
+    minutes: { type: 'string', default: '10' },
+    churn: { type: 'string', default: '2%/s' },
+    sample: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '10' },
+    out: { type: 'string', default: join(import.meta.dirname, 'last-run.json') },
+  },
+})
+
+function positive(name: string, text: string, max: number): number {
+  const value = Number(text)
+  if (!Number.isFinite(value) || value <= 0 || value > max) {
+    console.error(`error: --${name} must be a number in (0, ${String(max)}], got ${text}`)
+    process.exit(2)
+  }
+  return value
+}
+const clientCount = Math.floor(positive('clients', args.clients, BOUNDS.maxClients))
+const minutes = positive('minutes', args.minutes, BOUNDS.maxMinutes)
+const churnMatch = /^(\d+(?:\.\d+)?)%\/s$/.exec(args.churn)
+if (churnMatch?.[1] === undefined) {
+  console.error(`error: --churn must look like 2%/s, got ${args.churn}`)
+  process.exit(2)
+}
+const churnPerS = Number(churnMatch[1]) / 100
+const sampleS = positive('sample', args.sample, 600)
+const rate = positive('rate', args.rate, 100)
+
+/** What one logical client saw across all its connections. */
+interface ClientRecord {
+  ws: WebSocket | null
+  epoch: string | null
+  lastSeq: number
+  frames: number
+  lost: number
+  duplicates: number
+  resets: number
+  reconnects: number
+  slowCloses: number
+  churned: boolean
+  connecting: boolean
+}
+
+// Frames start with {"type":…,"epoch":…,"seq":…, (servers/README.md), so a regex on the
+// head reads them without parsing each 10 Hz message in full.
+const HEAD = /^\{"type":"(\w+)","epoch":"([^"]*)","seq":(\d+)/
+
+function onMessage(client: ClientRecord, data: Buffer): void {
+  const match = HEAD.exec(data.toString('latin1', 0, 96))
+  if (match === null) return
+  const [, type, epoch, seqText] = match
+  const seq = Number(seqText)
+  if (type === 'reset') {
+    client.resets++
+    return
+  }
+  if (type === 'snapshot') {
+    client.epoch = epoch ?? null
+    client.lastSeq = seq
+    return
+  }
+  if (type !== 'frame') return
+  client.frames++
+  if (client.lastSeq >= 0) {
+    if (seq <= client.lastSeq) client.duplicates++
+    else client.lost += seq - client.lastSeq - 1
+  }
+  client.lastSeq = Math.max(client.lastSeq, seq)
+}
+
+function connect(wsUrl: string, client: ClientRecord): void {
+  const query =
+    client.epoch === null ? '' : `?epoch=${client.epoch}&since=${String(client.lastSeq)}`
+  const ws = new WebSocket(`${wsUrl}${query}`)
+  client.ws = ws
+  client.connecting = true
+  ws.on('open', () => {
+    client.connecting = false
+  })
+  ws.on('message', (data: Buffer) => {
+    onMessage(client, data)
+  })
+  ws.on('error', () => undefined)
+  ws.on('close', (code: number) => {
+    client.connecting = false
+    if (client.ws !== ws) return
+    client.ws = null
+    // A slow-consumer close (4008) resumes like churn: the cursor covers the gap.
+    if (code === 4008) client.slowCloses++
+    if (!stopping) {
+      client.reconnects++
+      setTimeout(() => {
+        if (!stopping) connect(wsUrl, client)
+      }, 200)
+    }
+  })
+}
+
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${String(pid)}/status`, 'utf8')
+  const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1]
+  return Number(kb ?? 0) * 1024
+}
+
+let stopping = false
+const server = spawn(
+  process.execPath,
+  [join(ROOT, 'servers/main.ts'), 'serve', '--port', '0', '--rate', String(rate)],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+)
+const pid = server.pid ?? 0
+const httpUrl = await new Promise<string>((resolve, reject) => {
+  let output = ''
+  const timer = setTimeout(() => {
+    reject(new Error(`server did not start: ${output}`))
+  }, 20_000)
+  server.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+    const match = /listening on (http:\/\/\S+)/.exec(output)
+    if (match?.[1] !== undefined) {
+      clearTimeout(timer)
+      resolve(match[1])
+    }
+  })
+})
+const wsUrl = `${httpUrl.replace(/^http/, 'ws')}/ws`
+const rssBeforeClients = rssOf(pid)
+console.log(`soak: server ${httpUrl} pid ${String(pid)}; opening ${String(clientCount)} clients`)
+
+const clients: ClientRecord[] = Array.from({ length: clientCount }, () => ({
+  ws: null,
+  epoch: null,
+  lastSeq: -1,
+  frames: 0,
+  lost: 0,
+  duplicates: 0,
+  resets: 0,
+  reconnects: 0,
+  slowCloses: 0,
+  churned: false,
+  connecting: false,
+}))
+// Ramp: 100 connections per 50 ms so the accept queue never overflows.
+for (let i = 0; i < clients.length; i += 100) {
+  for (const client of clients.slice(i, i + 100)) connect(wsUrl, client)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+}
+for (let i = 0; i < 600 && clients.some((c) => c.connecting); i++) {
+  await new Promise((resolve) => setTimeout(resolve, 100))
+}
+const open = clients.filter((c) => c.ws?.readyState === WebSocket.OPEN).length
+const rssAfterRamp = rssOf(pid)
+console.log(`soak: ${String(open)} open; churning ${args.churn} for ${String(minutes)} min`)
+
+const samples: { s: number; rss: number; open: number }[] = []
+const startedMs = Date.now()
+const endMs = startedMs + minutes * 60_000
+let nextSampleMs = startedMs
+let churnEvents = 0
+while (Date.now() < endMs) {
+  // Churn: a random share terminate without a goodbye; the close handler resumes them.
+  const toChurn = Math.round(clients.length * churnPerS)
+  for (let i = 0; i < toChurn; i++) {
+    const client = clients[Math.floor(Math.random() * clients.length)]
+    if (client?.ws?.readyState !== WebSocket.OPEN) continue
+    client.churned = true
+    churnEvents++
+    client.ws.terminate()
+  }
+  if (Date.now() >= nextSampleMs) {
+    const sample = {
+      s: Math.round((Date.now() - startedMs) / 1000),
+      rss: rssOf(pid),
+      open: clients.filter((c) => c.ws?.readyState === WebSocket.OPEN).length,
+    }
+    samples.push(sample)
+    console.log(
+      `soak: t=${String(sample.s)}s rss=${(sample.rss / 2 ** 20).toFixed(1)} MiB open=${String(sample.open)}`,
+    )
+    nextSampleMs += sampleS * 1000
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+}
+// Let in-flight resumes land before the final count.
+await new Promise((resolve) => setTimeout(resolve, 2000))
+const rssEnd = rssOf(pid)
+stopping = true
+for (const client of clients) client.ws?.terminate()
+server.kill('SIGTERM')
+
+const sum = (list: ClientRecord[], key: 'frames' | 'lost' | 'duplicates' | 'resets'): number =>
+  list.reduce((total, c) => total + c[key], 0)
+const stayed = clients.filter((c) => !c.churned && c.reconnects === 0)
+const churned = clients.filter((c) => c.churned || c.reconnects > 0)
+const result = {
+  finishedAt: new Date().toISOString(),
+  parameters: { clients: clientCount, minutes, churn: args.churn, sampleS, rate },
+  rss: {
+    beforeClientsBytes: rssBeforeClients,
+    startBytes: rssAfterRamp,
+    endBytes: rssEnd,
+    maxBytes: Math.max(rssAfterRamp, ...samples.map((s) => s.rss)),
+    endOverStart: rssEnd / rssAfterRamp,
+  },
+  connections: { openAfterRamp: open, churnEvents },
+  stayed: {
+    clients: stayed.length,
+    frames: sum(stayed, 'frames'),
+    lost: sum(stayed, 'lost'),
+    duplicates: sum(stayed, 'duplicates'),
+    resets: sum(stayed, 'resets'),
+  },
+  churned: {
+    clients: churned.length,
+    reconnects: churned.reduce((t, c) => t + c.reconnects, 0),
+    slowCloses: churned.reduce((t, c) => t + c.slowCloses, 0),
+    frames: sum(churned, 'frames'),
+    lost: sum(churned, 'lost'),
+    duplicates: sum(churned, 'duplicates'),
+    resets: sum(churned, 'resets'),
+  },
+  samples,
+}
+writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`)
+console.log(
+  `soak: RSS ${(rssAfterRamp / 2 ** 20).toFixed(1)} → ${(rssEnd / 2 ** 20).toFixed(1)} MiB; ` +
+    `stayed ${String(stayed.length)} clients lost ${String(result.stayed.lost)} frames; ` +
+    `churned ${String(churned.length)} clients (${String(result.churned.reconnects)} reconnects) lost ${String(result.churned.lost)}; written ${args.out}`,
+)
+process.exit(result.stayed.lost + result.churned.lost + result.stayed.duplicates > 0 ? 1 : 0)
