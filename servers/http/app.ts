@@ -154,8 +154,10 @@ export function createApp(context: AppContext): { app: Express; transportRouter:
 
   const transportRouter = express.Router()
   app.use(transportRouter)
-  for (const { path, router } of context.mounts ?? []) app.use(path, router)
+  // The site before the mounts: its lab pages live at /labs/<slug>/ beside the lab
+  // endpoints (/labs/echo, /labs/chat…); a path with no built file falls through to them.
   if (context.serveSite && existsSync(SITE_DIST)) app.use(express.static(SITE_DIST))
+  for (const { path, router } of context.mounts ?? []) app.use(path, router)
   app.use((_req, res) => {
     sendFault(res, fault('not-found'))
   })

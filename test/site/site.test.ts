@@ -232,7 +232,12 @@ describe.skipIf(!hasChromium)('the study site', () => {
       ['/questions/', 'questions'],
     ] as const) {
       const page = await openPage(path)
-      await expect.poll(() => page.locator('h1').first().innerText()).not.toBe('')
+      // textContent, not innerText: the splash home page keeps its h1 visually hidden.
+      await expect
+        .poll(async () => (await page.locator('h1').first().textContent())?.trim() ?? '', {
+          timeout: 10_000,
+        })
+        .not.toBe('')
       await page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true })
       await page.close()
     }
