@@ -2,9 +2,11 @@
  * CLI entry: `node servers/main.ts serve [options]` (`npm start`). Also exports
  * {@link startServer} for tests and the bench.
  */
+import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { StreamTicker } from './bus/stream-ticker.ts'
 import { PROTOCOLS, type Protocol } from './feed/messages.ts'
+import { authFromPublicKey, authFromSecret, type AuthOptions } from './http/auth.ts'
 import { SERVER_DEFAULTS } from './http/options.ts'
 import { startServer } from './http/start-server.ts'
 import { TRANSPORT_PATHS } from './transports/registry.ts'
@@ -32,6 +34,20 @@ const protocolList = (text: string): Protocol[] => {
   }
   if (names.length === 0) throw new InvalidArgumentError('name at least one protocol')
   return names as Protocol[]
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
+  value,
+]
+
+/** Reads a PEM file named by a flag; a missing file is a usage error naming the flag. */
+const readPem = (flag: string, path: string, fail: (message: string) => never): string => {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    return fail(`error: ${flag} ${path}: ${error instanceof Error ? error.message : String(error)}`)
+  }
 }
 
 /** Build the CLI program. */
@@ -86,15 +102,78 @@ export function createProgram(): Command {
       ).choices(['ticker', 'fanout', 'both']),
     )
     .option(
+      '--allow-origin <url>',
+      'origin allowed on /ws, /sse, /poll/*, /api POSTs and labs (repeatable; default: any)',
+      collect,
+    )
+    .option(
       '--origins <list>',
-      'comma-separated origins allowed to open a WebSocket (default: any)',
-      (text: string) =>
-        text
+      'deprecated: comma-separated form of --allow-origin',
+      (text: string, previous: string[] | undefined) => [
+        ...(previous ?? []),
+        ...text
           .split(',')
           .map((origin) => origin.trim())
           .filter((origin) => origin !== ''),
+      ],
     )
+    .addOption(
+      new Option(
+        '--jwt-secret <secret>',
+        'HS256 secret (≥ 32 bytes): every entry point needs a JWT',
+      ).env('JWT_SECRET'),
+    )
+    .option('--jwt-public-key <pem file>', 'public key (SPKI PEM) verifying JWTs, with --jwt-alg')
+    .addOption(
+      new Option('--jwt-alg <alg>', 'algorithm of --jwt-public-key').choices([
+        'RS256',
+        'ES256',
+        'EdDSA',
+      ]),
+    )
+    .option('--jwt-issuer <iss>', 'required iss claim (needed with JWT auth)')
+    .option('--jwt-audience <aud>', 'required aud claim (needed with JWT auth)')
+    .option(
+      '--max-connections-per-ip <n>',
+      'open WebSocket/SSE/long-poll connections per client address (0 = unlimited)',
+      integer('max-connections-per-ip', 0, 1_000_000),
+      SERVER_DEFAULTS.maxConnectionsPerIp,
+    )
+    .option(
+      '--max-messages-per-s <n>',
+      'messages per second per WebSocket client, then close 1008 (0 = unlimited)',
+      integer('max-messages-per-s', 0, 1_000_000),
+      SERVER_DEFAULTS.maxMessagesPerS,
+    )
+    .option(
+      '--max-polls-per-s <n>',
+      'poll requests per second per client address, then 429 (0 = unlimited)',
+      integer('max-polls-per-s', 0, 1_000_000),
+      SERVER_DEFAULTS.maxPollsPerS,
+    )
+    .option(
+      '--trust-proxy',
+      'read the client address from X-Forwarded-For (only behind your own proxy)',
+      SERVER_DEFAULTS.trustProxy,
+    )
+    .option('--tls-cert <pem file>', 'certificate: serve https and wss (with --tls-key)')
+    .option('--tls-key <pem file>', 'private key of --tls-cert')
     .action(async (flags: Record<string, unknown>, command: Command) => {
+      const fail = (message: string): never => command.error(message)
+      const auth = await authFlags(flags, fail)
+      const tlsCert = flags['tlsCert'] as string | undefined
+      const tlsKey = flags['tlsKey'] as string | undefined
+      if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+        fail('error: --tls-cert and --tls-key go together')
+      }
+      const tls =
+        tlsCert !== undefined && tlsKey !== undefined
+          ? { cert: readPem('--tls-cert', tlsCert, fail), key: readPem('--tls-key', tlsKey, fail) }
+          : null
+      const origins = [
+        ...((flags['allowOrigin'] as string[] | undefined) ?? []),
+        ...((flags['origins'] as string[] | undefined) ?? []),
+      ]
       const bus = flags['bus'] as string | undefined
       const roleFlag = flags['role'] as 'ticker' | 'fanout' | 'both' | undefined
       if (roleFlag !== undefined && bus === undefined) {
@@ -155,24 +234,32 @@ export function createProgram(): Command {
           seed: flags['seed'] as number,
           deflate: flags['deflate'] as boolean,
           maxBufferedBytes: flags['maxBuffered'] as number,
-          allowedOrigins: (flags['origins'] as string[] | undefined) ?? null,
+          allowedOrigins: origins.length === 0 ? null : origins,
+          auth,
+          maxConnectionsPerIp: flags['maxConnectionsPerIp'] as number,
+          maxMessagesPerS: flags['maxMessagesPerS'] as number,
+          maxPollsPerS: flags['maxPollsPerS'] as number,
+          trustProxy: flags['trustProxy'] as boolean,
+          tls,
         }),
       )
+      // The token never appears here: the banner names only whether auth is on.
       const ws = server.url.replace(/^http/, 'ws')
       const urls = server.options.protocols.map(
         (protocol) =>
           `${protocol} ${protocol === 'websocket' ? ws : server.url}${TRANSPORT_PATHS[protocol]}`,
       )
       console.log(
-        `realtime-lab listening on ${server.url} · ${urls.join(' · ')} · ${server.url}/api/events · ${server.url}/healthz · ${server.url}/metrics · epoch ${server.feed.epoch} · ${server.options.rate} Hz · bus ${bus === undefined ? 'memory' : `${bus} (${role})`}`,
+        `realtime-lab listening on ${server.url} · ${urls.join(' · ')} · ${server.url}/api/events · ${server.url}/healthz · ${server.url}/metrics · epoch ${server.feed.epoch} · ${server.options.rate} Hz · bus ${bus === undefined ? 'memory' : `${bus} (${role})`}${auth === null ? '' : ' · JWT required'}${origins.length === 0 ? '' : ` · origins ${origins.join(' ')}`}`,
       )
       let stopping = false
-      const stop = (signal: string) => {
+      // SIGTERM is what orchestrators send before a restart: clients get 1012 and come back.
+      const stop = (signal: 'SIGINT' | 'SIGTERM') => {
         if (stopping) return
         stopping = true
         console.log(`${signal}: closing clients`)
         ticker?.close()
-        server.close().then(
+        server.close(signal === 'SIGTERM' ? 'restart' : 'shutdown').then(
           () => process.exit(0),
           (error: unknown) => {
             console.error(error)
@@ -188,6 +275,42 @@ export function createProgram(): Command {
       })
     })
   return program
+}
+
+/** JWT options from the flags, or null when no key is given; a bad combination is a usage error. */
+async function authFlags(
+  flags: Record<string, unknown>,
+  fail: (message: string) => never,
+): Promise<AuthOptions | null> {
+  const secret = flags['jwtSecret'] as string | undefined
+  const keyFile = flags['jwtPublicKey'] as string | undefined
+  const alg = flags['jwtAlg'] as 'RS256' | 'ES256' | 'EdDSA' | undefined
+  const issuer = flags['jwtIssuer'] as string | undefined
+  const audience = flags['jwtAudience'] as string | undefined
+  if (secret === undefined && keyFile === undefined) {
+    if (alg !== undefined || issuer !== undefined || audience !== undefined) {
+      fail('error: --jwt-alg/--jwt-issuer/--jwt-audience need --jwt-secret or --jwt-public-key')
+    }
+    return null
+  }
+  if (secret !== undefined && keyFile !== undefined) {
+    fail('error: give --jwt-secret or --jwt-public-key, not both')
+  }
+  if (issuer === undefined || audience === undefined) {
+    return fail('error: JWT auth needs --jwt-issuer and --jwt-audience')
+  }
+  try {
+    if (secret !== undefined) return authFromSecret(secret, issuer, audience)
+    if (alg === undefined) return fail('error: --jwt-public-key needs --jwt-alg RS256|ES256|EdDSA')
+    return await authFromPublicKey(
+      readPem('--jwt-public-key', keyFile ?? '', fail),
+      alg,
+      issuer,
+      audience,
+    )
+  } catch (error) {
+    return fail(`error: ${error instanceof Error ? error.message : String(error)}`)
+  }
 }
 
 if (import.meta.main) {

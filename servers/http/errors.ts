@@ -64,7 +64,33 @@ export const FAULTS = {
   'forbidden-origin': {
     status: 403,
     close: 1008,
-    message: 'this Origin is not allowed; start the server with --origins including it',
+    message: 'this Origin is not allowed; start the server with --allow-origin naming it',
+  },
+  'token-missing': {
+    status: 401,
+    close: 1008,
+    message:
+      'this server needs a token: send Authorization: Bearer <jwt>, cookie rl_token, subprotocol bearer.<jwt> or ?access_token=',
+  },
+  'token-invalid': {
+    status: 401,
+    close: 1008,
+    message: 'the token was refused (signature, algorithm, iss or aud); get a new one',
+  },
+  'token-expired': {
+    status: 401,
+    close: 1008,
+    message: 'the token has expired; get a new one and reconnect to resume',
+  },
+  'too-many-connections': {
+    status: 429,
+    close: 1008,
+    message: 'too many open connections from this address (--max-connections-per-ip)',
+  },
+  'rate-limited': {
+    status: 429,
+    close: 1008,
+    message: 'too many requests or messages; wait Retry-After seconds (or send fewer) and retry',
   },
   'too-big': { status: 413, close: 1009, message: 'message too big' },
   slow: {
@@ -76,6 +102,11 @@ export const FAULTS = {
     status: 503,
     close: 1001,
     message: 'server shutting down; reconnect to resume',
+  },
+  restarting: {
+    status: 503,
+    close: 1012,
+    message: 'service restart; reconnect in a moment to resume from your cursor',
   },
   internal: { status: 500, close: 1011, message: 'internal server error' },
 } as const satisfies Record<string, { status: number; close: number | null; message: string }>

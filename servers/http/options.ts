@@ -3,6 +3,7 @@
  * its doc comment and in `servers/README.md`.
  */
 import { PROTOCOLS, type Protocol } from '../feed/messages.ts'
+import type { AuthOptions } from './auth.ts'
 
 /** Everything {@link startServer} accepts. */
 export interface ServerOptions {
@@ -39,9 +40,32 @@ export interface ServerOptions {
   /**
    * Origins allowed to open a WebSocket (exact `scheme://host:port`); a request whose
    * `Origin` is not listed is refused with 403. Default null: any origin (the lab runs on
-   * 127.0.0.1; set it when the server is reachable from other sites' pages).
+   * 127.0.0.1; set it when the server is reachable from other sites' pages). Applies to
+   * `/ws`, `/sse`, `/poll/*`, the `/api/*` POSTs and the labs.
    */
   allowedOrigins: readonly string[] | null
+  /**
+   * JWT verification (see `auth.ts`: `authFromSecret`, `authFromPublicKey`); every entry
+   * point then needs a token. Default null: no authentication.
+   */
+  auth: AuthOptions | null
+  /** Open WebSocket, SSE and long-poll connections per client address; 0 = unlimited. Default 0. */
+  maxConnectionsPerIp: number
+  /** Messages a WebSocket client may send per second (burst as many); 0 = unlimited. Default 0. */
+  maxMessagesPerS: number
+  /** Poll requests per client address per second (burst as many); 0 = unlimited. Default 0. */
+  maxPollsPerS: number
+  /** Read the client address from `X-Forwarded-For` (last entry). Default false. */
+  trustProxy: boolean
+  /** Time allowed to receive a request's headers, ms (slowloris bound). Default 10000. */
+  headersTimeoutMs: number
+  /**
+   * Time allowed to receive a whole request, ms. It bounds slow uploads only: a long poll
+   * or stream held after its request arrived is not cut by it. Default 30000.
+   */
+  requestTimeoutMs: number
+  /** PEM certificate and key: serve https and wss on the same port. Default null: plain HTTP. */
+  tls: { cert: string; key: string } | null
   /** Serve `site/dist` at `/` when it exists. Default true. */
   serveSite: boolean
   /** History epoch; random when omitted (tests pin it). Ignored with `bus`: the epoch lives in Redis. */
@@ -73,5 +97,13 @@ export const SERVER_DEFAULTS: Readonly<Omit<ServerOptions, 'epoch'>> = Object.fr
   longPollWaitS: 25,
   pollSessionIdleMs: 60_000,
   allowedOrigins: null,
+  auth: null,
+  maxConnectionsPerIp: 0,
+  maxMessagesPerS: 0,
+  maxPollsPerS: 0,
+  trustProxy: false,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  tls: null,
   serveSite: true,
 })

@@ -2,7 +2,8 @@
  * Compose one server: the feed, the transports chosen by name from the registry, the
  * express app, the shared HTTP server. Tests and the bench call this directly.
  */
-import { createServer } from 'node:http'
+import { createServer, type RequestListener, type Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { registerBusMetric, withBusHealth } from '../bus/bus-health.ts'
 import { StreamFeed } from '../bus/stream-feed.ts'
@@ -10,17 +11,17 @@ import { Feed } from '../feed/feed.ts'
 import type { Protocol } from '../feed/messages.ts'
 import { ControlSessions } from '../transports/control-sessions.ts'
 import { TRANSPORTS } from '../transports/registry.ts'
-import type { Transport } from '../transports/transport.ts'
+import type { CloseReason, Transport } from '../transports/transport.ts'
 import { createLabs, LABS_PATH } from '../labs/index.ts'
+import { AccessGuard } from './access-guard.ts'
 import { createApp } from './app.ts'
 import { ServerMetrics } from './metrics.ts'
 import { SERVER_DEFAULTS, type ServerOptions } from './options.ts'
-import { OriginPolicy } from './origin-policy.ts'
 import { UpgradeRouter } from './upgrade-router.ts'
 
 /** A running server. */
 export interface RunningServer {
-  /** Base URL, e.g. `http://127.0.0.1:8080` (no trailing slash). */
+  /** Base URL, e.g. `http://127.0.0.1:8080` (`https://` with `tls`; no trailing slash). */
   url: string
   /** The port actually bound (useful with `port: 0`). */
   port: number
@@ -28,8 +29,12 @@ export interface RunningServer {
   feed: Feed
   /** The options in effect. */
   options: Readonly<Omit<ServerOptions, 'epoch'>>
-  /** Close every client (WebSocket 1001, SSE end, pending polls answered), then the server. */
-  close(): Promise<void>
+  /**
+   * Close every client, then the server: `shutdown` (default; WebSocket 1001) or `restart`
+   * (WebSocket 1012 "service restart", SSE told to retry); SSE streams end and pending long
+   * polls are answered either way.
+   */
+  close(reason?: CloseReason): Promise<void>
 }
 
 /** Start a server with `options` over {@link SERVER_DEFAULTS}. */
@@ -62,7 +67,8 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   const clientCounts = (): [Protocol, number][] =>
     transports.map((transport) => [transport.name, transport.clientCount])
   const metrics = new ServerMetrics(clientCounts, () => feed.seq)
-  const labs = createLabs({ originPolicy: new OriginPolicy(settings.allowedOrigins ?? []) })
+  const access = new AccessGuard(settings)
+  const labs = createLabs({ originPolicy: access.originPolicy })
   const { app, transportRouter } = createApp({
     mounts: [{ path: LABS_PATH, router: labs.router }],
     feed,
@@ -73,7 +79,7 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
     clientCounts: () => Object.fromEntries(clientCounts()),
   })
   registerBusMetric(metrics.registry, busStatus)
-  const server = createServer(
+  const handler: RequestListener = access.wrap(
     feed instanceof StreamFeed
       ? withBusHealth(app, busStatus, () => ({
           epoch: feed.epoch,
@@ -82,9 +88,23 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
         }))
       : app,
   )
-  // Long polls hold requests for up to a minute; the default timeouts must not cut them.
-  server.requestTimeout = 0
-  server.headersTimeout = 30_000
+  // Slowloris bounds. requestTimeout covers receiving the request only, so a long poll or a
+  // stream held after its request arrived is not cut; the check runs a few times per bound.
+  const timeouts = {
+    headersTimeout: settings.headersTimeoutMs,
+    requestTimeout: settings.requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(
+      100,
+      Math.min(
+        30_000,
+        Math.floor(Math.min(settings.headersTimeoutMs, settings.requestTimeoutMs) / 4),
+      ),
+    ),
+  }
+  const server: Server =
+    settings.tls === null
+      ? createServer(timeouts, handler)
+      : createHttpsServer({ ...timeouts, cert: settings.tls.cert, key: settings.tls.key }, handler)
   server.keepAliveTimeout = 65_000
   // One 'upgrade' listener owns the dispatch: transports claim exact paths, labs the rest.
   const upgrades = new UpgradeRouter()
@@ -98,6 +118,7 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
       feed,
       metrics,
       sessions,
+      access,
       options: settings,
     })
   }
@@ -124,18 +145,15 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host
   let closing: Promise<void> | undefined
   return {
-    url: `http://${host}:${port}`,
+    url: `${settings.tls === null ? 'http' : 'https'}://${host}:${port}`,
     port,
     feed,
     options: settings,
-    close() {
+    close(reason: CloseReason = 'shutdown') {
       closing ??= (async () => {
         feed.stop()
         unsubscribe()
-        await Promise.all([
-          ...transports.map((transport) => transport.close('shutdown')),
-          labs.close(),
-        ])
+        await Promise.all([...transports.map((transport) => transport.close(reason)), labs.close()])
         if (feed instanceof StreamFeed) await feed.close()
         const closed = new Promise<void>((resolve) =>
           server.close(() => {

@@ -17,7 +17,7 @@ import {
   type PollBody,
   type PollSession,
 } from './poll-replies.ts'
-import type { Transport, TransportContext } from './transport.ts'
+import type { CloseReason, Transport, TransportContext } from './transport.ts'
 
 /** The path of the long-poll endpoint. */
 export const LONG_POLL_PATH = '/poll/long'
@@ -75,7 +75,7 @@ export class LongPollTransport implements Transport {
     }
   }
 
-  close(_reason: 'shutdown'): Promise<void> {
+  close(_reason: CloseReason): Promise<void> {
     this.#closing = true
     clearInterval(this.#sweep)
     const bodies = this.#bodies

@@ -9,7 +9,7 @@ import type { FeedTick } from '../feed/feed.ts'
 import { fault, sendFault } from '../http/errors.ts'
 import { parseCursorQuery } from '../http/query.ts'
 import { finishBody, PollBodies, PollClients, writeReply } from './poll-replies.ts'
-import type { Transport, TransportContext } from './transport.ts'
+import type { CloseReason, Transport, TransportContext } from './transport.ts'
 
 /** The path of the short-poll endpoint. */
 export const SHORT_POLL_PATH = '/poll/short'
@@ -46,7 +46,7 @@ export class ShortPollTransport implements Transport {
     // Short-poll clients come to the server; nothing to push.
   }
 
-  close(_reason: 'shutdown'): Promise<void> {
+  close(_reason: CloseReason): Promise<void> {
     this.#closing = true
     this.#clients?.close()
     return Promise.resolve()

@@ -13,7 +13,7 @@ import type { CatchUp, FeedTick } from '../feed/feed.ts'
 import { fault, sendFault } from '../http/errors.ts'
 import { parseLastEventId } from '../http/query.ts'
 import { ControlSessions, type ControlSession } from './control-sessions.ts'
-import type { Transport, TransportContext } from './transport.ts'
+import type { CloseReason, Transport, TransportContext } from './transport.ts'
 
 /** The path of the SSE endpoint. */
 export const SSE_PATH = '/sse'
@@ -24,6 +24,10 @@ export const SESSION_EVENT = 'session'
 // Frames are already JSON text: write them verbatim.
 const verbatim = (data: unknown): string => String(data)
 const HEARTBEAT = Buffer.from(':\n\n')
+// On a restart the stream ends with this: browsers reconnect after 1 s and resume by Last-Event-ID.
+const RESTART_RETRY = 'retry: 1000\n\n'
+// setTimeout holds at most 2^31 − 1 ms; a token living longer needs no timer.
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 /** One open event stream. */
 class SseClient implements ControlSession {
@@ -34,6 +38,8 @@ class SseClient implements ControlSession {
   readonly id: string
   readonly res: ServerResponse
   readonly session: Session
+  /** Ends the stream when the token expires; undefined without auth. */
+  expiry: NodeJS.Timeout | undefined = undefined
   readonly #transport: SseTransport
 
   constructor(id: string, res: ServerResponse, session: Session, transport: SseTransport) {
@@ -101,12 +107,14 @@ export class SseTransport implements Transport {
     context.metrics.sent(this.name, written, written * (event.length + chunkOverhead))
   }
 
-  async close(_reason: 'shutdown'): Promise<void> {
+  async close(reason: CloseReason): Promise<void> {
     this.#closing = true
     clearInterval(this.#heartbeat)
     const ended = [...this.#clients].map(
       (client) =>
         new Promise<void>((resolve) => {
+          clearTimeout(client.expiry)
+          if (reason === 'restart') client.res.write(RESTART_RETRY)
           client.res.end(resolve)
         }),
     )
@@ -163,7 +171,21 @@ export class SseTransport implements Transport {
       return
     }
     const client = new SseClient(ControlSessions.newId(), res, session, this)
+    const expiresAtMs = context.access.expiresAtMs(req)
+    const delay = expiresAtMs === null ? MAX_TIMER_MS : expiresAtMs - Date.now()
+    if (delay < MAX_TIMER_MS) {
+      // One timer per stream, at the token's expiry: nothing on the per-tick path.
+      client.expiry = setTimeout(
+        () => {
+          this.#clients.delete(client)
+          res.end()
+        },
+        Math.max(0, delay),
+      )
+      client.expiry.unref()
+    }
     session.once('disconnected', () => {
+      clearTimeout(client.expiry)
       this.#clients.delete(client)
       context.sessions.delete(client.id)
     })

@@ -7,6 +7,7 @@ import type { Server } from 'node:http'
 import type { Router } from 'express'
 import type { Feed, FeedTick } from '../feed/feed.ts'
 import type { Protocol } from '../feed/messages.ts'
+import type { AccessGuard } from '../http/access-guard.ts'
 import type { ServerMetrics } from '../http/metrics.ts'
 import type { UpgradeRouter } from '../http/upgrade-router.ts'
 import type { ControlSessions } from './control-sessions.ts'
@@ -25,9 +26,15 @@ export interface TransportOptions {
   longPollWaitS: number
   /** A poll session not seen for this long is forgotten, ms. */
   pollSessionIdleMs: number
-  /** Origins allowed to open a WebSocket; null allows any. */
-  allowedOrigins: readonly string[] | null
+  /** Messages a WebSocket client may send per second; 0 = unlimited. */
+  maxMessagesPerS: number
 }
+
+/**
+ * Why every client is being closed: `shutdown` (SIGINT; WebSocket 1001) or `restart`
+ * (SIGTERM; WebSocket 1012, SSE told to retry): clients should reconnect and resume.
+ */
+export type CloseReason = 'shutdown' | 'restart'
 
 /** What a transport attaches to. */
 export interface TransportContext {
@@ -41,6 +48,8 @@ export interface TransportContext {
   metrics: ServerMetrics
   /** Sessions that `POST /api/control` and `POST /api/ping` address. */
   sessions: ControlSessions
+  /** Origin, token and per-address limits: the WebSocket transport asks it at the handshake. */
+  access: AccessGuard
   options: TransportOptions
 }
 
@@ -54,6 +63,6 @@ export interface Transport {
   attach(context: TransportContext): void
   /** Deliver one tick to every client: the same prebuilt bytes, one write each. */
   broadcast(tick: FeedTick): void
-  /** Close every client for `reason` (WebSocket 1001, SSE end, pending polls answered). */
-  close(reason: 'shutdown'): Promise<void>
+  /** Close every client for `reason` (WebSocket 1001 or 1012, SSE end, pending polls answered). */
+  close(reason: CloseReason): Promise<void>
 }

@@ -10,11 +10,12 @@ import * as wsModule from 'ws'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import { decodeClientMessage, encodeError, encodePong, wallClock } from '../feed/codec.ts'
 import type { FeedTick } from '../feed/feed.ts'
+import { selectSubprotocol } from '../http/auth.ts'
 import { FAULTS, fault, type Fault } from '../http/errors.ts'
 import { rejectUpgrade } from '../http/upgrade-router.ts'
-import { OriginPolicy } from '../http/origin-policy.ts'
 import { parseCursorQuery } from '../http/query.ts'
-import type { Transport, TransportContext } from './transport.ts'
+import { TokenBucket } from '../http/rate-limit.ts'
+import type { CloseReason, Transport, TransportContext } from './transport.ts'
 
 /** The path the WebSocket endpoint answers on. */
 export const WEBSOCKET_PATH = '/ws'
@@ -48,7 +49,12 @@ interface WebSocketClient {
   pausedAt: number
   /** Heartbeats sent without a pong since. */
   missedPongs: number
+  /** Messages allowed per second (`--max-messages-per-s`), null when unlimited. */
+  readonly inbound: TokenBucket | null
 }
+
+// setTimeout holds at most 2^31 − 1 ms; a token living longer needs no timer.
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 /** The WebSocket transport. */
 export class WebSocketTransport implements Transport {
@@ -58,7 +64,6 @@ export class WebSocketTransport implements Transport {
   #wss: WebSocketServer | undefined
   #heartbeat: NodeJS.Timeout | undefined
   #closing = false
-  #originPolicy = new OriginPolicy([])
 
   get clientCount(): number {
     return this.#clients.size
@@ -66,12 +71,13 @@ export class WebSocketTransport implements Transport {
 
   attach(context: TransportContext): void {
     this.#context = context
-    this.#originPolicy = new OriginPolicy(context.options.allowedOrigins ?? [])
     this.#wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
       maxPayload: context.options.maxPayload,
       perMessageDeflate: context.options.deflate,
+      // Echo the fixed protocol name, never the `bearer.<token>` entry beside it.
+      handleProtocols: selectSubprotocol,
     })
     context.upgrades.route(WEBSOCKET_PATH, this.#onUpgrade)
     this.#heartbeat = setInterval(this.#onHeartbeat, context.options.heartbeatMs)
@@ -105,10 +111,10 @@ export class WebSocketTransport implements Transport {
     context.metrics.sent(this.name, written, bytes)
   }
 
-  async close(_reason: 'shutdown'): Promise<void> {
+  async close(reason: CloseReason): Promise<void> {
     this.#closing = true
     clearInterval(this.#heartbeat)
-    const { close, message } = FAULTS['shutting-down']
+    const { close, message } = FAULTS[reason === 'restart' ? 'restarting' : 'shutting-down']
     const closed = [...this.#clients].map(
       (client) =>
         new Promise<void>((resolve) => {
@@ -127,22 +133,15 @@ export class WebSocketTransport implements Transport {
 
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const context = this.#context
-    const wss = this.#wss
-    if (context === undefined || wss === undefined) return
+    if (context === undefined) return
     const url = new URL(request.url ?? '/', 'http://localhost')
     if (this.#closing) {
       rejectUpgrade(socket, fault('shutting-down'))
       return
     }
-    const verdict = this.#originPolicy.check(request.headers.origin)
-    if (!verdict.ok) {
-      rejectUpgrade(
-        socket,
-        fault(
-          'forbidden-origin',
-          `${verdict.detail}; start the server with --origins including it`,
-        ),
-      )
+    const originFault = context.access.checkOrigin(request)
+    if (originFault !== null) {
+      rejectUpgrade(socket, originFault)
       return
     }
     const cursor = parseCursorQuery(Object.fromEntries(url.searchParams))
@@ -150,12 +149,74 @@ export class WebSocketTransport implements Transport {
       rejectUpgrade(socket, cursor.fault)
       return
     }
+    if (!context.access.authRequired) {
+      // Without auth the handshake stays synchronous, as before.
+      this.#accept(request, socket, head, cursor.value, null)
+      return
+    }
+    context.access.authenticate(request).then(
+      (admission) => {
+        if (socket.destroyed) return
+        if (admission.ok) {
+          this.#accept(request, socket, head, cursor.value, admission.expiresAtMs)
+        } else {
+          rejectUpgrade(socket, admission.fault, admission.headers)
+        }
+      },
+      () => {
+        rejectUpgrade(socket, fault('internal'))
+      },
+    )
+  }
+
+  #accept(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    cursor: Parameters<TransportContext['feed']['catchUp']>[0],
+    expiresAtMs: number | null,
+  ): void {
+    const context = this.#context
+    const wss = this.#wss
+    if (context === undefined || wss === undefined) return
+    if (this.#closing) {
+      rejectUpgrade(socket, fault('shutting-down'))
+      return
+    }
+    const release = context.access.acquireConnection(request)
+    if (release === null) {
+      rejectUpgrade(socket, fault('too-many-connections'))
+      return
+    }
+    socket.once('close', release)
+    const { maxMessagesPerS } = context.options
     wss.handleUpgrade(request, socket, head, (ws) => {
-      const client: WebSocketClient = { ws, socket, paused: false, pausedAt: 0, missedPongs: 0 }
+      const client: WebSocketClient = {
+        ws,
+        socket,
+        paused: false,
+        pausedAt: 0,
+        missedPongs: 0,
+        inbound: maxMessagesPerS > 0 ? new TokenBucket(maxMessagesPerS, maxMessagesPerS) : null,
+      }
+      // One timer per connection, at the token's expiry: nothing on the per-tick path.
+      const delay = expiresAtMs === null ? MAX_TIMER_MS : expiresAtMs - Date.now()
+      const expiry =
+        delay < MAX_TIMER_MS
+          ? setTimeout(
+              () => {
+                this.#clients.delete(client)
+                ws.close(FAULTS['token-expired'].close, 'token expired')
+              },
+              Math.max(0, delay),
+            )
+          : undefined
+      expiry?.unref()
       ws.on('error', () => {
         // ws has already closed the socket with the right code (1009, 1002, …); nothing to add.
       })
       ws.on('close', () => {
+        clearTimeout(expiry)
         this.#clients.delete(client)
       })
       ws.on('pong', () => {
@@ -165,7 +226,7 @@ export class WebSocketTransport implements Transport {
         this.#onMessage(client, data, isBinary)
       })
       // Catch up and join the broadcast in one synchronous step: no tick can fall between.
-      this.#sendCatchUp(client, cursor.value)
+      this.#sendCatchUp(client, cursor)
       this.#clients.add(client)
     })
   }
@@ -188,6 +249,11 @@ export class WebSocketTransport implements Transport {
   #onMessage(client: WebSocketClient, data: RawData, isBinary: boolean): void {
     const context = this.#context
     if (context === undefined) return
+    if (client.inbound !== null && !client.inbound.take()) {
+      this.#clients.delete(client)
+      client.ws.close(FAULTS['rate-limited'].close, 'rate')
+      return
+    }
     if (isBinary) {
       this.#sendFault(client, fault('bad-message', 'send JSON as text frames, not binary'))
       return

@@ -1,0 +1,209 @@
+/**
+ * The one gate every entry point passes: Origin allowlist (with CORS for listed origins),
+ * JWT authentication, per-address connection and poll-rate limits. HTTP requests pass it
+ * before express sees them; WebSocket upgrades ask it from the transport before the
+ * handshake. Refusals are faults of the closed table, answered before any stream starts.
+ */
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import { encodeError } from '../feed/codec.ts'
+import { TokenVerifier, type AuthOptions } from './auth.ts'
+import { FAULTS, fault, type Fault } from './errors.ts'
+import { OriginPolicy } from './origin-policy.ts'
+import { clientAddress, ConnectionLimiter, KeyedRateLimiter } from './rate-limit.ts'
+
+/** What the gate is configured with (the matching `ServerOptions` fields). */
+export interface AccessGuardOptions {
+  allowedOrigins: readonly string[] | null
+  auth: AuthOptions | null
+  maxConnectionsPerIp: number
+  maxPollsPerS: number
+  trustProxy: boolean
+}
+
+/** The verdict on one request: admitted (with the token's expiry, if any) or a fault. */
+export type Admission =
+  { ok: true; expiresAtMs: number | null } | { ok: false; fault: Fault; headers: string[] }
+
+/** How a path is guarded. */
+type PathKind = 'stream' | 'long-poll' | 'short-poll' | 'post' | 'labs'
+
+// Sent with every 401 so that clients know which scheme is wanted (RFC 6750).
+const WWW_AUTHENTICATE = 'WWW-Authenticate: Bearer realm="realtime-lab"'
+
+/** Guards every entry point of one server. */
+export class AccessGuard {
+  /** The Origin allowlist, shared with the labs. */
+  readonly originPolicy: OriginPolicy
+  readonly #verifier: TokenVerifier | null
+  readonly #connections: ConnectionLimiter
+  readonly #polls: KeyedRateLimiter | null
+  readonly #trustProxy: boolean
+  // Token expiry of admitted HTTP requests, read by the SSE transport to end the stream.
+  readonly #expiries = new WeakMap<IncomingMessage, number>()
+
+  constructor(options: AccessGuardOptions) {
+    this.originPolicy = new OriginPolicy(options.allowedOrigins ?? [])
+    this.#verifier = options.auth === null ? null : new TokenVerifier(options.auth)
+    this.#connections = new ConnectionLimiter(options.maxConnectionsPerIp)
+    this.#polls =
+      options.maxPollsPerS > 0
+        ? new KeyedRateLimiter(options.maxPollsPerS, Math.max(1, options.maxPollsPerS))
+        : null
+    this.#trustProxy = options.trustProxy
+  }
+
+  /** True when requests need a token. */
+  get authRequired(): boolean {
+    return this.#verifier !== null
+  }
+
+  /** The address limits are counted against (honours `trustProxy`). */
+  addressOf(request: IncomingMessage): string {
+    return clientAddress(request, this.#trustProxy)
+  }
+
+  /** Checks the `Origin` of a request; a fault when it is not allowed. */
+  checkOrigin(request: IncomingMessage): Fault | null {
+    const verdict = this.originPolicy.check(request.headers.origin)
+    return verdict.ok
+      ? null
+      : fault(
+          'forbidden-origin',
+          `${verdict.detail}; start the server with --allow-origin naming it`,
+        )
+  }
+
+  /** Verifies the request's token; admitted at once when authentication is off. */
+  async authenticate(request: IncomingMessage): Promise<Admission> {
+    if (this.#verifier === null) return { ok: true, expiresAtMs: null }
+    const result = await this.#verifier.verifyRequest(request)
+    if (result.ok) return { ok: true, expiresAtMs: result.expiresAtMs }
+    return {
+      ok: false,
+      fault: fault(result.failure, `${FAULTS[result.failure].message} (${result.detail})`),
+      headers: [WWW_AUTHENTICATE],
+    }
+  }
+
+  /** Reserves a connection slot for the request's address; null when the address is full. */
+  acquireConnection(request: IncomingMessage): (() => void) | null {
+    return this.#connections.acquire(this.addressOf(request))
+  }
+
+  /** When the token of an admitted HTTP request expires (ms since epoch), or null. */
+  expiresAtMs(request: IncomingMessage): number | null {
+    return this.#expiries.get(request) ?? null
+  }
+
+  /** Wraps the app: guarded paths pass the gate first, every other path goes straight on. */
+  wrap(app: RequestListener): RequestListener {
+    return (req, res) => {
+      const kind = pathKind(req.url ?? '/')
+      if (kind === null) {
+        app(req, res)
+        return
+      }
+      this.#admit(req, res, kind, () => {
+        app(req, res)
+      })
+    }
+  }
+
+  #admit(req: IncomingMessage, res: ServerResponse, kind: PathKind, next: () => void): void {
+    const originFault = this.checkOrigin(req)
+    if (originFault !== null) {
+      writeFault(res, originFault)
+      return
+    }
+    const origin = req.headers.origin
+    // CORS only for listed origins: the exact origin echoed, credentials allowed, never `*`.
+    if (origin !== undefined && !this.originPolicy.open) {
+      res.setHeader('Access-Control-Allow-Origin', origin)
+      res.setHeader('Access-Control-Allow-Credentials', 'true')
+      res.setHeader('Vary', 'Origin')
+      if (
+        req.method === 'OPTIONS' &&
+        req.headers['access-control-request-method'] !== undefined &&
+        kind !== 'labs'
+      ) {
+        res.writeHead(204, {
+          'Access-Control-Allow-Methods': kind === 'post' ? 'POST' : 'GET',
+          'Access-Control-Allow-Headers': 'Authorization, Content-Type, Last-Event-ID',
+          'Access-Control-Max-Age': '600',
+        })
+        res.end()
+        return
+      }
+    }
+    // Labs take the Origin check only: their pages and endpoints carry no token.
+    if (kind === 'labs') {
+      next()
+      return
+    }
+    if (this.#polls !== null && (kind === 'long-poll' || kind === 'short-poll')) {
+      const taken = this.#polls.take(this.addressOf(req))
+      if (!taken.ok) {
+        writeFault(
+          res,
+          fault('rate-limited', `${FAULTS['rate-limited'].message} (--max-polls-per-s)`),
+          [`Retry-After: ${taken.retryAfterS}`],
+        )
+        return
+      }
+    }
+    const proceed = (expiresAtMs: number | null): void => {
+      if (expiresAtMs !== null) this.#expiries.set(req, expiresAtMs)
+      if (kind === 'stream' || kind === 'long-poll') {
+        const release = this.acquireConnection(req)
+        if (release === null) {
+          writeFault(res, fault('too-many-connections'))
+          return
+        }
+        res.once('close', release)
+      }
+      next()
+    }
+    if (this.#verifier === null) {
+      proceed(null)
+      return
+    }
+    this.authenticate(req).then(
+      (admission) => {
+        if (res.destroyed) return
+        if (admission.ok) proceed(admission.expiresAtMs)
+        else writeFault(res, admission.fault, admission.headers)
+      },
+      () => {
+        writeFault(res, fault('internal'))
+      },
+    )
+  }
+}
+
+/** Which guard a path gets; null for paths that are not guarded (health, metrics, site, REST reads). */
+function pathKind(url: string): PathKind | null {
+  const path = new URL(url, 'http://localhost').pathname
+  if (path === '/sse') return 'stream'
+  if (path === '/poll/long') return 'long-poll'
+  if (path === '/poll/short') return 'short-poll'
+  if (path === '/api/ping' || path === '/api/control') return 'post'
+  if (path === '/labs' || path.startsWith('/labs/')) return 'labs'
+  return null
+}
+
+/** Answers a refused HTTP request with its status and an `error` body. */
+function writeFault(res: ServerResponse, failure: Fault, headers: string[] = []): void {
+  const body = encodeError(failure.code, failure.message)
+  const extra = Object.fromEntries(
+    headers.map((line) => {
+      const at = line.indexOf(':')
+      return [line.slice(0, at), line.slice(at + 1).trim()]
+    }),
+  )
+  res.writeHead(FAULTS[failure.code].status, {
+    ...extra,
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+  })
+  res.end(body)
+}
