@@ -70,6 +70,13 @@ describe('ladder', () => {
     expect(stopReason(step({ connections: 100, gaps: 3, design: 'baseline' }), 250)).toBeNull()
   })
 
+  it('counts no baseline step that lost frames as within budget, yet runs its whole ladder', () => {
+    const lossy = (connections: number) =>
+      step({ connections, gaps: 50, design: 'baseline', withinBudget: false })
+    const ladder = summariseLadder('websocket', 'baseline', [lossy(100), lossy(1000)], 250, null)
+    expect(ladder).toMatchObject({ maxConnectionsWithinBudget: 0, stoppedAt: null })
+  })
+
   it('stops when too few frames arrived, even without gaps', () => {
     expect(stopReason(step({ connections: 100, framesReceived: 4000 }), 250)).toMatch(
       /44.4 % of expected/,

@@ -66,7 +66,11 @@ export function summariseLadder(
     const why = stopReason(step, budgetMs, pollIntervalS)
     if (!step.valid) continue
     if (why === null) {
-      maxConnectionsWithinBudget = Math.max(maxConnectionsWithinBudget, step.connections)
+      // The baseline's ladder goes on past lost frames, but a step that lost frames is not
+      // "within budget": the headline count means the same for both designs.
+      if (step.withinBudget) {
+        maxConnectionsWithinBudget = Math.max(maxConnectionsWithinBudget, step.connections)
+      }
     } else {
       stoppedAt = step.connections
       reason = why
