@@ -6,40 +6,9 @@
 import exec from 'k6/execution'
 import type { Options } from 'k6/options'
 import { setTimeout } from 'k6/timers'
+import { parseDuration } from './duration.ts'
 
-const UNIT_MS: Readonly<Record<string, number>> = Object.freeze({
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-})
-
-const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/y
-
-/**
- * Parses a k6 duration string (`500ms`, `10s`, `1m30s`, `2h`) to ms: a bare number is seconds (as k6 reads `-e HOLD=5`), otherwise
- * one or more `<number><unit>` parts with units `ms`, `s`, `m`, `h`.
- *
- * @throws Error naming the bad value when the string is not a duration.
- */
-export function parseDuration(text: string | number): number {
-  if (typeof text === 'number') return text * 1000
-  const trimmed = text.trim()
-  if (/^\d+(?:\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000
-  let total = 0
-  let position = 0
-  while (position < trimmed.length) {
-    PART.lastIndex = position
-    const match = PART.exec(trimmed)
-    if (match === null) break
-    total += Number(match[1]) * (UNIT_MS[match[2] ?? ''] ?? 0)
-    position = PART.lastIndex
-  }
-  if (trimmed.length === 0 || position !== trimmed.length) {
-    throw new Error(`"${trimmed}" is not a k6 duration: write e.g. "500ms", "10s", "1m30s" or "2h"`)
-  }
-  return total
-}
+export { parseDuration }
 
 /** Defaults for every `__ENV` parameter, as documented in load/README.md. */
 export const FEED_DEFAULTS = Object.freeze({
