@@ -29,8 +29,8 @@ async function serve(port: number): Promise<{ child: ChildProcess; url: string }
     const timer = setTimeout(() => {
       reject(new Error(`no banner after 20 s: ${out}`))
     }, 20_000)
-    child.stdout?.setEncoding('utf8')
-    child.stdout?.on('data', (chunk: string) => {
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (chunk: string) => {
       out += chunk
       const match = /listening on (http:\/\/[^\s]+)/.exec(out)
       if (match?.[1] !== undefined) {
