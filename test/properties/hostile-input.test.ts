@@ -65,25 +65,42 @@ function expectClearError(status: number, body: string, what: string): void {
 }
 
 describe('arbitrary cursors', () => {
-  it.each(['/poll/long', '/poll/short'])('%s answers a poll reply or a 4xx fault', async (path) => {
-    await fc.assert(
-      fc.asyncProperty(maybe(cursorPart), maybe(cursorPart), async (epoch, since) => {
-        const url = `${server.url}${path}${query({ epoch, since, wait: path === '/poll/long' ? '0' : undefined })}`
-        const res = await fetch(url)
-        const body = await res.text()
-        const what = `${path} epoch=${String(epoch)} since=${String(since)}`
-        if (res.status === 200) {
-          const reply = JSON.parse(body) as { epoch: unknown; next: unknown; messages: unknown }
-          expect(reply.epoch, what).toBe(server.feed.epoch)
-          expect(Number.isSafeInteger(reply.next), what).toBe(true)
-          expect(Array.isArray(reply.messages), what).toBe(true)
-        } else {
-          expectClearError(res.status, body, what)
-        }
-      }),
-      { numRuns: RUNS },
-    )
-  })
+  it.each(['/poll/long', '/poll/short'])(
+    '%s answers a poll reply or a 4xx fault',
+    async (path) => {
+      await fc.assert(
+        fc.asyncProperty(
+          maybe(cursorPart),
+          maybe(cursorPart),
+          // `wait` stays short when valid so a held poll cannot stall the run.
+          fc.oneof(fc.constantFrom('0', '1'), cursorPart),
+          maybe(fc.oneof(fc.constant('new'), cursorPart)),
+          async (epoch, since, wait, session) => {
+            const query_ = query({
+              epoch,
+              since,
+              session,
+              wait: path === '/poll/long' ? wait : undefined,
+            })
+            const url = `${server.url}${path}${query_}`
+            const res = await fetch(url)
+            const body = await res.text()
+            const what = `${path}${query_}`
+            if (res.status === 200) {
+              const reply = JSON.parse(body) as { epoch: unknown; next: unknown; messages: unknown }
+              expect(reply.epoch, what).toBe(server.feed.epoch)
+              expect(Number.isSafeInteger(reply.next), what).toBe(true)
+              expect(Array.isArray(reply.messages), what).toBe(true)
+            } else {
+              expectClearError(res.status, body, what)
+            }
+          },
+        ),
+        { numRuns: RUNS },
+      )
+    },
+    60_000,
+  )
 
   it('/ws opens with a snapshot or reset, or refuses with a 4xx fault before the upgrade', async () => {
     await fc.assert(
