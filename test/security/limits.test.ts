@@ -166,3 +166,20 @@ describe('slowloris bounds', () => {
     expect(performance.now() - started).toBeGreaterThan(2500)
   })
 })
+
+describe('idle WebSocket bound', () => {
+  it('terminates a socket that never answers pings, within two heartbeat intervals or so', async () => {
+    server = await startServer({ port: 0, rate: 5, serveSite: false, heartbeatMs: 200 })
+    const silent = await handshake(wsOf(server), [], { autoPong: false })
+    const lively = await handshake(wsOf(server))
+    if (!silent.opened || !lively.opened) throw new Error('handshake refused')
+    const pings = { count: 0 }
+    silent.ws.on('ping', () => pings.count++)
+    // Terminated, not closed: a dead peer would never answer a close handshake.
+    expect((await closed(silent.ws)).code).toBe(1006)
+    expect(pings.count).toBeGreaterThanOrEqual(1)
+    expect(pings.count).toBeLessThanOrEqual(3)
+    expect(lively.ws.readyState).toBe(1)
+    lively.ws.close()
+  })
+})
