@@ -52,14 +52,14 @@ function ssKillAvailable(): string | null {
 }
 const ssRefused = ssKillAvailable()
 
-type Fault = 'proxy reset (RST)' | 'proxy cut (FIN)' | 'ss -K'
+type Fault = 'proxy reset (RST)' | 'proxy cut (FIN)' | 'ss -K' | 'ss -K server side'
 
 /**
  * Streams through the fault's path, applies the fault while a delayed proxy holds bytes in
  * flight, resumes from the last whole frame and checks the joined stream.
  */
 async function killAndResume(protocol: Protocol, fault: Fault): Promise<void> {
-  const viaProxy = fault !== 'ss -K'
+  const viaProxy = !fault.startsWith('ss -K')
   const base = viaProxy ? proxy.url : server.url
   // A delay keeps frames in flight inside the proxy when the fault hits.
   proxy.set({ delayMs: viaProxy ? 30 : 0 })
@@ -68,8 +68,14 @@ async function killAndResume(protocol: Protocol, fault: Fault): Promise<void> {
   await first.waitFor((m) => m.type === 'frame' && m.seq >= start + 10)
   if (fault === 'proxy reset (RST)') proxy.resetAll()
   else if (fault === 'proxy cut (FIN)') proxy.cutAll()
-  else
+  else if (fault === 'ss -K')
     execFileSync('ss', ['-K', 'dst', '127.0.0.1', 'dport', '=', `:${String(server.port)}`], {
+      stdio: 'pipe',
+    })
+  // The server's own end of every established connection (not the listener: ss lists
+  // connected sockets only unless asked for -l/-a).
+  else
+    execFileSync('ss', ['-K', 'src', '127.0.0.1', 'sport', '=', `:${String(server.port)}`], {
       stdio: 'pipe',
     })
   // Give the client time to see the fault, then stop anything a poll loop reopened.
@@ -106,6 +112,17 @@ describe.each(PROTOCOLS)('%s killed mid-stream', (protocol) => {
     `resumes without loss after the kernel destroys the socket (ss -K)${ssRefused === null ? '' : ` — skipped: ${ssRefused}`}`,
     async () => {
       await killAndResume(protocol, 'ss -K')
+    },
+  )
+
+  it.skipIf(ssRefused !== null)(
+    `resumes without loss after the kernel destroys the server's socket (ss -K)${ssRefused === null ? '' : ` — skipped: ${ssRefused}`}`,
+    async () => {
+      await killAndResume(protocol, 'ss -K server side')
+      // The listener survived: a fresh client still connects.
+      const fresh = await connect(protocol, server.url)
+      await fresh.waitFor((m) => m.type === 'snapshot')
+      fresh.kill()
     },
   )
 })
