@@ -100,11 +100,11 @@ export function validateClientMessage(value: unknown): DecodeResult {
   }
   if (type === 'control') {
     const action = record['action']
-    if (action !== 'start' && action !== 'stop') {
+    if (action !== 'start' && action !== 'stop' && action !== 'drop') {
       return {
         ok: false,
         code: 'bad-message',
-        message: 'control needs "action": "start" or "stop"',
+        message: 'control needs "action": "start", "stop" or "drop"',
       }
     }
     return { ok: true, message: { type: 'control', action } }

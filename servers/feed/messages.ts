@@ -91,10 +91,15 @@ export interface PingMessage {
   id: string | number
 }
 
-/** Client → server: pause (`stop`) or resume (`start`) delivery; resuming replays what was missed. */
+/**
+ * Client → server: pause (`stop`) or resume (`start`) delivery; resuming replays what was
+ * missed. `drop` asks the server to cut this connection abruptly, with no close handshake, as
+ * a network failure would — to watch reconnect and resume (WebSocket and SSE; a poll has no
+ * standing connection to cut).
+ */
 export interface ControlMessage {
   type: 'control'
-  action: 'start' | 'stop'
+  action: 'start' | 'stop' | 'drop'
 }
 
 /** Any message a client sends. */

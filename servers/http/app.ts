@@ -125,10 +125,24 @@ export function createApp(context: AppContext): { app: Express; transportRouter:
         sendFault(res, fault('unknown-session'))
         return
       }
-      target.control(message.action)
+      if (!target.control(message.action)) {
+        sendFault(
+          res,
+          fault(
+            'bad-message',
+            `"${message.action}" does not apply to a ${target.protocol} session: a poll has no standing connection to drop; abort the request instead`,
+          ),
+        )
+        return
+      }
       json(res, 200, JSON.stringify({ session, action: message.action, seq: feed.seq }))
     })
-    .all(methodNotAllowed('POST', 'send {"type":"control","action":"start"|"stop","session":…}'))
+    .all(
+      methodNotAllowed(
+        'POST',
+        'send {"type":"control","action":"start"|"stop"|"drop","session":…}',
+      ),
+    )
 
   app
     .route('/healthz')

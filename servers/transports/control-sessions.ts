@@ -3,14 +3,18 @@
  * poll clients have no upstream channel of their own, so they name their session.
  */
 import { randomBytes } from 'node:crypto'
-import type { Protocol } from '../feed/messages.ts'
+import type { ControlMessage, Protocol } from '../feed/messages.ts'
 
 /** A client that can be paused and resumed from the HTTP control endpoint. */
 export interface ControlSession {
   readonly id: string
   readonly protocol: Protocol
-  /** Pause (`stop`) or resume (`start`) delivery; resuming replays what was missed. */
-  control(action: 'start' | 'stop'): void
+  /**
+   * Pause (`stop`) or resume (`start`) delivery; resuming replays what was missed. `drop`
+   * cuts the connection abruptly. Returns false when the action does not apply to this
+   * session (a poll session has no standing connection to drop).
+   */
+  control(action: ControlMessage['action']): boolean
 }
 
 /** The registry of live control sessions, by id. */

@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Cursor } from '../feed/history-ring.ts'
 import type { Feed } from '../feed/feed.ts'
-import type { Protocol } from '../feed/messages.ts'
+import type { ControlMessage, Protocol } from '../feed/messages.ts'
 import { fault, type Fault } from '../http/errors.ts'
 import { parseSessionId } from '../http/query.ts'
 import { ControlSessions, type ControlSession } from './control-sessions.ts'
@@ -113,9 +113,11 @@ export class PollSession implements ControlSession {
     this.protocol = protocol
   }
 
-  control(action: 'start' | 'stop'): void {
+  control(action: ControlMessage['action']): boolean {
+    if (action === 'drop') return false
     this.paused = action === 'stop'
     if (!this.paused) this.onResume?.()
+    return true
   }
 }
 

@@ -12,6 +12,7 @@ import { createSession, EventBuffer, type Session } from 'better-sse'
 import type { CatchUp, FeedTick } from '../feed/feed.ts'
 import { fault, sendFault } from '../http/errors.ts'
 import { parseLastEventId } from '../http/query.ts'
+import type { ControlMessage } from '../feed/messages.ts'
 import { ControlSessions, type ControlSession } from './control-sessions.ts'
 import type { CloseReason, Transport, TransportContext } from './transport.ts'
 
@@ -49,8 +50,9 @@ class SseClient implements ControlSession {
     this.#transport = transport
   }
 
-  control(action: 'start' | 'stop'): void {
+  control(action: ControlMessage['action']): boolean {
     this.#transport.control(this, action)
+    return true
   }
 }
 
@@ -122,10 +124,15 @@ export class SseTransport implements Transport {
     await Promise.race([Promise.all(ended), new Promise((resolve) => setTimeout(resolve, 1000))])
   }
 
-  /** Pause or resume one client (from `POST /api/control`). */
-  control(client: SseClient, action: 'start' | 'stop'): void {
+  /** Pause, resume or drop one client (from `POST /api/control`). */
+  control(client: SseClient, action: ControlMessage['action']): void {
     const context = this.#context
     if (context === undefined) return
+    if (action === 'drop') {
+      // No orderly end: the client must see the stream break, as on a network failure.
+      client.res.socket?.destroy()
+      return
+    }
     if (action === 'stop') {
       if (!client.paused) {
         client.paused = true

@@ -273,6 +273,11 @@ export class WebSocketTransport implements Transport {
       client.ws.send(encodePong(message.id, wallClock()))
       return
     }
+    if (message.action === 'drop') {
+      // No close frame: the client sees 1006, as on a network failure, and resumes by cursor.
+      client.socket.destroy()
+      return
+    }
     if (message.action === 'stop') {
       if (!client.paused) {
         client.paused = true

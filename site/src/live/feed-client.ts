@@ -73,9 +73,14 @@ export abstract class FeedClient {
     this.setState('stopped', 'paused by you')
   }
 
-  /** Drops the connection as a network failure would, so the reconnect and resume can be watched. */
+  /**
+   * Drops the connection as a network failure would, so the reconnect and resume can be
+   * watched. Where the protocol holds a standing connection (WebSocket, SSE) the server cuts
+   * it, and the loss arrives the way a real one does; a poll has none, so its request is aborted.
+   */
   kill(): void {
     if (!this.#wantOpen || this.state === 'stopped') return
+    if (this.killOnServer()) return
     this.drop()
     this.lost('connection killed')
   }
@@ -86,6 +91,11 @@ export abstract class FeedClient {
     this.#cancelRetry()
     this.drop()
     this.setState('closed', 'closed')
+  }
+
+  /** Asks the server to cut the connection (`control` action `drop`); false when it cannot. */
+  protected killOnServer(): boolean {
+    return false
   }
 
   /** Opens a connection, resuming from `cursor` when there is one. */

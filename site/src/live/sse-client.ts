@@ -64,6 +64,17 @@ export class SseFeedClient extends FeedClient {
     return this.#abort !== undefined
   }
 
+  protected override killOnServer(): boolean {
+    if (this.#session === undefined) return false
+    // The server destroys the stream's connection; the read loop sees it break and reconnects.
+    void this.#post('drop').then((ok) => {
+      if (ok) return
+      this.drop()
+      this.lost('connection killed')
+    })
+    return true
+  }
+
   protected pause(): void {
     void this.#control('stop')
   }
@@ -74,19 +85,23 @@ export class SseFeedClient extends FeedClient {
 
   /** Asks the server to pause or resume this stream; without a session, pauses by disconnecting. */
   async #control(action: 'start' | 'stop'): Promise<void> {
-    const session = this.#session
-    const ok =
-      session !== undefined &&
-      (await fetch(new URL('/api/control', this.baseUrl), {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ session, type: 'control', action }),
-      }).then(
-        (response) => response.ok,
-        () => false,
-      ))
+    const ok = await this.#post(action)
     // Without a working control endpoint, stop by disconnecting: start reconnects from the cursor.
     if (!ok && action === 'stop') this.drop()
+  }
+
+  /** `POST /api/control` for this stream's session; false when there is none or it failed. */
+  async #post(action: 'start' | 'stop' | 'drop'): Promise<boolean> {
+    const session = this.#session
+    if (session === undefined) return false
+    return fetch(new URL('/api/control', this.baseUrl), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ session, type: 'control', action }),
+    }).then(
+      (response) => response.ok,
+      () => false,
+    )
   }
 }
 

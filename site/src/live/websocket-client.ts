@@ -45,6 +45,13 @@ export class WebSocketFeedClient extends FeedClient {
     return this.#socket?.readyState === WebSocket.OPEN
   }
 
+  protected override killOnServer(): boolean {
+    if (!this.isConnected()) return false
+    // The server destroys the TCP connection: the close event reports 1006, as a real loss would.
+    this.#socket?.send(JSON.stringify({ type: 'control', action: 'drop' }))
+    return true
+  }
+
   protected pause(): void {
     this.#socket?.send(JSON.stringify({ type: 'control', action: 'stop' }))
   }
