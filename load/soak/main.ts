@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
     churn: { type: 'string', default: '2%/s' },
     sample: { type: 'string', default: '10' },
     rate: { type: 'string', default: '10' },
+    stable: { type: 'string', default: '50%' },
     out: { type: 'string', default: join(import.meta.dirname, 'last-run.json') },
   },
 })
@@ -50,6 +51,12 @@ if (churnMatch?.[1] === undefined) {
 const churnPerS = Number(churnMatch[1]) / 100
 const sampleS = positive('sample', args.sample, 600)
 const rate = positive('rate', args.rate, 100)
+const stableMatch = /^(\d+(?:\.\d+)?)%$/.exec(args.stable)
+if (stableMatch?.[1] === undefined || Number(stableMatch[1]) >= 100) {
+  console.error(`error: --stable must be a share below 100% like 50%, got ${args.stable}`)
+  process.exit(2)
+}
+const stableShare = Number(stableMatch[1]) / 100
 
 /** What one logical client saw across all its connections. */
 interface ClientRecord {
@@ -177,6 +184,7 @@ const open = clients.filter((c) => c.ws?.readyState === WebSocket.OPEN).length
 const rssAfterRamp = rssOf(pid)
 console.log(`soak: ${String(open)} open; churning ${args.churn} for ${String(minutes)} min`)
 
+const firstChurnable = Math.floor(clients.length * stableShare)
 const samples: { s: number; rss: number; open: number }[] = []
 const startedMs = Date.now()
 const endMs = startedMs + minutes * 60_000
@@ -184,9 +192,12 @@ let nextSampleMs = startedMs
 let churnEvents = 0
 while (Date.now() < endMs) {
   // Churn: a random share terminate without a goodbye; the close handler resumes them.
+  // The first `--stable` share never churns, so "clients that stayed" is a real group
+  // however long the run; the churn rate is a share of all clients, drawn from the rest.
   const toChurn = Math.round(clients.length * churnPerS)
   for (let i = 0; i < toChurn; i++) {
-    const client = clients[Math.floor(Math.random() * clients.length)]
+    const client =
+      clients[firstChurnable + Math.floor(Math.random() * (clients.length - firstChurnable))]
     if (client?.ws?.readyState !== WebSocket.OPEN) continue
     client.churned = true
     churnEvents++
@@ -219,7 +230,14 @@ const stayed = clients.filter((c) => !c.churned && c.reconnects === 0)
 const churned = clients.filter((c) => c.churned || c.reconnects > 0)
 const result = {
   finishedAt: new Date().toISOString(),
-  parameters: { clients: clientCount, minutes, churn: args.churn, sampleS, rate },
+  parameters: {
+    clients: clientCount,
+    minutes,
+    churn: args.churn,
+    stable: args.stable,
+    sampleS,
+    rate,
+  },
   rss: {
     beforeClientsBytes: rssBeforeClients,
     startBytes: rssAfterRamp,
