@@ -177,6 +177,10 @@ export function createApp(context: AppContext): { app: Express; transportRouter:
   })
   const onError: ErrorRequestHandler = (error: unknown, _req, res, _next) => {
     const type = (error as { type?: unknown } | null)?.type
+    if (type === 'request.aborted') {
+      // The peer went away mid-body: its fault, not ours, and nobody is left to answer.
+      return
+    }
     if (type === 'entity.too.large') {
       sendFault(res, fault('too-big', `body too big: at most ${context.maxPayload} bytes`))
     } else if (

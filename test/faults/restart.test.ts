@@ -41,9 +41,9 @@ async function watchClose(url: string): Promise<{ code: Promise<number> }> {
 }
 
 describe.each([
-  // SIGTERM is graceful: 1001 "going away" today, 1012 "service restart" once the
-  // restart signal lands (DESIGN.md lists both); SIGKILL leaves only 1006 (no close frame).
-  ['SIGTERM', [1001, 1012], 0],
+  // SIGTERM is a graceful restart: 1012 "service restart" (SIGINT gives 1001, tested in
+  // test/security/restart.test.ts); SIGKILL leaves only 1006 (no close frame).
+  ['SIGTERM', [1012], 0],
   ['SIGKILL', [1006], 'SIGKILL'],
 ] as const)('server %s then restart', (signal, closeCodes, exitStatus) => {
   it('gives every protocol reset(unknown-epoch) + snapshot on resume, then consecutive frames', async () => {
