@@ -9,6 +9,7 @@ import { PROTOCOLS, type Protocol } from './feed/messages.ts'
 import { authFromPublicKey, authFromSecret, type AuthOptions } from './http/auth.ts'
 import { SERVER_DEFAULTS } from './http/options.ts'
 import { startServer } from './http/start-server.ts'
+import { stopOnSignals } from './http/stop-on-signals.ts'
 import { TRANSPORT_PATHS } from './transports/registry.ts'
 
 export { startServer, type RunningServer } from './http/start-server.ts'
@@ -208,17 +209,12 @@ export function createProgram(): Command {
         console.log(
           `realtime-lab ticker publishing to ${bus ?? ''} (${busPrefix}:frames) · epoch ${ticker.epoch} · from seq ${ticker.seq + 1}`,
         )
-        const stopTicker = (signal: string) => {
-          console.log(`${signal}: ticker stopped at seq ${ticker.seq}`)
-          ticker.close()
-          process.exit(0)
-        }
-        process.once('SIGINT', () => {
-          stopTicker('SIGINT')
-        })
-        process.once('SIGTERM', () => {
-          stopTicker('SIGTERM')
-        })
+        stopOnSignals(
+          () => {
+            ticker.close()
+          },
+          () => `ticker stopped at seq ${ticker.seq}`,
+        )
         return
       }
       const server = await orExit(
@@ -252,27 +248,11 @@ export function createProgram(): Command {
       console.log(
         `realtime-lab listening on ${server.url} · ${urls.join(' · ')} · ${server.url}/api/events · ${server.url}/healthz · ${server.url}/metrics · epoch ${server.feed.epoch} · ${server.options.rate} Hz · bus ${bus === undefined ? 'memory' : `${bus} (${role})`}${auth === null ? '' : ' · JWT required'}${origins.length === 0 ? '' : ` · origins ${origins.join(' ')}`}`,
       )
-      let stopping = false
       // SIGTERM is what orchestrators send before a restart: clients get 1012 and come back.
-      const stop = (signal: 'SIGINT' | 'SIGTERM') => {
-        if (stopping) return
-        stopping = true
-        console.log(`${signal}: closing clients`)
+      stopOnSignals((signal) => {
         ticker?.close()
-        server.close(signal === 'SIGTERM' ? 'restart' : 'shutdown').then(
-          () => process.exit(0),
-          (error: unknown) => {
-            console.error(error)
-            process.exit(1)
-          },
-        )
-      }
-      process.once('SIGINT', () => {
-        stop('SIGINT')
-      })
-      process.once('SIGTERM', () => {
-        stop('SIGTERM')
-      })
+        return server.close(signal === 'SIGTERM' ? 'restart' : 'shutdown')
+      }, 'closing clients')
     })
   return program
 }

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
 import { Command, InvalidArgumentError } from 'commander'
 import { PROTOCOLS, type Protocol } from '../feed/messages.ts'
+import { stopOnSignals } from '../http/stop-on-signals.ts'
 import { createNaiveFeed, NAIVE_FEED_DEFAULTS } from './naive-feed.ts'
 import { createNaiveMetrics } from './naive-metrics.ts'
 import { NaivePolls } from './naive-polls.ts'
@@ -163,11 +164,7 @@ async function main(argv: readonly string[]): Promise<void> {
     rateHz: opts.rate,
   })
   process.stdout.write(`baseline listening on ${running.url} (${opts.protocols.join(', ')})\n`)
-  const stop = (): void => {
-    void running.close().then(() => process.exit(0))
-  }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  stopOnSignals(() => running.close())
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

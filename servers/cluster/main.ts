@@ -4,6 +4,7 @@
  * URL, and stop everything it started on SIGINT / SIGTERM.
  */
 import { Command, InvalidArgumentError } from 'commander'
+import { stopOnSignals } from '../http/stop-on-signals.ts'
 import { CLUSTER_DEFAULTS, startCluster } from './cluster.ts'
 
 const integer = (name: string, min: number, max: number) => (text: string) => {
@@ -63,25 +64,7 @@ export function createClusterProgram(): Command {
       console.log(
         `realtime-lab cluster at ${cluster.url} · ${cluster.instances.length} instances (${cluster.instances.map((instance) => instance.url).join(', ')}) · redis ${cluster.redis.url} · nginx.conf in ${cluster.dir}`,
       )
-      let stopping = false
-      const stop = (signal: string) => {
-        if (stopping) return
-        stopping = true
-        console.log(`${signal}: stopping nginx, instances, ticker, redis`)
-        cluster.stop().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            console.error(error)
-            process.exit(1)
-          },
-        )
-      }
-      process.once('SIGINT', () => {
-        stop('SIGINT')
-      })
-      process.once('SIGTERM', () => {
-        stop('SIGTERM')
-      })
+      stopOnSignals(() => cluster.stop(), 'stopping nginx, instances, ticker, redis')
     })
 }
 
