@@ -3,27 +3,10 @@ import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { LAB_CATALOG, SEED_002_TASKS } from '../../servers/labs/lab-catalog.ts'
 import { LAB_NAMES } from '../../servers/labs/lab.ts'
+import { LAB_SLUGS } from '../../site/src/lib/labels.ts'
 
 const run = promisify(execFile)
 const CLI = new URL('../../servers/labs/cli.ts', import.meta.url).pathname
-
-/** The site's lab pages (site/src/content/docs/labs/<slug>.mdx), as agreed with the site. */
-const SITE_LAB_PAGES = [
-  'first-stream',
-  'multiple-tabs',
-  'throttled-network',
-  'stop-the-backend',
-  'inspect-frames',
-  'resume-after-disconnect',
-  'start-stop',
-  'slow-consumer',
-  'heartbeat',
-  'load-test',
-  'bench-ladder',
-  'per-connection-timers',
-  'compression',
-  'polling-fallback',
-]
 
 describe('lab catalog', () => {
   it('maps every seed 002 task to exactly one entry', () => {
@@ -56,7 +39,7 @@ describe('lab catalog', () => {
     const names = LAB_CATALOG.map((entry) => entry.name)
     expect(new Set(names).size).toBe(names.length)
     for (const entry of LAB_CATALOG) {
-      for (const slug of entry.sitePages) expect(SITE_LAB_PAGES, entry.name).toContain(slug)
+      for (const slug of entry.sitePages) expect(LAB_SLUGS, entry.name).toContain(slug)
     }
   })
 })
