@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { StreamTicker } from './bus/stream-ticker.ts'
+import { FEED_ENCODINGS, type FeedEncoding } from './feed/binary-layout.ts'
 import { PROTOCOLS, type Protocol } from './feed/messages.ts'
 import { authFromPublicKey, authFromSecret, type AuthOptions } from './http/auth.ts'
 import { SERVER_DEFAULTS } from './http/options.ts'
@@ -35,6 +36,15 @@ const protocolList = (text: string): Protocol[] => {
   }
   if (names.length === 0) throw new InvalidArgumentError('name at least one protocol')
   return names as Protocol[]
+}
+
+const encodingName = (text: string): FeedEncoding => {
+  if (!(FEED_ENCODINGS as readonly string[]).includes(text)) {
+    throw new InvalidArgumentError(
+      `unknown encoding ${JSON.stringify(text)}; use ${FEED_ENCODINGS.join(' or ')}`,
+    )
+  }
+  return text as FeedEncoding
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [
@@ -88,6 +98,12 @@ export function createProgram(): Command {
     )
     .option('--seed <n>', 'PRNG seed', integer('seed', 0, 2 ** 32 - 1), SERVER_DEFAULTS.seed)
     .option('--deflate', 'enable WebSocket permessage-deflate', SERVER_DEFAULTS.deflate)
+    .option(
+      '--encoding <name>',
+      'frames as json text or binary (binary WebSocket messages, base64 SSE data; polls stay json)',
+      encodingName,
+      SERVER_DEFAULTS.encoding,
+    )
     .option(
       '--max-buffered <bytes>',
       'unsent bytes after which a client is closed as slow',
@@ -229,6 +245,7 @@ export function createProgram(): Command {
           history: flags['history'] as number,
           seed: flags['seed'] as number,
           deflate: flags['deflate'] as boolean,
+          encoding: flags['encoding'] as FeedEncoding,
           maxBufferedBytes: flags['maxBuffered'] as number,
           allowedOrigins: origins.length === 0 ? null : origins,
           auth,
@@ -246,7 +263,7 @@ export function createProgram(): Command {
           `${protocol} ${protocol === 'websocket' ? ws : server.url}${TRANSPORT_PATHS[protocol]}`,
       )
       console.log(
-        `realtime-lab listening on ${server.url} · ${urls.join(' · ')} · ${server.url}/api/events · ${server.url}/healthz · ${server.url}/metrics · epoch ${server.feed.epoch} · ${server.options.rate} Hz · bus ${bus === undefined ? 'memory' : `${bus} (${role})`}${auth === null ? '' : ' · JWT required'}${origins.length === 0 ? '' : ` · origins ${origins.join(' ')}`}`,
+        `realtime-lab listening on ${server.url} · ${urls.join(' · ')} · ${server.url}/api/events · ${server.url}/healthz · ${server.url}/metrics · epoch ${server.feed.epoch} · ${server.options.rate} Hz · ${server.options.encoding}${server.options.deflate ? ' + deflate' : ''} · bus ${bus === undefined ? 'memory' : `${bus} (${role})`}${auth === null ? '' : ' · JWT required'}${origins.length === 0 ? '' : ` · origins ${origins.join(' ')}`}`,
       )
       // SIGTERM is what orchestrators send before a restart: clients get 1012 and come back.
       stopOnSignals((signal) => {

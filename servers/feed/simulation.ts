@@ -40,6 +40,12 @@ const MAX_CHANGE_S = 7
 
 const round2 = (value: number): number => Math.round(value * 100) / 100
 
+/** The id of the event at `index`: `EVENT#00`, `EVENT#01`, … */
+export const eventId = (index: number): string => `EVENT#${String(index).padStart(2, '0')}`
+
+/** The display name of the event at `index`: `Event 00`, `Event 01`, … */
+export const eventName = (index: number): string => `Event ${String(index).padStart(2, '0')}`
+
 /** The seeded simulation behind the feed. */
 export class Simulation {
   readonly #random: SeededRandom
@@ -73,15 +79,12 @@ export class Simulation {
         vy: round2(Math.sin(angle) * speed),
       }
     })
-    this.#events = Array.from({ length: events }, (_, index) => {
-      const number = String(index).padStart(2, '0')
-      return {
-        id: `EVENT#${number}`,
-        name: `Event ${number}`,
-        score: this.#random.integer(0, 100),
-        updatedSeq: 0,
-      }
-    })
+    this.#events = Array.from({ length: events }, (_, index) => ({
+      id: eventId(index),
+      name: eventName(index),
+      score: this.#random.integer(0, 100),
+      updatedSeq: 0,
+    }))
     this.#nextChangeSeq = this.#events.map(() => this.#nextChange(0))
   }
 

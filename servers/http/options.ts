@@ -2,6 +2,7 @@
  * Server options and their defaults, in one frozen object; each default is stated in
  * its doc comment and in `servers/README.md`.
  */
+import type { FeedEncoding } from '../feed/binary-layout.ts'
 import { PROTOCOLS, type Protocol } from '../feed/messages.ts'
 import type { AuthOptions } from './auth.ts'
 
@@ -27,6 +28,12 @@ export interface ServerOptions {
   seed: number
   /** Enable WebSocket permessage-deflate. Default false. */
   deflate: boolean
+  /**
+   * How frames and snapshots go on the wire: `json` text, or `binary` (the layout of
+   * `feed/binary-layout.ts`: binary WebSocket messages, base64 in SSE `data:`). Polls
+   * always answer JSON. Default `json`.
+   */
+  encoding: FeedEncoding
   /** Unsent bytes after which a client is closed as slow. Default 1 MiB. */
   maxBufferedBytes: number
   /** WebSocket ping / SSE comment interval, ms. Default 15000. */
@@ -91,6 +98,7 @@ export const SERVER_DEFAULTS: Readonly<Omit<ServerOptions, 'epoch'>> = Object.fr
   history: 600,
   seed: 1,
   deflate: false,
+  encoding: 'json',
   maxBufferedBytes: 1024 * 1024,
   heartbeatMs: 15_000,
   maxPayload: 64 * 1024,

@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http'
 import type { Router } from 'express'
+import type { FeedEncoding } from '../feed/binary-layout.ts'
 import type { Feed, FeedTick } from '../feed/feed.ts'
 import type { Protocol } from '../feed/messages.ts'
 import type { AccessGuard } from '../http/access-guard.ts'
@@ -22,6 +23,8 @@ export interface TransportOptions {
   maxPayload: number
   /** Enable permessage-deflate on WebSocket. */
   deflate: boolean
+  /** Frames and snapshots as JSON text or in the binary layout (WebSocket, SSE; polls stay JSON). */
+  encoding: FeedEncoding
   /** Long-poll `wait` when the query has none, seconds. */
   longPollWaitS: number
   /** A poll session not seen for this long is forgotten, ms. */

@@ -2,14 +2,18 @@
  * WebSocket transport (`GET /ws?epoch=&since=`), on `ws` with `noServer` upgrades from
  * the shared HTTP server. Each tick is framed once (`Sender.frame`) and the same bytes
  * are written to every socket; with `--deflate` each socket compresses, so the same
- * payload buffer goes through `ws.send` instead.
+ * payload buffer goes through `ws.send` instead. With `--encoding binary` frames and
+ * snapshots are binary messages (`feed/binary-layout.ts`); `reset`, `pong` and `error`
+ * stay JSON text, so the opcode tells a client which is which.
  */
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import * as wsModule from 'ws'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
+import { binaryFromJson } from '../feed/binary-codec.ts'
 import { decodeClientMessage, encodeError, encodePong, wallClock } from '../feed/codec.ts'
 import type { FeedTick } from '../feed/feed.ts'
+import { binaryTickBytes } from '../feed/tick-encodings.ts'
 import { selectSubprotocol } from '../http/auth.ts'
 import { FAULTS, fault, type Fault } from '../http/errors.ts'
 import { rejectUpgrade } from '../http/upgrade-router.ts'
@@ -38,6 +42,7 @@ const TEXT_FRAME: FrameOptions = {
   readOnly: true,
   rsv1: false,
 }
+const BINARY_FRAME: FrameOptions = { ...TEXT_FRAME, opcode: 0x2 }
 
 /** One connected socket. */
 interface WebSocketClient {
@@ -87,19 +92,22 @@ export class WebSocketTransport implements Transport {
   broadcast(tick: FeedTick): void {
     const context = this.#context
     if (context === undefined || this.#clients.size === 0) return
-    const { maxBufferedBytes, deflate } = context.options
+    const { maxBufferedBytes, deflate, encoding } = context.options
+    const binary = encoding === 'binary'
+    // Encoded once per tick (and shared with the SSE transport); the same bytes for every socket.
+    const payload = binary ? binaryTickBytes(tick) : tick.bytes
     let written = 0
     let bytes: number
     if (deflate) {
       for (const client of this.#clients) {
         if (client.paused || client.ws.readyState !== WebSocket.OPEN) continue
-        client.ws.send(tick.bytes, { binary: false })
+        client.ws.send(payload, { binary })
         written++
         if (client.ws.bufferedAmount > maxBufferedBytes) this.#closeSlow(client)
       }
-      bytes = written * tick.bytes.length
+      bytes = written * payload.length
     } else {
-      const frame = Buffer.concat(Sender.frame(tick.bytes, TEXT_FRAME))
+      const frame = Buffer.concat(Sender.frame(payload, binary ? BINARY_FRAME : TEXT_FRAME))
       for (const client of this.#clients) {
         if (client.paused || client.ws.readyState !== WebSocket.OPEN) continue
         client.socket.write(frame)
@@ -238,10 +246,18 @@ export class WebSocketTransport implements Transport {
     const context = this.#context
     if (context === undefined) return
     const { messages } = context.feed.catchUp(cursor)
+    const binary = context.options.encoding === 'binary'
     let bytes = 0
     for (const message of messages) {
-      client.ws.send(message)
-      bytes += message.length
+      // Replays are rare (a resume, a start): encoding them per client costs nothing per tick.
+      const encoded = binary ? binaryFromJson(message) : null
+      if (encoded === null) {
+        client.ws.send(message)
+        bytes += message.length
+      } else {
+        client.ws.send(encoded, { binary: true })
+        bytes += encoded.length
+      }
     }
     context.metrics.sent(this.name, messages.length, bytes)
   }
