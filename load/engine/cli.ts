@@ -5,6 +5,12 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { durationMs } from './duration.ts'
+import {
+  ExecutionSegmentError,
+  ExecutionTuple,
+  parseExecutionSegment,
+  parseExecutionSegmentSequence,
+} from './execution-segment.ts'
 import { findK6, runK6 } from './k6-binary.ts'
 import { EXIT_CODES, runTest } from './runner.ts'
 
@@ -33,6 +39,27 @@ function trendStatList(value: string): string[] {
   return stats
 }
 
+/** Checks a k6 execution segment string at parse time, so a bad one is a usage error. */
+function segmentText(value: string): string {
+  try {
+    parseExecutionSegment(value)
+  } catch (error) {
+    if (error instanceof ExecutionSegmentError) throw new InvalidArgumentError(error.message)
+    throw error
+  }
+  return value
+}
+
+function sequenceText(value: string): string {
+  try {
+    parseExecutionSegmentSequence(value)
+  } catch (error) {
+    if (error instanceof ExecutionSegmentError) throw new InvalidArgumentError(error.message)
+    throw error
+  }
+  return value
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value]
 }
@@ -49,6 +76,8 @@ interface RunFlags {
   engine: 'auto' | 'k6' | 'builtin'
   workers?: number
   summary: boolean
+  executionSegment?: string
+  executionSegmentSequence?: string
 }
 
 /** Re-creates the k6 command line (without engine-only flags) for `k6 run`. */
@@ -57,6 +86,9 @@ function k6Args(script: string, flags: RunFlags): string[] {
   if (flags.vus !== undefined) args.push('--vus', String(flags.vus))
   if (flags.duration !== undefined) args.push('--duration', flags.duration)
   if (flags.iterations !== undefined) args.push('--iterations', String(flags.iterations))
+  if (flags.executionSegment !== undefined) args.push('--execution-segment', flags.executionSegment)
+  if (flags.executionSegmentSequence !== undefined)
+    args.push('--execution-segment-sequence', flags.executionSegmentSequence)
   for (const [key, value] of Object.entries(flags.env)) args.push('-e', `${key}=${value}`)
   if (flags.summaryExport !== undefined) args.push('--summary-export', flags.summaryExport)
   if (flags.summaryTrendStats !== undefined) {
@@ -91,8 +123,18 @@ program
     trendStatList,
   )
   .option(
+    '--execution-segment <segment>',
+    "this process's share of the test, k6 syntax: 0:1/2, 1/2:1, 50%:100%",
+    segmentText,
+  )
+  .option(
+    '--execution-segment-sequence <points>',
+    'every share of the test, k6 syntax: 0,1/3,2/3,1',
+    sequenceText,
+  )
+  .option(
     '-o, --out <output>',
-    'json=FILE (k6 NDJSON) or series=FILE (engine extension); repeatable',
+    'json=FILE (k6 NDJSON), series=FILE or samples=FILE (engine extensions); repeatable',
     collect,
     [],
   )
@@ -110,7 +152,18 @@ program
   )
   .action(async (script: string, flags: RunFlags) => {
     if (flags.duration !== undefined) durationMs(flags.duration)
-    const hasSeries = flags.out.some((out) => out.startsWith('series='))
+    // A segment that the sequence does not hold is a usage error too, caught before any work.
+    let segment: ExecutionTuple
+    try {
+      segment = ExecutionTuple.parse(flags.executionSegment, flags.executionSegmentSequence)
+    } catch (error) {
+      if (error instanceof ExecutionSegmentError)
+        program.error(`error: --execution-segment: ${error.message}`)
+      throw error
+    }
+    const hasSeries = flags.out.some(
+      (out) => out.startsWith('series=') || out.startsWith('samples='),
+    )
     const k6 = flags.engine === 'builtin' ? undefined : findK6()
     if (flags.engine === 'k6' && k6 === undefined) {
       throw new Error('--engine k6: no `k6` on PATH; install k6 or use --engine builtin')
@@ -118,18 +171,22 @@ program
     if (k6 !== undefined && !(flags.engine === 'auto' && hasSeries)) {
       if (hasSeries)
         throw new Error(
-          '--out series=FILE is a built-in engine extension; k6 does not have it (use --engine builtin)',
+          '--out series=FILE and samples=FILE are built-in engine extensions; k6 does not have them (use --engine builtin)',
         )
       process.exitCode = await runK6(k6, k6Args(script, flags))
       return
     }
     let outJson: string | undefined
     let outSeries: string | undefined
+    let outSamples: string | undefined
     for (const out of flags.out) {
       if (out.startsWith('json=')) outJson = out.slice(5)
       else if (out.startsWith('series=')) outSeries = out.slice(7)
+      else if (out.startsWith('samples=')) outSamples = out.slice(8)
       else
-        throw new Error(`--out ${out}: the built-in engine writes json=FILE and series=FILE only`)
+        throw new Error(
+          `--out ${out}: the built-in engine writes json=FILE, series=FILE and samples=FILE only`,
+        )
     }
     const env: Record<string, string> = {}
     for (const [key, value] of Object.entries(process.env))
@@ -148,6 +205,8 @@ program
         : { summaryTrendStats: flags.summaryTrendStats }),
       ...(outJson === undefined ? {} : { outJson }),
       ...(outSeries === undefined ? {} : { outSeries }),
+      ...(outSamples === undefined ? {} : { outSamples }),
+      segment,
       quiet: flags.quiet === true,
       noSummary: !flags.summary,
       ...(flags.workers === undefined ? {} : { workers: flags.workers }),

@@ -1,5 +1,14 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { maxVus, planScenario, planScenarios, scenarioLengthMs, targetVus } from './executors.ts'
+import { ExecutionTuple, parseExecutionSegmentSequence } from './execution-segment.ts'
+import {
+  maxVus,
+  planScenario,
+  planScenarios,
+  scenarioLengthMs,
+  scenarioShare,
+  targetVus,
+} from './executors.ts'
 
 describe('targetVus', () => {
   const ramp = planScenario('ramp', {
@@ -77,5 +86,72 @@ describe('planScenarios', () => {
     expect(() =>
       planScenarios({ scenarios: { x: { executor: 'constant-arrival-rate' } } }),
     ).toThrow(/constant-arrival-rate.*--engine k6/)
+  })
+})
+
+describe('scenarioShare', () => {
+  const halves = ['0:1/2', '1/2:1'].map((s) => ExecutionTuple.parse(s, '0,1/2,1'))
+
+  it('splits constant-vus, per-vu-iterations and shared-iterations as k6 does', () => {
+    const constant = planScenario('c', { executor: 'constant-vus', vus: 5, duration: '1s' })
+    expect(halves.map((t) => scenarioShare(constant, t).plan.vus)).toEqual([3, 2])
+    const perVu = planScenario('p', { executor: 'per-vu-iterations', vus: 3, iterations: 4 })
+    expect(halves.map((t) => scenarioShare(perVu, t).plan)).toEqual([
+      expect.objectContaining({ vus: 2, iterations: 4 }),
+      expect.objectContaining({ vus: 1, iterations: 4 }),
+    ])
+    const shared = planScenario('s', { executor: 'shared-iterations', vus: 3, iterations: 10 })
+    const parts = halves.map((t) => scenarioShare(shared, t).plan)
+    expect(parts.map((p) => p.vus)).toEqual([2, 1])
+    expect(parts.map((p) => p.iterations)).toEqual([7, 3])
+  })
+
+  it("ramps each half as k6's ramping-vus chart: one process takes VUs 1,3,5…, the other 2,4,6…", () => {
+    // k6's getRawExecutionSteps example: 0 → 10 VUs over 10 s and back to 0 over 10 s.
+    const ramp = planScenario('r', {
+      executor: 'ramping-vus',
+      startVUs: 0,
+      stages: [
+        { duration: '10s', target: 10 },
+        { duration: '10s', target: 0 },
+      ],
+    })
+    const [a, b] = halves.map((t) => scenarioShare(ramp, t))
+    const at = (s: typeof a, seconds: number[]): number[] =>
+      seconds.map((x) => s?.targetVus(x * 1000) ?? -1)
+    const times = [0, 1, 2, 3, 9, 10, 11, 12, 19, 20]
+    expect(at(a, times)).toEqual([0, 1, 1, 2, 5, 5, 5, 4, 1, 0])
+    expect(at(b, times)).toEqual([0, 0, 1, 1, 4, 5, 4, 4, 0, 0])
+    expect([a?.maxVus, b?.maxVus]).toEqual([5, 5])
+  })
+
+  it('gives ramping-vus parts that add up to the whole ramp at every moment', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 40 }),
+        fc.array(
+          fc.record({
+            seconds: fc.integer({ min: 0, max: 20 }),
+            target: fc.integer({ min: 0, max: 200 }),
+          }),
+          { minLength: 1, maxLength: 4 },
+        ),
+        fc.constantFrom('0,1/2,1', '0,1/3,2/3,1', '0,1/4,1', '0,0.3,0.5,0.6,1'),
+        fc.integer({ min: 0, max: 90_000 }),
+        (startVUs, stages, points, elapsed) => {
+          const plan = planScenario('r', {
+            executor: 'ramping-vus',
+            startVUs,
+            stages: stages.map((s) => ({ duration: `${s.seconds}s`, target: s.target })),
+          })
+          const sequence = parseExecutionSegmentSequence(points)
+          const shares = sequence.map((s) => scenarioShare(plan, ExecutionTuple.of(s, sequence)))
+          const sum = shares.reduce((total, share) => total + share.targetVus(elapsed), 0)
+          expect(sum).toBe(targetVus(plan, elapsed))
+          expect(shares.reduce((total, share) => total + share.maxVus, 0)).toBe(maxVus(plan))
+        },
+      ),
+      { numRuns: 300 },
+    )
   })
 })

@@ -4,6 +4,7 @@
  * and how many VUs each executor wants at a given time.
  */
 import { durationMs } from './duration.ts'
+import type { ExecutionTuple } from './execution-segment.ts'
 
 /** Executors the engine runs. */
 export const EXECUTORS = Object.freeze([
@@ -246,4 +247,40 @@ export function targetVus(plan: ScenarioPlan, elapsedMs: number): number {
     stageStart = stageEnd
   }
   return from
+}
+
+/**
+ * What one process runs of a scenario under an execution segment, as k6 splits it: the plan
+ * its workers get (VUs, and shared-iterations' iterations, scaled to this segment), the most
+ * VUs it needs, and how many it wants at a time. ramping-vus keeps the test's own stages and
+ * time: this process runs the VUs whose test-wide numbers its segment owns, each from the
+ * moment the whole test's ramp reaches that number, so the processes' VU counts add up to the
+ * unsplit ramp at every moment.
+ */
+export interface ScenarioShare {
+  /** The plan the workers run (VU counts already this segment's). */
+  plan: ScenarioPlan
+  /** The most VUs this process needs for the scenario. */
+  maxVus: number
+  /** VUs this process wants `elapsedMs` after the scenario's start. */
+  targetVus(elapsedMs: number): number
+}
+
+/** The part of `plan` that the segment of `tuple` runs. */
+export function scenarioShare(plan: ScenarioPlan, tuple: ExecutionTuple): ScenarioShare {
+  if (plan.executor === 'ramping-vus') {
+    return {
+      plan,
+      maxVus: tuple.scale(maxVus(plan)),
+      targetVus: (elapsedMs) => tuple.scale(targetVus(plan, elapsedMs)),
+    }
+  }
+  const vus = tuple.scale(plan.vus)
+  // k6 splits shared iterations by the VUs each segment got (GetNewExecutionTupleFromValue).
+  const iterations =
+    plan.executor === 'shared-iterations'
+      ? (tuple.rescaled(plan.vus)?.scale(plan.iterations) ?? 0)
+      : plan.iterations
+  const local = { ...plan, vus, iterations }
+  return { plan: local, maxVus: vus, targetVus: (elapsedMs) => targetVus(local, elapsedMs) }
 }

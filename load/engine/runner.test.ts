@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { ExecutionTuple } from './execution-segment.ts'
 import { runTest } from './runner.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'engine-runner-'))
@@ -93,5 +94,53 @@ export default function () { http.get('http://127.0.0.1:9/') }
     expect(errors).toMatch(
       /http\.get\(\) is synchronous.*await http\.asyncRequest\('GET', url, body, params\)/,
     )
+  })
+
+  it('splits VUs and iterations between two segments with distinct test-wide VU ids', async () => {
+    const path = script(
+      'segments.ts',
+      `import exec from 'k6/execution'
+import { Counter } from 'k6/metrics'
+const seen = new Counter('vu_seen')
+export const options = {
+  scenarios: {
+    each: { executor: 'per-vu-iterations', vus: 5, iterations: 2, exec: 'each' },
+    shared: { executor: 'shared-iterations', vus: 3, iterations: 10, exec: 'shared' },
+  },
+}
+export function each() { seen.add(1, { id: String(exec.vu.idInTest), underscore: String(__VU) }) }
+export function shared() {}
+`,
+    )
+    const halves = await Promise.all(
+      ['0:1/2', '1/2:1'].map((segment) =>
+        runTest({
+          ...quiet,
+          scriptPath: path,
+          workers: 2,
+          segment: ExecutionTuple.parse(segment, '0,1/2,1'),
+        }),
+      ),
+    )
+    const ids = halves.map((result) =>
+      result.store.seriesOf('vu_seen').map((s) => Number(s.tags['id'])),
+    )
+    // 5 VUs split 3 + 2, numbered 1,3,5 and 2,4 in the whole test; __VU reads the same number.
+    expect(ids.map((list) => [...list].sort((a, b) => a - b))).toEqual([
+      [1, 3, 5],
+      [2, 4],
+    ])
+    for (const result of halves)
+      for (const s of result.store.seriesOf('vu_seen'))
+        expect(s.tags['underscore']).toBe(s.tags['id'])
+    const iterations = halves.map(
+      (result) => result.store.values('iterations', 1000, { scenario: 'shared' })['count'],
+    )
+    // shared-iterations: 10 iterations split by the VUs each half got (2 and 1).
+    expect(iterations).toEqual([7, 3])
+    const perVu = halves.map(
+      (result) => result.store.values('iterations', 1000, { scenario: 'each' })['count'],
+    )
+    expect(perVu).toEqual([6, 4])
   })
 })

@@ -9,8 +9,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Worker } from 'node:worker_threads'
 import { bundleScript } from './bundle.ts'
 import { durationMs, formatDuration } from './duration.ts'
-import type { ExecutionFlags, ScenarioPlan } from './executors.ts'
-import { maxVus, planScenarios, scenarioLengthMs, targetVus } from './executors.ts'
+import { ExecutionTuple } from './execution-segment.ts'
+import type { ExecutionFlags, ScenarioPlan, ScenarioShare } from './executors.ts'
+import { planScenarios, scenarioLengthMs, scenarioShare } from './executors.ts'
 import { MetricSink } from './metric-sink.ts'
 import { MetricStore, SUMMARY_TREND_STATS } from './metric-store.ts'
 import type { SeriesBatch, WorkerReport } from './metric-types.ts'
@@ -45,6 +46,17 @@ export interface RunOptions {
   quiet: boolean
   /** Worker threads; default one per core. */
   workers?: number
+  /**
+   * This process's execution segment within its sequence (`--execution-segment`,
+   * `--execution-segment-sequence`); default the whole test.
+   */
+  segment?: ExecutionTuple
+  /**
+   * Also write every trend sample at the end (`--out samples=FILE`, an engine extension): one
+   * NDJSON line per trend metric and tag set, `{"metric","tags","values":[…]}`, so that runs of
+   * several processes can be merged with exact percentiles.
+   */
+  outSamples?: string
   /** Trend statistics in the summary and export (`--summary-trend-stats`); default k6's. */
   summaryTrendStats?: readonly string[]
   /** Skip the end-of-test summary text. */
@@ -67,6 +79,7 @@ const YOUNG_GENERATION_MB = 8
 
 interface ScenarioState {
   plan: ScenarioPlan
+  share: ScenarioShare
   baseId: number
   startAt: number
   started: boolean
@@ -105,6 +118,22 @@ export function evaluateThresholds(
 }
 
 /**
+ * Writes every trend sample of the run, one NDJSON line per metric and tag set:
+ * `{"metric","tags","values":[…]}` (values in the order they were merged, not sorted).
+ */
+export function writeTrendSamples(store: MetricStore, path: string): void {
+  const lines: string[] = []
+  for (const [name, definition] of store.metrics) {
+    if (definition.type !== 'trend') continue
+    for (const series of store.seriesOf(name)) {
+      const values = Array.from(series.values.subarray(0, series.length))
+      lines.push(JSON.stringify({ metric: name, tags: series.tags, values }))
+    }
+  }
+  writeFileSync(path, lines.length === 0 ? '' : `${lines.join('\n')}\n`)
+}
+
+/**
  * Runs one test to the end and returns its exit code (99 when a threshold failed).
  *
  * @throws Error when the script cannot be loaded or its options are invalid.
@@ -125,7 +154,9 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
   })
   const script = instantiate(factory, mainVu)
   const options = (script.exports['options'] ?? {}) as Record<string, unknown>
+  const segment = run.segment ?? ExecutionTuple.of()
   const plans = planScenarios(options, run.flags)
+  const shares = plans.map((plan) => scenarioShare(plan, segment))
   const thresholds = parseThresholds(options['thresholds'], durationMs)
   const store = new MetricStore()
   const window = new SeriesWindow()
@@ -165,7 +196,7 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
   }
 
   const setupData = await callExport('setup')
-  const totalMax = plans.reduce((sum, plan) => sum + maxVus(plan), 0)
+  const totalMax = shares.reduce((sum, share) => sum + share.maxVus, 0)
   const workerCount = Math.max(1, Math.min(run.workers ?? availableParallelism(), totalMax))
   const workers: Worker[] = []
   const workerLoop: number[] = []
@@ -234,9 +265,10 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
 
   const states: ScenarioState[] = []
   let baseId = 0
-  for (const plan of plans) {
+  for (const share of shares) {
     states.push({
-      plan,
+      plan: share.plan,
+      share,
       baseId,
       startAt: 0,
       started: false,
@@ -245,7 +277,7 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
       stopping: new Set(),
       launched: 0,
     })
-    baseId += maxVus(plan)
+    baseId += share.maxVus
   }
 
   const t0 = Date.now()
@@ -271,6 +303,8 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
     const message: ToWorker = {
       kind: 'start',
       vuId,
+      // Test-wide number: the VU ids of processes on other segments never collide with it.
+      idInTest: segment.globalNumber(vuId),
       plan: state.plan,
       scenarioStartTime: state.startAt,
       sharedQuota: quota,
@@ -315,8 +349,8 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
         state.ended = true
         stopVus(state, [...state.running.values()], plan.gracefulStopMs)
       } else if (!state.ended && !iterationExecutor) {
-        const target = targetVus(plan, elapsed)
-        for (let slot = 0; state.running.size < target && slot < maxVus(plan); slot++) {
+        const target = state.share.targetVus(elapsed)
+        for (let slot = 0; state.running.size < target && slot < state.share.maxVus; slot++) {
           const vuId = state.baseId + slot + 1
           if (!state.running.has(slot) && !state.stopping.has(vuId)) startVu(state, slot)
         }
@@ -332,7 +366,10 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
         }
       }
       const idle = state.running.size === 0 && state.stopping.size === 0
-      if (!(idle && (state.ended || (iterationExecutor && state.launched > 0)))) allDone = false
+      // An iteration executor whose segment got no VU has nothing to wait for.
+      const noWork = iterationExecutor && state.share.maxVus === 0
+      if (!(idle && (state.ended || noWork || (iterationExecutor && state.launched > 0))))
+        allDone = false
     }
     return allDone
   }
@@ -443,6 +480,7 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
   }
   if (run.summaryExport !== undefined)
     writeFileSync(run.summaryExport, `${JSON.stringify(buildSummaryExport(data), null, 2)}\n`)
+  if (run.outSamples !== undefined) writeTrendSamples(store, run.outSamples)
   await json?.close()
   await series?.close()
 

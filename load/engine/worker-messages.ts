@@ -14,7 +14,10 @@ export type ToWorker =
     }
   | {
       kind: 'start'
+      /** The VU's number in this process (routing, exit reports). */
       vuId: number
+      /** Its number in the whole test (`__VU`, `exec.vu.idInTest`): unique across segments. */
+      idInTest: number
       plan: ScenarioPlan
       scenarioStartTime: number
       sharedQuota: number

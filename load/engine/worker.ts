@@ -69,18 +69,20 @@ port.on('message', (message: ToWorker) => {
         sharedQuota.set(message.plan.name, message.sharedQuota)
       }
       let runner: VuRunner
+      const localId = message.vuId
       try {
         runner = new VuRunner({
-          vuId: message.vuId,
+          // The script sees the test-wide number; the main thread tracks the local one.
+          vuId: message.idInTest,
           plan: message.plan,
           scenarioStartTime: message.scenarioStartTime,
           sink,
           env,
           factory,
           hooks: {
-            onExit(vuId) {
-              vus.delete(vuId)
-              post({ kind: 'vuExit', vuId })
+            onExit() {
+              vus.delete(localId)
+              post({ kind: 'vuExit', vuId: localId })
             },
             onAbort(reason, exitCode) {
               post({ kind: 'abort', reason, exitCode })
@@ -98,7 +100,7 @@ port.on('message', (message: ToWorker) => {
           },
         })
       } catch (error: unknown) {
-        printScriptError(error, message.vuId)
+        printScriptError(error, message.idInTest)
         post({
           kind: 'abort',
           reason: `init of VU ${message.vuId} failed: ${error instanceof Error ? error.message : String(error)}`,
