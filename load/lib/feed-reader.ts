@@ -3,7 +3,26 @@
  * `{"type":"…","epoch":"…","seq":N,"t":T,` (DESIGN.md, "The feed"), so `type`, `seq` and
  * `t` are found with `indexOf` and slicing. Parsing whole frames costs k6 tens of µs per
  * message and turns the load generator into the bottleneck.
+ *
+ * A server started with `--encoding binary` sends frames and snapshots in the binary
+ * layout of `servers/feed/binary-layout.ts`: as binary WebSocket messages
+ * ({@link FeedTracker.readBinary}: one DataView, three reads) and as base64 SSE data
+ * ({@link FeedTracker.readSseData}: only the header is decoded, into a reused buffer). The
+ * encoding is learned from the data itself (binary opcode; SSE data not starting with `{`),
+ * so the scenarios need no setting for it; `reset`, `pong` and `error` stay JSON either way.
  */
+import {
+  HEADER_BYTES,
+  HIGH_WORD,
+  KIND_FRAME,
+  KIND_SNAPSHOT,
+  OFFSET_EPOCH_LENGTH,
+  OFFSET_KIND,
+  OFFSET_SEQ_HIGH,
+  OFFSET_SEQ_LOW,
+  OFFSET_T,
+} from '../../servers/feed/binary-layout.ts'
+import { decodeBase64Prefix } from './base64-prefix.ts'
 import { feedFrames, feedGaps, feedLatency, feedResets } from './feed-metrics.ts'
 
 const TYPE_PREFIX = '{"type":"'
@@ -72,6 +91,9 @@ export class FeedTracker {
   frames = 0
   private readonly tags: Record<string, string>
   private readonly steadyFrom: number
+  // Decoded SSE headers land here: made once per tracker, on the first base64 message.
+  private scratch: Uint8Array | undefined
+  private scratchView: DataView | undefined
 
   /**
    * @param protocol metric tag value
@@ -97,16 +119,8 @@ export class FeedTracker {
     if (isFrame || isSnapshot) {
       const seq = readNumber(text, SEQ_KEY, typeEnd)
       const t = readNumber(text, T_KEY, typeEnd)
-      if (isSnapshot) {
-        this.epoch = readString(text, EPOCH_KEY, typeEnd)
-      } else if (this.lastSeq >= 0 && seq > this.lastSeq + 1) {
-        feedGaps.add(seq - this.lastSeq - 1, this.tags)
-      }
-      if (seq > this.lastSeq) this.lastSeq = seq
-      this.frames++
-      feedFrames.add(1, this.tags)
-      if (receivedAt >= this.steadyFrom) feedLatency.add(receivedAt - t, this.tags)
-      return isFrame ? 'frame' : 'snapshot'
+      if (isSnapshot) this.epoch = readString(text, EPOCH_KEY, typeEnd)
+      return this.count(isFrame, seq, t, receivedAt)
     }
     const otherEnd = text.indexOf('"', typeStart)
     const type = text.slice(typeStart, otherEnd)
@@ -116,6 +130,35 @@ export class FeedTracker {
       this.lastSeq = -1
     }
     return type
+  }
+
+  /**
+   * Reads one binary feed message (a binary WebSocket message from `--encoding binary`).
+   * Returns the message type, or '' when the bytes are not a frame or snapshot.
+   */
+  readBinary(buffer: ArrayBuffer, receivedAt: number): string {
+    if (buffer.byteLength < HEADER_BYTES) return ''
+    return this.readHeader(new DataView(buffer), buffer.byteLength, receivedAt)
+  }
+
+  /**
+   * Reads one SSE event's `data`: JSON text, or the base64 of a binary message (from
+   * `--encoding binary`), of which only the header is decoded. Returns the message type.
+   */
+  readSseData(data: string, receivedAt: number): string {
+    // '{': JSON (every encoding's reset, and every message of a JSON feed).
+    if (data.charCodeAt(0) === 123) return this.read(data, receivedAt)
+    this.scratch ??= new Uint8Array(HEADER_BYTES + 255)
+    this.scratchView ??= new DataView(this.scratch.buffer)
+    let length = decodeBase64Prefix(data, this.scratch, HEADER_BYTES)
+    if (length < HEADER_BYTES) return ''
+    if (this.scratch[OFFSET_KIND] === KIND_SNAPSHOT) {
+      // Only a snapshot's epoch is read: decode that far (snapshots are rare).
+      const withEpoch = HEADER_BYTES + (this.scratch[OFFSET_EPOCH_LENGTH] ?? 0)
+      length = decodeBase64Prefix(data, this.scratch, withEpoch)
+      if (length < withEpoch) return ''
+    }
+    return this.readHeader(this.scratchView, length, receivedAt)
   }
 
   /**
@@ -132,6 +175,34 @@ export class FeedTracker {
       at = body.indexOf(TYPE_PREFIX, at + TYPE_PREFIX.length)
     }
     return next
+  }
+
+  /** Seq, t and (for a snapshot) epoch from a binary header of `length` readable bytes. */
+  private readHeader(view: DataView, length: number, receivedAt: number): string {
+    const kind = view.getUint8(OFFSET_KIND)
+    if (kind !== KIND_FRAME && kind !== KIND_SNAPSHOT) return ''
+    const seq =
+      view.getUint32(OFFSET_SEQ_LOW, true) + view.getUint32(OFFSET_SEQ_HIGH, true) * HIGH_WORD
+    const t = view.getFloat64(OFFSET_T, true)
+    if (kind === KIND_SNAPSHOT) {
+      const end = Math.min(length, HEADER_BYTES + view.getUint8(OFFSET_EPOCH_LENGTH))
+      let epoch = ''
+      for (let i = HEADER_BYTES; i < end; i++) epoch += String.fromCharCode(view.getUint8(i))
+      this.epoch = epoch
+    }
+    return this.count(kind === KIND_FRAME, seq, t, receivedAt)
+  }
+
+  /** Counts one frame or snapshot: gaps, the cursor, frames and latency. */
+  private count(isFrame: boolean, seq: number, t: number, receivedAt: number): string {
+    if (isFrame && this.lastSeq >= 0 && seq > this.lastSeq + 1) {
+      feedGaps.add(seq - this.lastSeq - 1, this.tags)
+    }
+    if (seq > this.lastSeq) this.lastSeq = seq
+    this.frames++
+    feedFrames.add(1, this.tags)
+    if (receivedAt >= this.steadyFrom) feedLatency.add(receivedAt - t, this.tags)
+    return isFrame ? 'frame' : 'snapshot'
   }
 
   /** The resume query `?epoch=…&since=…`, or '' before any frame. */

@@ -1,6 +1,6 @@
 /**
  * Server-Sent Events: one VU holds one `GET /sse` stream for the whole test. A dropped
- * stream resumes with `Last-Event-ID: <epoch>:<seq>`.
+ * stream resumes with `Last-Event-ID: <epoch>:<seq>`. Works against either `--encoding`.
  *
  *   k6 run -e BASE_URL=http://127.0.0.1:8080 -e VUS=100 -e RAMP=5s -e HOLD=20s load/scenarios/sse.ts
  */
@@ -35,7 +35,8 @@ export default async function (): Promise<void> {
           connected = true
           feedConnect.add(now - openedAt, TAGS)
         }
-        tracker.read(event.data, now)
+        // JSON text or base64 of the binary layout (`--encoding binary`), told apart per event.
+        tracker.readSseData(event.data, now)
         if (now >= plan.until) client.close()
       })
       client.on('error', () => {

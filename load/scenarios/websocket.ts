@@ -1,6 +1,7 @@
 /**
  * WebSocket: one VU holds one `GET /ws` connection for the whole test and measures every
  * frame. A dropped connection resumes with `?epoch=&since=`, so frames are never lost.
+ * Works against either `--encoding`: JSON text messages and binary ones are both read.
  *
  *   k6 run -e BASE_URL=http://127.0.0.1:8080 -e VUS=100 -e RAMP=5s -e HOLD=20s load/scenarios/websocket.ts
  */
@@ -23,17 +24,22 @@ function connectOnce(tracker: FeedTracker, until: number): Promise<void> {
     const openedAt = Date.now()
     let connected = false
     const socket = new WebSocket(WS_URL + tracker.cursorQuery())
+    // A server with --encoding binary sends frames as binary messages: read them as ArrayBuffers.
+    socket.binaryType = 'arraybuffer'
     const closer = setTimeout(() => {
       socket.close(1000)
     }, until - openedAt)
     socket.onmessage = (event) => {
       const now = Date.now()
-      if (event === undefined || typeof event.data !== 'string') return
+      if (event === undefined) return
+      const data: unknown = event.data
       if (!connected) {
         connected = true
         feedConnect.add(now - openedAt, TAGS)
       }
-      tracker.read(event.data, now)
+      // The encoding is learned from each message: text is JSON, binary the binary layout.
+      if (typeof data === 'string') tracker.read(data, now)
+      else if (data instanceof ArrayBuffer) tracker.readBinary(data, now)
     }
     socket.onclose = () => {
       clearTimeout(closer)

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runTest } from '../../load/engine/runner.ts'
+import { encodeBinaryMessage } from '../../servers/feed/binary-codec.ts'
 
 const READER = join(import.meta.dirname, '../../load/lib/feed-reader.ts')
 
@@ -54,5 +55,79 @@ export default function () {
     expect(latency['min']).toBeCloseTo(7, 2)
     // Both poll-reply frames arrive together: frame 21 waited one tick longer.
     expect(latency['max']).toBeCloseTo(8, 2)
+  })
+
+  it('reads binary WebSocket messages and base64 SSE data as it reads JSON', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'feed-reader-'))
+    const script = join(dir, 'reader-binary.ts')
+    const t = 1795322254816.5994
+    const sprites = [{ id: 0, x: 1.5, y: 2, vx: -3.25, vy: 4 }]
+    const binary = (type: 'frame' | 'snapshot', epoch: string, seq: number) =>
+      encodeBinaryMessage({ type, epoch, seq, t: t + seq, sprites, events: [] })
+    // Seq past 2^32 checks the high word; one message with pad checks the header-only decode.
+    const big = 2 ** 32 + 5
+    const ws = [
+      binary('snapshot', 'epoch-1', big),
+      binary('frame', 'epoch-1', big + 1),
+      binary('frame', 'epoch-1', big + 4),
+    ].map((bytes) => [...bytes])
+    const sse = [
+      binary('snapshot', 'e2', 10),
+      binary('frame', 'e2', 11),
+      encodeBinaryMessage({
+        type: 'frame',
+        epoch: 'e2',
+        seq: 13,
+        t: t + 13,
+        sprites,
+        events: [],
+        pad: 'x'.repeat(500),
+      }),
+    ].map((bytes) => Buffer.from(bytes).toString('base64'))
+    writeFileSync(
+      script,
+      `import { FeedTracker } from ${JSON.stringify(READER)}
+const WS = ${JSON.stringify(ws)}
+const SSE = ${JSON.stringify(sse)}
+const check = (what: string, got: unknown, want: unknown) => { if (got !== want) throw new Error(what + ': ' + String(got) + ' != ' + String(want)) }
+export default function () {
+  const t = ${String(t)}
+  const ws = new FeedTracker('websocket', 0)
+  const types = WS.map((bytes: number[]) => {
+    const buffer = new Uint8Array(bytes).buffer
+    return ws.readBinary(buffer, t + new DataView(buffer).getUint32(4, true) + 4294967296 + 7)
+  })
+  check('ws types', types.join(), 'snapshot,frame,frame')
+  check('ws cursor', ws.cursorQuery(), '?epoch=epoch-1&since=' + String(2 ** 32 + 9))
+  const sse = new FeedTracker('sse', 0)
+  check('sse reset', sse.readSseData('{"type":"reset","epoch":"e2","seq":10,"reason":"expired"}', t), 'reset')
+  const seqs = [10, 11, 13]
+  SSE.forEach((data: string, i: number) => sse.readSseData(data, t + seqs[i] + 7))
+  check('sse cursor', sse.cursorQuery(), '?epoch=e2&since=13')
+  check('not base64', sse.readSseData('!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!', t), '')
+}
+`,
+    )
+    let errors = ''
+    const result = await runTest({
+      scriptPath: script,
+      env: {},
+      flags: {},
+      quiet: true,
+      noSummary: true,
+      workers: 1,
+      stdout: () => undefined,
+      stderr: (text) => (errors += text),
+    })
+    expect(errors).toBe('')
+    expect(result.exitCode).toBe(0)
+    expect(result.store.values('feed_frames', 1000)['count']).toBe(6)
+    // 2 missed on the WebSocket (big+2, big+3), 1 on SSE (12).
+    expect(result.store.values('feed_gaps', 1000)['count']).toBe(3)
+    expect(result.store.values('feed_resets', 1000)['count']).toBe(1)
+    const latency = result.store.values('feed_latency', 1000, {}, ['min', 'max', 'count'])
+    expect(latency['count']).toBe(6)
+    expect(latency['min']).toBeCloseTo(7, 2)
+    expect(latency['max']).toBeCloseTo(7, 2)
   })
 })
