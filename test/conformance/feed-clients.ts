@@ -1,10 +1,13 @@
 /**
  * One small client per protocol behind one interface, so the conformance suite runs
  * unchanged against all four transports. Real clients: `ws`, fetch streaming parsed by
- * eventsource-parser, fetch polls.
+ * eventsource-parser, fetch polls. The WebSocket and SSE clients read either feed encoding
+ * (`--encoding`): binary messages and base64 SSE data are decoded with the server's binary
+ * codec, so every test sees the same message objects.
  */
 import { createParser } from 'eventsource-parser'
-import { WebSocket } from 'ws'
+import { WebSocket, type RawData } from 'ws'
+import { decodeBinaryMessage } from '../../servers/feed/binary-codec.ts'
 import type { Cursor } from '../../servers/feed/history-ring.ts'
 import type {
   PollReply,
@@ -98,8 +101,11 @@ class WebSocketClient extends BaseClient {
     super(baseUrl)
     const query = cursor === undefined ? '' : `?epoch=${cursor.epoch}&since=${cursor.since}`
     this.ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws${query}`)
-    this.ws.on('message', (data: Buffer) => {
-      this.receive(JSON.parse(data.toString()) as ServerMessage)
+    this.ws.on('message', (data: RawData, isBinary: boolean) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
+      this.receive(
+        isBinary ? decodeBinaryMessage(bytes) : (JSON.parse(bytes.toString()) as ServerMessage),
+      )
     })
     this.ws.on('error', () => {
       // Killed or refused: the tests look at messages and close codes.
@@ -184,7 +190,12 @@ class SseClient extends HttpUpstreamClient {
           this.session = (JSON.parse(event.data) as { session: string }).session
           announced()
         } else {
-          this.receive(JSON.parse(event.data) as ServerMessage)
+          // JSON starts with '{'; anything else is the base64 of a binary message.
+          this.receive(
+            event.data.startsWith('{')
+              ? (JSON.parse(event.data) as ServerMessage)
+              : decodeBinaryMessage(Buffer.from(event.data, 'base64')),
+          )
         }
       },
     })
