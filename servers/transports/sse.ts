@@ -2,16 +2,19 @@
  * Server-Sent Events transport (`GET /sse`, resume with `Last-Event-ID: <epoch>:<seq>` or
  * `?lastEventId=<epoch>:<seq>`),
  * on better-sse. Each tick becomes one event string, built once with better-sse's
- * `EventBuffer`; the same bytes are written to every session's response. Writing the
- * shared Buffer directly (instead of `session.batch`) keeps per-client work to one write:
- * no per-session string copy, promise or UTF-8 encoding per tick.
+ * `EventBuffer`, then framed once as an HTTP/1.1 chunk (`http-chunk.ts`); that one Buffer is
+ * written straight to every stream's socket. Through `res.write` every write would cost
+ * four socket writes (size line, CRLF, data, CRLF), a cork and a `nextTick`; written
+ * pre-framed it is one write, as the WebSocket transport writes one pre-built frame.
  */
 import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Request, Response } from 'express'
 import { createSession, EventBuffer, type Session } from 'better-sse'
 import type { CatchUp, FeedTick } from '../feed/feed.ts'
 import { fault, sendFault } from '../http/errors.ts'
 import { parseLastEventId } from '../http/query.ts'
+import { encodeChunk } from './http-chunk.ts'
 import type { ControlMessage } from '../feed/messages.ts'
 import { ControlSessions, type ControlSession } from './control-sessions.ts'
 import type { CloseReason, Transport, TransportContext } from './transport.ts'
@@ -25,8 +28,9 @@ export const SESSION_EVENT = 'session'
 // Frames are already JSON text: write them verbatim.
 const verbatim = (data: unknown): string => String(data)
 const HEARTBEAT = Buffer.from(':\n\n')
+const HEARTBEAT_CHUNK = encodeChunk(HEARTBEAT)
 // On a restart the stream ends with this: browsers reconnect after 1 s and resume by Last-Event-ID.
-const RESTART_RETRY = 'retry: 1000\n\n'
+const RESTART_RETRY = Buffer.from('retry: 1000\n\n')
 // setTimeout holds at most 2^31 − 1 ms; a token living longer needs no timer.
 const MAX_TIMER_MS = 2 ** 31 - 1
 
@@ -41,6 +45,13 @@ class SseClient implements ControlSession {
   readonly session: Session
   /** Ends the stream when the token expires; undefined without auth. */
   expiry: NodeJS.Timeout | undefined = undefined
+  /**
+   * The socket the stream's bytes are written to directly, or null when the response does
+   * not own its socket outright (then every write goes through `res.write`).
+   */
+  readonly socket: Socket | null
+  /** True when the response body uses chunked transfer coding (HTTP/1.1). */
+  readonly chunked: boolean
   readonly #transport: SseTransport
 
   constructor(id: string, res: ServerResponse, session: Session, transport: SseTransport) {
@@ -48,6 +59,38 @@ class SseClient implements ControlSession {
     this.res = res
     this.session = session
     this.#transport = transport
+    const socket = res.socket
+    // Direct writes keep the byte order only when the headers are out and the response
+    // holds nothing back: then res.write would itself write straight to this socket.
+    this.socket =
+      socket !== null && res.headersSent && res.writableLength === socket.writableLength
+        ? socket
+        : null
+    this.chunked = res.chunkedEncoding
+  }
+
+  /** Unsent bytes of this stream (the slow-consumer bound applies to it). */
+  get buffered(): number {
+    return this.socket === null ? this.res.writableLength : this.socket.writableLength
+  }
+
+  /**
+   * Write stream bytes given both as they are (`raw`) and framed as one chunk (`chunk`,
+   * from {@link encodeChunk}); returns the bytes put on the wire.
+   */
+  writeFramed(raw: Buffer, chunk: Buffer): number {
+    if (this.socket === null) {
+      this.res.write(raw)
+      return this.chunked ? chunk.length : raw.length
+    }
+    const bytes = this.chunked ? chunk : raw
+    this.socket.write(bytes)
+    return bytes.length
+  }
+
+  /** Write stream bytes, framing them for this client; returns the bytes put on the wire. */
+  write(raw: Buffer): number {
+    return this.writeFramed(raw, this.chunked && this.socket !== null ? encodeChunk(raw) : raw)
   }
 
   control(action: ControlMessage['action']): boolean {
@@ -96,17 +139,18 @@ export class SseTransport implements Transport {
         .dispatch()
         .read(),
     )
+    // Framed once per tick, like the event itself: per client it is one write.
+    const chunk = encodeChunk(event)
     const { maxBufferedBytes } = context.options
     let written = 0
+    let bytes = 0
     for (const client of this.#clients) {
       if (client.paused) continue
-      client.res.write(event)
+      bytes += client.writeFramed(event, chunk)
       written++
-      if (client.res.writableLength > maxBufferedBytes) this.#closeSlow(client)
+      if (client.buffered > maxBufferedBytes) this.#closeSlow(client)
     }
-    // Chunked transfer adds the size line and CRLFs around every write.
-    const chunkOverhead = event.length.toString(16).length + 4
-    context.metrics.sent(this.name, written, written * (event.length + chunkOverhead))
+    context.metrics.sent(this.name, written, bytes)
   }
 
   async close(reason: CloseReason): Promise<void> {
@@ -116,7 +160,7 @@ export class SseTransport implements Transport {
       (client) =>
         new Promise<void>((resolve) => {
           clearTimeout(client.expiry)
-          if (reason === 'restart') client.res.write(RESTART_RETRY)
+          if (reason === 'restart') client.write(RESTART_RETRY)
           client.res.end(resolve)
         }),
     )
@@ -196,7 +240,9 @@ export class SseTransport implements Transport {
       this.#clients.delete(client)
       context.sessions.delete(client.id)
     })
-    res.write(`event: ${SESSION_EVENT}\ndata: ${JSON.stringify({ session: client.id })}\n\n`)
+    client.write(
+      Buffer.from(`event: ${SESSION_EVENT}\ndata: ${JSON.stringify({ session: client.id })}\n\n`),
+    )
     // Catch up and join the broadcast in one synchronous step: no tick can fall between.
     this.#writeCatchUp(client, context.feed.catchUp(cursor.value))
     this.#clients.add(client)
@@ -214,9 +260,8 @@ export class SseTransport implements Transport {
       }
       buffer.data(message).dispatch()
     })
-    const text = buffer.read()
-    client.res.write(text)
-    context.metrics.sent(this.name, catchUp.messages.length, Buffer.byteLength(text))
+    const bytes = client.write(Buffer.from(buffer.read()))
+    context.metrics.sent(this.name, catchUp.messages.length, bytes)
   }
 
   #closeSlow(client: SseClient): void {
@@ -231,6 +276,6 @@ export class SseTransport implements Transport {
   }
 
   readonly #onHeartbeat = (): void => {
-    for (const client of this.#clients) client.res.write(HEARTBEAT)
+    for (const client of this.#clients) client.writeFramed(HEARTBEAT, HEARTBEAT_CHUNK)
   }
 }

@@ -1,0 +1,187 @@
+/**
+ * The measuring loop every server micro-benchmark shares: for each round, for the baseline
+ * checkout and this one (order alternating per round, so drift on a shared machine hits
+ * both), start the server, put a load on it, let it settle, then read the server's CPU
+ * time and the load's work count over a fixed window. The result is CPU per unit of work
+ * for each, and the ratio current / baseline of their medians.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
+import { dirname } from 'node:path'
+import { baseCheckout, currentRevision, REPO_ROOT } from './base-checkout.ts'
+import { ServerProcess } from './server-process.ts'
+
+/** A load put on one server: counts the work done so far, then closes. */
+export interface Load {
+  /** Units of work done so far (frames received, requests answered…). */
+  done(): number
+  /** Faults seen so far (errors, unexpected statuses, lost connections). */
+  faults(): number
+  close(): void
+}
+
+/** What one benchmark measures. */
+export interface Benchmark {
+  /** Name, also the default file name under `bench/runs/`. */
+  name: string
+  /** What one unit of work is, e.g. "frame written". */
+  unit: string
+  /** `serve` flags for both servers. */
+  serverArgs: readonly string[]
+  /** Parameters recorded in the output as they were. */
+  params: Record<string, unknown>
+  /** Open the load against a started server; resolves once every client is connected. */
+  open(server: ServerProcess): Promise<Load>
+  /** Work count taken from the server's side, when it has one (e.g. frames sent). */
+  serverCount?: (server: ServerProcess) => Promise<number>
+}
+
+/** How to run a benchmark. */
+export interface MeasureOptions {
+  baseRef: string
+  rounds: number
+  settleS: number
+  windowS: number
+  out: string
+  cpuProfDir?: string | undefined
+}
+
+/** One measured window. */
+export interface Sample {
+  variant: 'base' | 'current'
+  round: number
+  windowS: number
+  serverCpuS: number
+  /** Work counted by the load in the window. */
+  count: number
+  /** Work counted by the server in the window, when it counts it. */
+  serverCount: number | null
+  faults: number
+  /** Server CPU per unit of work, µs. */
+  cpuUsPerUnit: number
+  /** Server CPU over the window, percent of one core. */
+  cpuPercent: number
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? NaN)
+    : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2
+}
+
+async function measureOnce(
+  benchmark: Benchmark,
+  root: string,
+  variant: Sample['variant'],
+  round: number,
+  options: MeasureOptions,
+): Promise<Sample> {
+  const server = await ServerProcess.start({
+    root,
+    args: benchmark.serverArgs,
+    cpuProfDir: options.cpuProfDir === undefined ? undefined : `${options.cpuProfDir}/${variant}`,
+  })
+  let load: Load | undefined
+  try {
+    load = await benchmark.open(server)
+    await sleep(options.settleS * 1000)
+    const count0 = load.done()
+    const faults0 = load.faults()
+    const server0 = (await benchmark.serverCount?.(server)) ?? null
+    const cpu0 = server.cpuSeconds()
+    const t0 = performance.now()
+    await sleep(options.windowS * 1000)
+    const cpu1 = server.cpuSeconds()
+    const windowS = (performance.now() - t0) / 1000
+    const count = load.done() - count0
+    const server1 = (await benchmark.serverCount?.(server)) ?? null
+    const serverCpuS = cpu1 - cpu0
+    const sample: Sample = {
+      variant,
+      round,
+      windowS,
+      serverCpuS,
+      count,
+      serverCount: server0 === null || server1 === null ? null : server1 - server0,
+      faults: load.faults() - faults0,
+      cpuUsPerUnit: count > 0 ? (serverCpuS / count) * 1e6 : NaN,
+      cpuPercent: (serverCpuS / windowS) * 100,
+    }
+    process.stderr.write(
+      `${benchmark.name} round ${round} ${variant.padEnd(7)} ${sample.cpuUsPerUnit.toFixed(2)} µs/${benchmark.unit} · ${sample.cpuPercent.toFixed(1)} % · ${count} in ${windowS.toFixed(1)} s · faults ${sample.faults}\n`,
+    )
+    return sample
+  } finally {
+    load?.close()
+    await server.stop()
+  }
+}
+
+/** Run `benchmark` against the baseline and this checkout; write and return the result. */
+export async function measure(benchmark: Benchmark, options: MeasureOptions) {
+  const base = baseCheckout(options.baseRef)
+  const started = new Date().toISOString()
+  const loadAtStart = loadavg()
+  const samples: Sample[] = []
+  for (let round = 1; round <= options.rounds; round++) {
+    const order: Sample['variant'][] = round % 2 === 1 ? ['base', 'current'] : ['current', 'base']
+    for (const variant of order) {
+      samples.push(
+        await measureOnce(
+          benchmark,
+          variant === 'base' ? base.root : REPO_ROOT,
+          variant,
+          round,
+          options,
+        ),
+      )
+    }
+  }
+  const of = (variant: Sample['variant']) => samples.filter((s) => s.variant === variant)
+  const summarize = (variant: Sample['variant']) => ({
+    medianCpuUsPerUnit: median(of(variant).map((s) => s.cpuUsPerUnit)),
+    medianCpuPercent: median(of(variant).map((s) => s.cpuPercent)),
+    medianCountPerS: median(of(variant).map((s) => s.count / s.windowS)),
+    faults: of(variant).reduce((sum, s) => sum + s.faults, 0),
+  })
+  const baseSummary = summarize('base')
+  const currentSummary = summarize('current')
+  const result = {
+    benchmark: benchmark.name,
+    unit: benchmark.unit,
+    started,
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? 'unknown',
+      loadavgAtStart: loadAtStart,
+      loadavgAtEnd: loadavg(),
+      node: process.version,
+    },
+    params: {
+      ...benchmark.params,
+      serverArgs: benchmark.serverArgs,
+      rounds: options.rounds,
+      settleS: options.settleS,
+      windowS: options.windowS,
+    },
+    base: { ref: options.baseRef, sha: base.sha },
+    current: { revision: currentRevision() },
+    summary: {
+      base: baseSummary,
+      current: currentSummary,
+      /** current / base CPU per unit of work: below 1 is cheaper. */
+      ratio: currentSummary.medianCpuUsPerUnit / baseSummary.medianCpuUsPerUnit,
+    },
+    samples,
+  }
+  mkdirSync(dirname(options.out), { recursive: true })
+  writeFileSync(options.out, `${JSON.stringify(result, null, 2)}\n`)
+  process.stderr.write(
+    `${benchmark.name}: base ${baseSummary.medianCpuUsPerUnit.toFixed(2)} µs, current ${currentSummary.medianCpuUsPerUnit.toFixed(2)} µs per ${benchmark.unit} → ratio ${result.summary.ratio.toFixed(3)} (${options.out})\n`,
+  )
+  return result
+}
