@@ -144,6 +144,7 @@ export const LAB_CATALOG: readonly LabCatalogEntry[] = Object.freeze([
       'Draw from three tabs at once: every tab receives every stroke with the same seq order.',
       'Open a fourth tab late: its board message holds every stroke so far, as of a seq.',
       'Send {"type":"clear"}: every tab gets cleared with the next seq.',
+      'Send the same stroke id twice, as a client resending after a reconnect would: it is drawn once, and the resend gets {"type":"ack","duplicate":true}.',
       'Throttle one tab in DevTools (Slow 3G): its strokes arrive late but in the same order.',
     ],
     sitePages: ['throttled-network'],

@@ -14,7 +14,7 @@ export interface LabOptions {
   readonly maxChatTextBytes: number
   /** Chat messages kept per room and sent to a joining user. Default 50. */
   readonly historyLength: number
-  /** Message ids remembered per room to drop duplicates. Default 4096. */
+  /** Chat message ids and whiteboard stroke ids remembered per room to drop resends. Default 4096. */
   readonly dedupWindow: number
   /** Messages a connection may send per second, sustained. Default 20. */
   readonly messageRatePerS: number

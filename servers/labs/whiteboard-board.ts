@@ -3,6 +3,10 @@
  * the board's next sequence number and fans it out in that order; every client applies
  * operations in `seq` order, so all clients — and a late joiner, who gets the board as
  * of a `seq` and then every later operation — end with the same board.
+ *
+ * Like a chat room, a board remembers a bounded window of stroke ids per user, so a client
+ * that resends a stroke it never saw come back (after a reconnect) does not get it drawn
+ * twice: the resend is answered with a duplicate `ack` to that client alone.
  */
 import type { LabPeer } from './lab-peer.ts'
 import { PreparedMessage } from './prepared-message.ts'
@@ -24,15 +28,29 @@ export interface Stroke {
 /** A new stroke before the board numbers it. */
 export type StrokeInput = Omit<Stroke, 'seq'>
 
+/** What {@link WhiteboardBoard.stroke} did. */
+export interface StrokeResult {
+  /** The stroke's `seq`: new, or the first drawing's for a duplicate. */
+  readonly seq: number
+  /** True when this user's stroke id was seen before: not stored or sent again. */
+  readonly duplicate: boolean
+}
+
 /** One named whiteboard: its members, its strokes since the last clear, its sequence. */
 export class WhiteboardBoard {
   readonly name: string
   readonly #members = new Map<LabPeer, string>()
   readonly #strokes: Stroke[] = []
+  // `user\nid` → seq; insertion-ordered, so the oldest id is evicted first when full.
+  // Kept across clears: a stroke drawn before a clear and resent after it stays gone.
+  readonly #seenIds = new Map<string, number>()
+  readonly #dedupWindow: number
   #seq = 0
 
-  constructor(name: string) {
+  /** @param dedupWindow stroke ids remembered to drop resent strokes (`dedupWindow`, 4096) */
+  constructor(name: string, dedupWindow: number) {
     this.name = name
+    this.#dedupWindow = dedupWindow
   }
 
   /** Members on the board. */
@@ -70,13 +88,36 @@ export class WhiteboardBoard {
     this.#fanOut({ type: 'presence', room: this.name, event: 'leave', user, users: this.size })
   }
 
-  /** Numbers a stroke, stores it and sends it to every member (the sender too). */
-  stroke(input: StrokeInput): Stroke {
+  /**
+   * Numbers a stroke, stores it and sends it to every member (the sender too). A stroke id
+   * this user sent before is not drawn again: `from` alone gets
+   * `{"type":"ack","room","id","seq","duplicate":true}` with the first drawing's `seq`.
+   */
+  stroke(input: StrokeInput, from?: LabPeer): StrokeResult {
+    const key = `${input.user}\n${input.id}`
+    const seen = this.#seenIds.get(key)
+    if (seen !== undefined) {
+      from?.send(
+        new PreparedMessage({
+          type: 'ack',
+          room: this.name,
+          id: input.id,
+          seq: seen,
+          duplicate: true,
+        }),
+      )
+      return { seq: seen, duplicate: true }
+    }
     this.#seq += 1
     const stroke: Stroke = { seq: this.#seq, ...input }
+    this.#seenIds.set(key, this.#seq)
+    if (this.#seenIds.size > this.#dedupWindow) {
+      const oldest = this.#seenIds.keys().next()
+      if (oldest.done !== true) this.#seenIds.delete(oldest.value)
+    }
     this.#strokes.push(stroke)
     this.#fanOut({ type: 'stroke', room: this.name, ...stroke })
-    return stroke
+    return { seq: this.#seq, duplicate: false }
   }
 
   /** Numbers a clear, empties the board and tells every member. */

@@ -43,7 +43,7 @@ export interface WhiteboardLab extends Lab {
 
 type WhiteboardLimits = Pick<
   LabOptions,
-  'maxRooms' | 'maxUsersPerRoom' | 'maxStrokesPerBoard' | 'maxPointsPerStroke'
+  'maxRooms' | 'maxUsersPerRoom' | 'maxStrokesPerBoard' | 'maxPointsPerStroke' | 'dedupWindow'
 >
 
 /** Creates the whiteboard lab. */
@@ -74,7 +74,7 @@ export function createWhiteboardLab(limits: WhiteboardLimits): WhiteboardLab {
     }
     leave(peer)
     if (board === undefined) {
-      board = new WhiteboardBoard(name)
+      board = new WhiteboardBoard(name, limits.dedupWindow)
       boards.set(name, board)
     }
     membership.set(peer, { board, user })
@@ -104,13 +104,16 @@ export function createWhiteboardLab(limits: WhiteboardLimits): WhiteboardLab {
           if (member.board.strokes.length >= limits.maxStrokesPerBoard) {
             return labError('board-full')
           }
-          member.board.stroke({
-            id: message.id,
-            user: member.user,
-            color: message.color,
-            width: message.width,
-            points: message.points,
-          })
+          member.board.stroke(
+            {
+              id: message.id,
+              user: member.user,
+              color: message.color,
+              width: message.width,
+              points: message.points,
+            },
+            peer,
+          )
           return undefined
         case 'clear':
           member.board.clear(member.user)

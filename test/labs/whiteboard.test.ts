@@ -141,6 +141,37 @@ describe('whiteboard lab', () => {
     for (const client of [painter, other, stream]) client.close()
   })
 
+  it('draws a stroke resent after a reconnect once, and acks the resend as a duplicate', async () => {
+    const watcher = await openBoard('resend', 'watcher')
+    const stroke = { type: 'stroke', id: 'r1', color: '#112233', width: 3, points: [[5, 5]] }
+    const first = await openBoard('resend', 'ann')
+    first.send(stroke)
+    expect(await first.nextOfType('stroke')).toMatchObject({ id: 'r1', seq: 1 })
+    // The connection drops before ann knows; she comes back and resends what she drew.
+    first.socket.terminate()
+    const again = await openBoard('resend', 'ann')
+    again.send(stroke)
+    expect(await again.nextOfType('ack')).toEqual({
+      type: 'ack',
+      room: 'resend',
+      id: 'r1',
+      seq: 1,
+      duplicate: true,
+    })
+    // Ids are per user: another user's r1 is a new stroke, and it is the next operation.
+    const ben = await openBoard('resend', 'ben')
+    ben.send(stroke)
+    expect(await watcher.nextOfType('stroke')).toMatchObject({ id: 'r1', user: 'ann', seq: 1 })
+    expect(await watcher.nextOfType('stroke')).toMatchObject({ id: 'r1', user: 'ben', seq: 2 })
+    const board = (await (
+      await fetch(`${harness.baseUrl}/labs/whiteboard/rooms/resend`)
+    ).json()) as { seq: number; strokes: { id: string; user: string }[] }
+    expect(board.seq).toBe(2)
+    expect(board.strokes.map((drawn) => `${drawn.user}:${drawn.id}`)).toEqual(['ann:r1', 'ben:r1'])
+    expect(again.received.filter((message) => message.type === 'stroke')).toHaveLength(1)
+    for (const client of [watcher, again, ben]) client.close()
+  })
+
   it('names the bad field of a stroke and keeps the socket', async () => {
     const client = await openBoard('bad-strokes', 'ann')
     const bad: [object, RegExp][] = [
