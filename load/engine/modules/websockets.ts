@@ -1,15 +1,22 @@
 /**
- * `k6/websockets`: k6's browser-like WebSocket over the `ws` package, with k6's built-in
- * metrics (`ws_connecting`, `ws_sessions`, `ws_msgs_received`, `ws_msgs_sent`,
- * `ws_session_duration`, `data_received`, `data_sent`).
+ * `k6/websockets`: k6's browser-like WebSocket, with k6's built-in metrics (`ws_connecting`,
+ * `ws_sessions`, `ws_msgs_received`, `ws_msgs_sent`, `ws_session_duration`,
+ * `data_received`, `data_sent`).
  *
- * Per received message the work is: decode to a string, count it, reuse one event object,
- * call the handler. The `url` tag drops the query string so resume cursors do not create a
- * series per connection.
+ * `ws://` URLs use the lean client of `load/engine/wire` (a raw socket read into one static
+ * buffer per thread, a hand-written handshake and frame parser: see websocket-client.ts);
+ * `wss://` URLs use the `ws` package, because TLS sockets do not support Node's `onread`
+ * option that the lean client is built on.
+ *
+ * Per received message the work is: decode the text straight from the read buffer, count
+ * it, reuse one event object, call the handler. The `url` tag drops the query string so
+ * resume cursors do not create a series per connection.
  */
-import WebSocketClient from 'ws'
 import type { SeriesBuffer } from '../metric-sink.ts'
 import type { VuContext, VuResource } from '../vu-context.ts'
+import type { WebSocketEvents, WireWebSocket } from '../wire/websocket-client.ts'
+import { LeanWebSocket } from '../wire/websocket-client.ts'
+import { WsPackageWebSocket } from '../wire/websocket-ws-package-client.ts'
 
 type Listener = (event: unknown) => void
 
@@ -21,8 +28,10 @@ interface MessageEventShape {
 
 type SocketParams = { headers?: Record<string, string>; tags?: Record<string, string> } | null
 
-/** One k6 WebSocket; shared by every VU of a worker, the VU passed in. */
-class VuWebSocket implements VuResource {
+type EventName = 'open' | 'close' | 'error' | 'ping' | 'pong'
+
+/** One k6 WebSocket of one VU; it receives the wire client's events itself. */
+class VuWebSocket implements VuResource, WebSocketEvents {
   static readonly CONNECTING = 0
   static readonly OPEN = 1
   static readonly CLOSING = 2
@@ -32,6 +41,8 @@ class VuWebSocket implements VuResource {
   readonly CLOSING = 2
   readonly CLOSED = 3
   readonly url: string
+  /** The subprotocol the server chose ('' until open, or for none). */
+  protocol = ''
   binaryType: 'blob' | 'arraybuffer' = 'arraybuffer'
   onopen: Listener | null = null
   onmessage: Listener | null = null
@@ -39,16 +50,17 @@ class VuWebSocket implements VuResource {
   onerror: Listener | null = null
   onping: Listener | null = null
   onpong: Listener | null = null
-  private readonly socket: WebSocketClient
+  private readonly socket: WireWebSocket
   private listeners: Map<string, Listener[]> | undefined
+  private readonly vu: VuContext
+  private readonly tags: Record<string, string>
   private readonly receivedSeries: SeriesBuffer
   private readonly bytesInSeries: SeriesBuffer
+  private sentSeries: SeriesBuffer | undefined
+  private bytesOutSeries: SeriesBuffer | undefined
   private readonly messageEvent: MessageEventShape = { type: 'message', data: '', timestamp: 0 }
-  private readonly tags: Record<string, string>
   private readonly startedAt = Date.now()
   private openedAt = 0
-
-  private readonly vu: VuContext
 
   constructor(
     vu: VuContext,
@@ -57,54 +69,21 @@ class VuWebSocket implements VuResource {
     params?: SocketParams,
   ) {
     this.vu = vu
-    const connecting = vu.metric('ws_connecting', 'trend', 'time')
-    const sessions = vu.metric('ws_sessions', 'counter')
-    const received = vu.metric('ws_msgs_received', 'counter')
-    const sessionDuration = vu.metric('ws_session_duration', 'trend', 'time')
-    const dataReceived = vu.metric('data_received', 'counter', 'data')
     this.url = url
     const bare = url.split('?')[0] ?? url
     this.tags = { url: bare, ...params?.tags }
-    this.receivedSeries = vu.series(received, this.tags)
-    this.bytesInSeries = vu.series(dataReceived, this.tags)
-    this.socket = new WebSocketClient(url, protocols ?? undefined, {
+    this.receivedSeries = vu.series(vu.metric('ws_msgs_received', 'counter'), this.tags)
+    this.bytesInSeries = vu.series(vu.metric('data_received', 'counter', 'data'), this.tags)
+    const options = {
+      protocols: protocols === undefined || protocols === null ? [] : [protocols].flat(),
       headers: params?.headers,
-      perMessageDeflate: false,
-      // The feed is ASCII JSON from a trusted local server; validation would cost per byte.
-      skipUTF8Validation: true,
-    })
+    }
+    // Before connecting: the first bytes are counted against this object's series.
+    this.bytesOutSeries = vu.series(vu.metric('data_sent', 'counter', 'data'), this.tags)
+    this.socket = url.startsWith('wss:')
+      ? new WsPackageWebSocket(url, this, options)
+      : new LeanWebSocket(url, this, options)
     vu.resources.add(this)
-    this.socket.on('open', () => {
-      this.openedAt = Date.now()
-      vu.series(connecting, this.tags).add(this.openedAt - this.startedAt)
-      vu.series(sessions, this.tags).add(1)
-      this.emit('open', { type: 'open', timestamp: this.openedAt })
-    })
-    this.socket.on('message', (raw: Buffer, isBinary: boolean) => {
-      this.receivedSeries.add(1)
-      this.bytesInSeries.add(raw.length)
-      const event = this.messageEvent
-      event.data = isBinary ? new Uint8Array(raw).buffer : raw.toString()
-      event.timestamp = Date.now()
-      const handler = this.onmessage
-      if (handler !== null) handler(event)
-      const more = this.listeners?.get('message')
-      if (more !== undefined) for (const listener of more) listener(event)
-    })
-    this.socket.on('ping', () => {
-      this.emit('ping', { type: 'ping', timestamp: Date.now() })
-    })
-    this.socket.on('pong', () => {
-      this.emit('pong', { type: 'pong', timestamp: Date.now() })
-    })
-    this.socket.on('error', (error: Error) => {
-      this.emit('error', { type: 'error', error: error.message, timestamp: Date.now() })
-    })
-    this.socket.on('close', () => {
-      vu.resources.delete(this)
-      if (this.openedAt > 0) vu.series(sessionDuration, this.tags).add(Date.now() - this.openedAt)
-      this.emit('close', { type: 'close', timestamp: Date.now() })
-    })
   }
 
   get readyState(): number {
@@ -115,15 +94,17 @@ class VuWebSocket implements VuResource {
     return this.socket.bufferedAmount
   }
 
+  /** Sends a string as text, an ArrayBuffer or a view of one as binary. */
   send(data: string | ArrayBuffer | ArrayBufferView): void {
     const payload =
-      typeof data === 'string' ? data : ArrayBuffer.isView(data) ? data : new Uint8Array(data)
+      typeof data === 'string'
+        ? data
+        : ArrayBuffer.isView(data)
+          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+          : new Uint8Array(data)
     this.socket.send(payload)
-    const vu = this.vu
-    vu.series(vu.metric('ws_msgs_sent', 'counter'), this.tags).add(1)
-    vu.series(vu.metric('data_sent', 'counter', 'data'), this.tags).add(
-      typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength,
-    )
+    this.sentSeries ??= this.vu.series(this.vu.metric('ws_msgs_sent', 'counter'), this.tags)
+    this.sentSeries.add(1)
   }
 
   ping(): void {
@@ -146,7 +127,79 @@ class VuWebSocket implements VuResource {
     this.socket.terminate()
   }
 
-  private emit(name: 'open' | 'close' | 'error' | 'ping' | 'pong', event: unknown): void {
+  // --- WebSocketEvents (called by the wire client) -------------------------------------
+
+  /** @internal */
+  onOpen(protocol: string): void {
+    const vu = this.vu
+    this.protocol = protocol
+    this.openedAt = Date.now()
+    vu.series(vu.metric('ws_connecting', 'trend', 'time'), this.tags).add(
+      this.openedAt - this.startedAt,
+    )
+    vu.series(vu.metric('ws_sessions', 'counter'), this.tags).add(1)
+    this.emit('open', { type: 'open', timestamp: this.openedAt })
+  }
+
+  /** @internal */
+  onText(text: string): void {
+    this.message(text)
+  }
+
+  /** @internal */
+  onBinary(data: ArrayBuffer): void {
+    this.message(data)
+  }
+
+  /** @internal */
+  onPing(): void {
+    this.emit('ping', { type: 'ping', timestamp: Date.now() })
+  }
+
+  /** @internal */
+  onPong(): void {
+    this.emit('pong', { type: 'pong', timestamp: Date.now() })
+  }
+
+  /** @internal */
+  onError(message: string): void {
+    this.emit('error', { type: 'error', error: message, timestamp: Date.now() })
+  }
+
+  /** @internal */
+  onClose(code: number, reason: string, wasClean: boolean): void {
+    const vu = this.vu
+    vu.resources.delete(this)
+    if (this.openedAt > 0) {
+      vu.series(vu.metric('ws_session_duration', 'trend', 'time'), this.tags).add(
+        Date.now() - this.openedAt,
+      )
+    }
+    this.emit('close', { type: 'close', code, reason, wasClean, timestamp: Date.now() })
+  }
+
+  /** @internal */
+  onBytesReceived(bytes: number): void {
+    this.bytesInSeries.add(bytes)
+  }
+
+  /** @internal */
+  onBytesSent(bytes: number): void {
+    this.bytesOutSeries?.add(bytes)
+  }
+
+  private message(data: string | ArrayBuffer): void {
+    this.receivedSeries.add(1)
+    const event = this.messageEvent
+    event.data = data
+    event.timestamp = Date.now()
+    const handler = this.onmessage
+    if (handler !== null) handler(event)
+    const more = this.listeners?.get('message')
+    if (more !== undefined) for (const listener of more) listener(event)
+  }
+
+  private emit(name: EventName, event: unknown): void {
     const handler = this[`on${name}`]
     if (handler !== null) handler(event)
     const more = this.listeners?.get(name)
