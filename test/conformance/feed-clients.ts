@@ -102,7 +102,11 @@ class WebSocketClient extends BaseClient {
     const query = cursor === undefined ? '' : `?epoch=${cursor.epoch}&since=${cursor.since}`
     this.ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws${query}`)
     this.ws.on('message', (data: RawData, isBinary: boolean) => {
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
+      const bytes = Array.isArray(data)
+        ? Buffer.concat(data)
+        : data instanceof ArrayBuffer
+          ? Buffer.from(data)
+          : data
       this.receive(
         isBinary ? decodeBinaryMessage(bytes) : (JSON.parse(bytes.toString()) as ServerMessage),
       )
