@@ -16,6 +16,7 @@ import { fault, sendFault } from '../http/errors.ts'
 import { parseLastEventId } from '../http/query.ts'
 import { encodeChunk } from './http-chunk.ts'
 import type { ControlMessage } from '../feed/messages.ts'
+import { base64TickText, sseDataOf } from '../feed/tick-encodings.ts'
 import { ControlSessions, type ControlSession } from './control-sessions.ts'
 import type { CloseReason, Transport, TransportContext } from './transport.ts'
 
@@ -135,7 +136,8 @@ export class SseTransport implements Transport {
     const event = Buffer.from(
       new EventBuffer({ serializer: verbatim })
         .id(`${context.feed.epoch}:${tick.seq}`)
-        .data(tick.text)
+        // --encoding binary: base64 of the tick's binary frame, encoded once per tick.
+        .data(context.options.encoding === 'binary' ? base64TickText(tick) : tick.text)
         .dispatch()
         .read(),
     )
@@ -258,7 +260,7 @@ export class SseTransport implements Transport {
       if (!(catchUp.reset && index === 0)) {
         buffer.id(`${context.feed.epoch}:${catchUp.firstSeq + (catchUp.reset ? 0 : index)}`)
       }
-      buffer.data(message).dispatch()
+      buffer.data(sseDataOf(message, context.options.encoding)).dispatch()
     })
     const bytes = client.write(Buffer.from(buffer.read()))
     context.metrics.sent(this.name, catchUp.messages.length, bytes)
