@@ -1,42 +1,23 @@
 /**
- * `k6/http`: `asyncRequest` over node:http with a keep-alive agent, reporting k6's
- * `http_reqs`, `http_req_duration`, `http_req_failed`, `data_received`, `data_sent`. The
- * synchronous calls (`get`, `post`, … , `batch`) throw at once naming the async
- * replacement: they would block every VU of the worker.
+ * `k6/http`: `asyncRequest` over the VU's own keep-alive connections (wire/http-client.ts:
+ * raw sockets for `http:`, node:https for `https:`), reporting k6's `http_reqs`,
+ * `http_req_duration`, `http_req_waiting`, `http_req_failed`, `data_received` and
+ * `data_sent`. The synchronous calls (`get`, `post`, … , `batch`) throw at once naming the
+ * async replacement: they would block every VU of the worker.
  */
-import { Agent as HttpAgent, request as httpRequest } from 'node:http'
-import type { IncomingMessage } from 'node:http'
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { durationMs } from '../duration.ts'
+import type { SeriesBuffer } from '../metric-sink.ts'
 import type { VuContext, VuResource } from '../vu-context.ts'
 import { ScriptMisuseError } from '../vu-context.ts'
+import { HttpClient } from '../wire/http-client.ts'
+import type { HttpResult, HttpTimings } from '../wire/http-client.ts'
+import { canonicalHeaderName } from '../wire/http-response-parser.ts'
 
-const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: Infinity })
-const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: Infinity })
-
-/** k6's default request timeout. */
+/** k6's default request timeout, ms. */
 const DEFAULT_TIMEOUT_MS = 60_000
 
-/** The k6 Response fields scripts read. */
-export interface HttpResponse {
-  status: number
-  status_text: string
-  body: string | null
-  headers: Record<string, string>
-  error: string
-  error_code: number
-  url: string
-  timings: {
-    duration: number
-    waiting: number
-    receiving: number
-    sending: number
-    connecting: number
-    blocked: number
-    tls_handshaking: number
-  }
-  json(): unknown
-}
+/** Go's canonical header form (`etag` → `Etag`), as k6 reports response headers. */
+export const canonicalHeader: (name: string) => string = canonicalHeaderName
 
 interface RequestParams {
   headers?: Record<string, string>
@@ -45,12 +26,41 @@ interface RequestParams {
   responseType?: 'text' | 'binary' | 'none'
 }
 
-/** Go's canonical header form (`etag` → `Etag`), as k6 reports response headers. */
-export function canonicalHeader(name: string): string {
-  return name
-    .split('-')
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1).toLowerCase())
-    .join('-')
+/** The k6 Response fields scripts read. */
+export class HttpResponse {
+  readonly status: number
+  readonly status_text: string
+  readonly body: string | null
+  readonly headers: Record<string, string>
+  readonly error: string
+  readonly error_code: number
+  readonly url: string
+  readonly timings: HttpTimings
+
+  constructor(result: HttpResult, url: string) {
+    this.status = result.status
+    this.status_text = result.statusText
+    this.body = result.body
+    this.headers = result.headers
+    this.error = result.error
+    this.error_code = result.errorCode
+    this.url = url
+    this.timings = result.timings
+  }
+
+  /** The body parsed as JSON (throws on a null or non-JSON body, as k6's does). */
+  json(): unknown {
+    if (this.body === null) throw new Error('the response has no body to parse as JSON')
+    return JSON.parse(this.body)
+  }
+}
+
+/** The per-request series of one tag set (looked up once per tag set, not per request). */
+interface RequestSeries {
+  reqs: SeriesBuffer
+  duration: SeriesBuffer
+  waiting: SeriesBuffer
+  failed: SeriesBuffer
 }
 
 const SYNC_CALLS = [
@@ -65,6 +75,15 @@ const SYNC_CALLS = [
   'batch',
 ] as const
 
+// Stands for "no tags given" as a WeakMap key.
+const NO_TAGS: object = Object.freeze({})
+
+function timeoutOf(params: RequestParams | null | undefined): number {
+  const timeout = params?.timeout
+  if (timeout === undefined) return DEFAULT_TIMEOUT_MS
+  return typeof timeout === 'number' ? timeout : durationMs(timeout)
+}
+
 /** Builds the `k6/http` module of one VU. */
 export function createHttpModule(vu: VuContext): Record<string, unknown> {
   const reqs = vu.metric('http_reqs', 'counter')
@@ -73,116 +92,85 @@ export function createHttpModule(vu: VuContext): Record<string, unknown> {
   const failed = vu.metric('http_req_failed', 'rate')
   const dataReceived = vu.metric('data_received', 'counter', 'data')
   const dataSent = vu.metric('data_sent', 'counter', 'data')
+  const client = new HttpClient()
+  // Series per script tags object, then per method/status/url/error: scripts pass one
+  // params object again and again, so the common path is two map lookups.
+  const seriesByTags = new WeakMap<object, Map<string, RequestSeries>>()
+  let registered = false
+  const resource: VuResource = {
+    release() {
+      registered = false
+      client.close('request interrupted: VU stopped')
+    },
+  }
 
-  function asyncRequest(
+  function seriesFor(
+    method: string,
+    url: string,
+    result: HttpResult,
+    scriptTags: Record<string, string> | undefined,
+  ): RequestSeries {
+    const tagsKey = scriptTags ?? NO_TAGS
+    let byKey = seriesByTags.get(tagsKey)
+    if (byKey === undefined) {
+      byKey = new Map()
+      seriesByTags.set(tagsKey, byKey)
+    }
+    const key = `${method} ${result.status} ${result.errorCode} ${url} ${result.error}`
+    let found = byKey.get(key)
+    if (found === undefined) {
+      const ok = result.status >= 200 && result.status < 400
+      const tags: Record<string, string> = {
+        method,
+        status: String(result.status),
+        url,
+        name: scriptTags?.['name'] ?? url,
+        expected_response: String(ok),
+        ...scriptTags,
+      }
+      if (result.error !== '') tags['error'] = result.error
+      if (result.errorCode !== 0) tags['error_code'] = String(result.errorCode)
+      found = {
+        reqs: vu.series(reqs, tags),
+        duration: vu.series(duration, tags),
+        waiting: vu.series(waiting, tags),
+        failed: vu.series(failed, tags),
+      }
+      byKey.set(key, found)
+    }
+    return found
+  }
+
+  async function asyncRequest(
     method: string,
     url: string,
     body?: string | null,
     params?: RequestParams | null,
   ): Promise<HttpResponse> {
-    const timeoutMs =
-      params?.timeout === undefined
-        ? DEFAULT_TIMEOUT_MS
-        : typeof params.timeout === 'number'
-          ? params.timeout
-          : durationMs(params.timeout)
-    const target = new URL(url)
-    const send = target.protocol === 'https:' ? httpsRequest : httpRequest
-    const started = performance.now()
-    const payload = body ?? undefined
-    return new Promise((resolve) => {
-      let firstByte = 0
-      let settled = false
-      const finish = (
-        status: number,
-        text: string | null,
-        headers: Record<string, string>,
-        error: string,
-        bytesIn: number,
-      ): void => {
-        if (settled) return
-        settled = true
-        vu.resources.delete(resource)
-        const total = performance.now() - started
-        const tags: Record<string, string> = {
-          method: method.toUpperCase(),
-          status: String(status),
-          url: url.split('?')[0] ?? url,
-          name: params?.tags?.['name'] ?? url.split('?')[0] ?? url,
-          expected_response: String(status >= 200 && status < 400),
-          ...params?.tags,
-        }
-        if (error !== '') tags['error'] = error
-        vu.series(reqs, tags).add(1)
-        vu.series(duration, tags).add(total)
-        vu.series(waiting, tags).add(firstByte === 0 ? total : firstByte - started)
-        vu.series(failed, tags).add(status >= 200 && status < 400 ? 0 : 1)
-        vu.series(dataReceived).add(bytesIn)
-        vu.series(dataSent).add(payload === undefined ? 0 : Buffer.byteLength(payload))
-        resolve({
-          status,
-          status_text: status === 0 ? '' : String(status),
-          body: text,
-          headers,
-          error,
-          error_code: error === '' ? 0 : 1000,
-          url,
-          timings: {
-            duration: total,
-            waiting: firstByte === 0 ? total : firstByte - started,
-            receiving: 0,
-            sending: 0,
-            connecting: 0,
-            blocked: 0,
-            tls_handshaking: 0,
-          },
-          json(): unknown {
-            return JSON.parse(text ?? 'null')
-          },
-        })
-      }
-      const outgoing = send(target, {
-        method: method.toUpperCase(),
-        headers: params?.headers,
-        agent: target.protocol === 'https:' ? httpsAgent : httpAgent,
-        timeout: timeoutMs,
-      })
-      const resource: VuResource = {
-        release() {
-          outgoing.destroy(new Error('request interrupted: VU stopped'))
-        },
-      }
+    const verb = method.toUpperCase()
+    if (!registered) {
+      registered = true
       vu.resources.add(resource)
-      outgoing.on('response', (incoming: IncomingMessage) => {
-        firstByte = performance.now()
-        const chunks: Buffer[] = []
-        let bytes = 0
-        incoming.on('data', (chunk: Buffer) => {
-          chunks.push(chunk)
-          bytes += chunk.length
-        })
-        incoming.on('end', () => {
-          const headers: Record<string, string> = {}
-          for (const [name, value] of Object.entries(incoming.headers)) {
-            if (value !== undefined)
-              headers[canonicalHeader(name)] = Array.isArray(value) ? value.join(', ') : value
-          }
-          const text =
-            params?.responseType === 'none' ? null : Buffer.concat(chunks, bytes).toString()
-          finish(incoming.statusCode ?? 0, text, headers, '', bytes)
-        })
-        incoming.on('error', (error: Error) => {
-          finish(0, null, {}, error.message, bytes)
-        })
-      })
-      outgoing.on('timeout', () => {
-        outgoing.destroy(new Error(`request timeout after ${timeoutMs}ms`))
-      })
-      outgoing.on('error', (error: Error) => {
-        finish(0, null, {}, error.message, 0)
-      })
-      outgoing.end(payload)
+    }
+    const result = await client.request({
+      method: verb,
+      url,
+      headers: params?.headers,
+      body: body ?? undefined,
+      timeoutMs: timeoutOf(params),
+      discardBody: params?.responseType === 'none',
     })
+    // The url tag drops the query so resume cursors do not make one series per request.
+    const query = url.indexOf('?')
+    const urlTag = query === -1 ? url : url.slice(0, query)
+    const series = seriesFor(verb, urlTag, result, params?.tags)
+    series.reqs.add(1)
+    series.duration.add(result.timings.duration)
+    series.waiting.add(result.timings.waiting)
+    series.failed.add(result.status >= 200 && result.status < 400 ? 0 : 1)
+    vu.series(dataReceived).add(result.bytesReceived)
+    vu.series(dataSent).add(result.bytesSent)
+    return new HttpResponse(result, url)
   }
 
   const module: Record<string, unknown> = { asyncRequest }

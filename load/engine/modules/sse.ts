@@ -2,15 +2,14 @@
  * `k6/x/sse` (xk6-sse's API): `open(url, params, setup)` opens an event stream; `setup`
  * registers `open`/`event`/`error` handlers on the client and may `close()` it. Unlike
  * xk6-sse, whose `open` blocks, this `open` returns a promise that resolves with the
- * response when the stream closes, so scripts `await` it. Events are parsed with
- * eventsource-parser; each one counts in `sse_event` and `data_received`.
+ * response when the stream closes, so scripts `await` it. The stream runs on a lean socket
+ * (wire/sse-stream.ts: raw `net` socket, de-chunking, eventsource-parser); each event
+ * counts in `sse_event`, and the bytes read in `data_received`.
  */
-import { request as httpRequest } from 'node:http'
-import type { ClientRequest, IncomingMessage } from 'node:http'
-import { request as httpsRequest } from 'node:https'
-import { createParser } from 'eventsource-parser'
 import type { VuContext, VuResource } from '../vu-context.ts'
-import { canonicalHeader } from './http.ts'
+import type { HttpFailure } from '../wire/http-errors.ts'
+import { openSseStream } from '../wire/sse-stream.ts'
+import type { SseStream } from '../wire/sse-stream.ts'
 
 /** One event as xk6-sse hands it to the script. */
 interface SseEvent {
@@ -26,6 +25,13 @@ interface SseParams {
   tags?: Record<string, string>
 }
 
+/** What `open` resolves with when the stream is over. */
+interface SseResponse {
+  status: number
+  headers: Record<string, string>
+  error: string
+}
+
 type Handler = (value: unknown) => void
 
 /** Builds the `k6/x/sse` module of one VU. */
@@ -37,27 +43,35 @@ export function createSseModule(vu: VuContext): Record<string, unknown> {
     url: string,
     params: SseParams | null,
     setup: (client: unknown) => void,
-  ): Promise<{ status: number; headers: Record<string, string>; error: string }> {
-    const tags = { url: url.split('?')[0] ?? url, ...params?.tags }
+  ): Promise<SseResponse> {
+    const query = url.indexOf('?')
+    const tags = { url: query === -1 ? url : url.slice(0, query), ...params?.tags }
     const eventSeries = vu.series(events, tags)
     const bytesSeries = vu.series(dataReceived, tags)
     const handlers = new Map<string, Handler[]>()
-    let outgoing: ClientRequest | undefined
-    let closed = false
-    const response = { status: 0, headers: {} as Record<string, string>, error: '' }
+    let stream: SseStream | undefined
+    // An object, not a let: TypeScript cannot see the closures that set it.
+    const state = { closedByScript: false }
+    let settle: (() => void) | undefined
+    const response: SseResponse = { status: 0, headers: {}, error: '' }
     const emit = (name: string, value: unknown): void => {
-      for (const handler of handlers.get(name) ?? []) handler(value)
+      const list = handlers.get(name)
+      if (list !== undefined) for (const handler of list) handler(value)
     }
     const client = {
       on(name: string, handler: Handler): void {
-        handlers.set(name, [...(handlers.get(name) ?? []), handler])
+        const list = handlers.get(name)
+        if (list === undefined) handlers.set(name, [handler])
+        else list.push(handler)
       },
       close(): void {
-        closed = true
-        outgoing?.destroy()
+        state.closedByScript = true
+        stream?.close()
+        settle?.()
       },
     }
     setup(client)
+    if (state.closedByScript) return Promise.resolve(response)
     return new Promise((resolve) => {
       const resource: VuResource = {
         release: () => {
@@ -65,70 +79,53 @@ export function createSseModule(vu: VuContext): Record<string, unknown> {
         },
       }
       let done = false
-      const finish = (): void => {
+      settle = () => {
         if (done) return
         done = true
         vu.resources.delete(resource)
         resolve(response)
       }
-      if (closed) {
-        finish()
-        return
-      }
       vu.resources.add(resource)
-      const target = new URL(url)
-      const send = target.protocol === 'https:' ? httpsRequest : httpRequest
-      const request = send(target, {
-        method: params?.method ?? 'GET',
-        headers: { Accept: 'text/event-stream', ...params?.headers },
-      })
-      outgoing = request
+      // One event object per stream, refilled for each event (xk6-sse hands out a fresh
+      // one; scripts that keep it past the handler must copy it).
       const event: SseEvent = { id: '', name: '', data: '' }
-      const parser = createParser({
-        onEvent(message) {
-          eventSeries.add(1)
-          event.id = message.id ?? ''
-          event.name = message.event ?? ''
-          event.data = message.data
-          emit('event', event)
+      stream = openSseStream(
+        url,
+        {
+          method: params?.method ?? 'GET',
+          headers: { Accept: 'text/event-stream', ...params?.headers },
+          body: params?.body,
         },
-      })
-      request.on('response', (incoming: IncomingMessage) => {
-        response.status = incoming.statusCode ?? 0
-        for (const [name, value] of Object.entries(incoming.headers)) {
-          if (value !== undefined)
-            response.headers[canonicalHeader(name)] = Array.isArray(value)
-              ? value.join(', ')
-              : value
-        }
-        if (response.status !== 200) {
-          response.error = `unexpected status ${response.status}`
-          emit('error', { error: () => response.error })
-          request.destroy()
-          finish()
-          return
-        }
-        emit('open', undefined)
-        incoming.setEncoding('utf8')
-        incoming.on('data', (chunk: string) => {
-          bytesSeries.add(chunk.length)
-          parser.feed(chunk)
-        })
-        incoming.on('end', finish)
-        incoming.on('close', finish)
-        incoming.on('error', () => {
-          finish()
-        })
-      })
-      request.on('error', (error: Error) => {
-        if (!closed) {
-          response.error = error.message
-          emit('error', { error: () => error.message })
-        }
-        finish()
-      })
-      request.on('close', finish)
-      request.end(params?.body)
+        {
+          onHead(status, headers) {
+            response.status = status
+            response.headers = headers
+            if (status === 200) {
+              emit('open', undefined)
+            } else {
+              response.error = `unexpected status ${status}`
+              emit('error', { error: () => response.error })
+            }
+          },
+          onEvent(message) {
+            eventSeries.add(1)
+            event.id = message.id ?? ''
+            event.name = message.event ?? ''
+            event.data = message.data
+            emit('event', event)
+          },
+          onBytes(bytes) {
+            bytesSeries.add(bytes)
+          },
+          onClose(failure: HttpFailure | undefined) {
+            if (failure !== undefined && !state.closedByScript) {
+              response.error = failure.message
+              emit('error', { error: () => failure.message })
+            }
+            settle?.()
+          },
+        },
+      )
     })
   }
   const module = { open }
