@@ -57,38 +57,51 @@ async function load(
 }
 
 let server: RunningServer
+let binaryServer: RunningServer
 
 beforeAll(async () => {
-  server = await startServer({ port: 0, serveSite: false })
+  ;[server, binaryServer] = await Promise.all([
+    startServer({ port: 0, serveSite: false }),
+    startServer({ port: 0, serveSite: false, encoding: 'binary' }),
+  ])
 })
 
 afterAll(async () => {
-  await server.close()
+  await Promise.all([server.close(), binaryServer.close()])
 })
 
-describe.each(PROTOCOLS)('scenario %s on the built-in engine', (protocol) => {
-  it('measures sane latency, loses no frame and passes its thresholds at 50 VUs', async () => {
-    const { code, stderr, metrics } = await load(protocol, {
-      BASE_URL: server.url,
-      VUS: '50',
-      RAMP: '1s',
-      HOLD: '3s',
-      POLL_INTERVAL: '500ms',
-      LATENCY_P95: BUDGET_MS,
+// --encoding binary changes WebSocket and SSE only; polls answer JSON either way.
+const RUNS = [
+  ...PROTOCOLS.map((protocol) => ({ protocol, encoding: 'json' })),
+  ...(['websocket', 'sse'] as const).map((protocol) => ({ protocol, encoding: 'binary' })),
+]
+
+describe.each(RUNS)(
+  'scenario $protocol on the built-in engine, --encoding $encoding',
+  ({ protocol, encoding }) => {
+    it('measures sane latency, loses no frame and passes its thresholds at 50 VUs', async () => {
+      const { code, stderr, metrics } = await load(protocol, {
+        BASE_URL: (encoding === 'binary' ? binaryServer : server).url,
+        VUS: '50',
+        RAMP: '1s',
+        HOLD: '3s',
+        POLL_INTERVAL: '500ms',
+        LATENCY_P95: BUDGET_MS,
+      })
+      expect(stderr).not.toMatch(/ERRO/)
+      expect(code).toBe(0)
+      const latency = metrics['feed_latency']
+      expect(latency?.['p(95)']).toBeGreaterThan(0)
+      expect(latency?.['p(95)']).toBeLessThan(Number(BUDGET_MS))
+      expect(latency?.thresholds).toEqual({
+        [`p(95)<${protocol === 'short-poll' ? 2500 : 2000}`]: false,
+      })
+      expect(metrics['feed_gaps']?.count).toBe(0)
+      // 50 clients × ~3 s × 10 Hz, less the ramp; poll replies batch frames but count each one.
+      expect(metrics['feed_frames']?.count).toBeGreaterThan(50 * 10)
     })
-    expect(stderr).not.toMatch(/ERRO/)
-    expect(code).toBe(0)
-    const latency = metrics['feed_latency']
-    expect(latency?.['p(95)']).toBeGreaterThan(0)
-    expect(latency?.['p(95)']).toBeLessThan(Number(BUDGET_MS))
-    expect(latency?.thresholds).toEqual({
-      [`p(95)<${protocol === 'short-poll' ? 2500 : 2000}`]: false,
-    })
-    expect(metrics['feed_gaps']?.count).toBe(0)
-    // 50 clients × ~3 s × 10 Hz, less the ramp; poll replies batch frames but count each one.
-    expect(metrics['feed_frames']?.count).toBeGreaterThan(50 * 10)
-  })
-})
+  },
+)
 
 describe('a failing threshold', () => {
   it('exits 99 like k6', async () => {
