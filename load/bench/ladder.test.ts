@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest'
 import { stopReason, summariseLadder, underDelivered } from './ladder.ts'
-import { reportSchema, type Report, type StepResult } from './report-schema.ts'
-import { formatBaselineRatios, formatComparison, formatTable, verdict } from './terminal-table.ts'
+import { readFileSync } from 'node:fs'
+import {
+  isDefaultVariant,
+  reportSchema,
+  variantLabel,
+  type Report,
+  type StepResult,
+} from './report-schema.ts'
+import {
+  formatBaselineRatios,
+  formatComparison,
+  formatTable,
+  formatVariantRatios,
+  verdict,
+} from './terminal-table.ts'
 
 const dist = (p95: number) => ({
   avg: p95 / 2,
@@ -164,8 +177,9 @@ describe('terminal output', () => {
   it('prints one row per protocol × design × step', () => {
     const lines = formatTable(report).split('\n')
     expect(lines).toHaveLength(4)
-    expect(lines[2]).toMatch(/^websocket\s+reference\s+100/)
-    expect(lines[3]).toMatch(/^websocket\s+baseline\s+100/)
+    // A step written before variants existed reads as the default variant, `single`.
+    expect(lines[2]).toMatch(/^websocket\s+reference\s+single\s+100/)
+    expect(lines[3]).toMatch(/^websocket\s+baseline\s+single\s+100/)
   })
 
   it('prints baseline ÷ reference ratios from the same run', () => {
@@ -183,6 +197,57 @@ describe('terminal output', () => {
     }
     const text = formatComparison(report, later)
     expect(text).toMatch(/^a → b/)
-    expect(text).toMatch(/websocket\s+reference\s+100.*\+20\.0 \(\+100%\)/)
+    expect(text).toMatch(/websocket\s+reference\s+single\s+100.*\+20\.0 \(\+100%\)/)
+  })
+
+  it('keeps variants apart: a cluster step is compared with the single step, never merged', () => {
+    const reference = report.steps[0]
+    if (reference === undefined) throw new Error('fixture has no step')
+    const withCluster: Report = {
+      ...report,
+      steps: [
+        ...report.steps,
+        {
+          ...reference,
+          topology: 'cluster-2',
+          latencyMs: { ...reference.latencyMs, p50: reference.latencyMs.p50 * 3 },
+          server: { ...reference.server, cpuPercent: reference.server.cpuPercent * 1.5 },
+          serverParts: {
+            nginx: { cpuPercent: 7, cpuPeakPercent: 9, rssMiB: 5, rssPeakMiB: 5 },
+            redis: { cpuPercent: 3, cpuPeakPercent: 4, rssMiB: 8, rssPeakMiB: 8 },
+          },
+        },
+      ],
+    }
+    const table = formatTable(withCluster).split('\n')
+    expect(table[4]).toMatch(/^websocket\s+reference\s+cluster-2\s+100/)
+    const ratios = formatVariantRatios(withCluster)
+    expect(ratios).toMatch(/websocket\s+cluster-2\s+100\s+1\.50×\s+1\.00×\s+3\.00×/)
+    expect(ratios).toMatch(/7\.0\/3\.0$/)
+    // The baseline ratio is still reference-single against baseline only.
+    expect(formatBaselineRatios(withCluster).split('\n')).toHaveLength(3)
+    // --compare matches the cluster step only with a cluster step.
+    const onlySingle: Report = { ...report, runId: 'single-only' }
+    expect(formatComparison(onlySingle, withCluster)).not.toMatch(/cluster-2/)
+  })
+})
+
+describe('report schema variants', () => {
+  it('still validates the committed reference report, which predates variants', () => {
+    const text = readFileSync(
+      new URL('../../results/reference/report.json', import.meta.url),
+      'utf8',
+    )
+    const report = reportSchema.parse(JSON.parse(text))
+    expect(report.steps.every(isDefaultVariant)).toBe(true)
+  })
+
+  it('tells the default variant from cluster and encoding variants', () => {
+    expect(isDefaultVariant({})).toBe(true)
+    expect(isDefaultVariant({ topology: 'single', encoding: 'json' })).toBe(true)
+    expect(isDefaultVariant({ topology: 'cluster-2' })).toBe(false)
+    expect(isDefaultVariant({ encoding: 'binary' })).toBe(false)
+    expect(variantLabel({ topology: 'cluster-2', encoding: 'binary' })).toBe('cluster-2/binary')
+    expect(() => reportSchema.shape.steps.element.shape.topology.parse('cluster-0')).toThrow()
   })
 })

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Command, InvalidArgumentError, Option } from 'commander'
+import { FEED_ENCODINGS } from '../../servers/feed/binary-layout.ts'
 import { PROTOCOLS, type Protocol } from '../../servers/feed/messages.ts'
 import { BENCH_DEFAULTS, QUICK_PROFILE } from './defaults.ts'
 import { stopReason, summariseLadder } from './ladder.ts'
@@ -15,10 +16,13 @@ import { hasK6, machineInfo, machineLabel, versionInfo } from './machine.ts'
 import {
   REPORT_SCHEMA_VERSION,
   reportSchema,
+  sameVariant,
+  variantLabel,
   type LadderResult,
   type Report,
   type StepResult,
 } from './report-schema.ts'
+import { clusterUnavailable } from './server-under-test.ts'
 import { effectiveBudgetMs, runStep, StepFailure, type EngineKind } from './step-runner.ts'
 import {
   formatBaselineRatios,
@@ -26,6 +30,7 @@ import {
   formatLadders,
   formatProgress,
   formatTable,
+  formatVariantRatios,
 } from './terminal-table.ts'
 
 /** Repository root, two folders above this file. */
@@ -49,6 +54,12 @@ export interface BenchOptions {
   label: string | undefined
   /** Profile every server process with `node --cpu-prof` (files in each step folder). */
   cpuProfile: boolean
+  /** Engine processes per step, splitting the VUs by execution segment (default 1). */
+  loadProcesses: number
+  /** Fan-out instance counts to run every reference ladder on as well, behind nginx. */
+  cluster: number[]
+  /** Feed encodings to run every reference ladder with; empty leaves the server's default. */
+  encodings: string[]
 }
 
 /** Parses a duration: `30s`, `500ms`, `1m`, or a bare number of seconds. */
@@ -88,6 +99,37 @@ export function parseProtocols(value: string): Protocol[] {
   return names as Protocol[]
 }
 
+/** Parses `--load-processes N`: a positive integer. */
+export function parseProcessCount(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 16) {
+    throw new InvalidArgumentError(`--load-processes takes an integer from 1 to 16, got "${value}"`)
+  }
+  return n
+}
+
+/** Parses `--cluster 2` or `--cluster 2,4`: fan-out instance counts. */
+export function parseCluster(value: string): number[] {
+  const counts = value.split(',').map((s) => Number(s.trim()))
+  if (counts.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) {
+    throw new InvalidArgumentError(
+      `--cluster takes instance counts from 1 to 64, comma-separated, got "${value}"`,
+    )
+  }
+  return [...new Set(counts)]
+}
+
+/** Parses `--encodings json,binary`. */
+export function parseEncodings(value: string): string[] {
+  const names = value.split(',').map((s) => s.trim())
+  for (const name of names) {
+    if (!(FEED_ENCODINGS as readonly string[]).includes(name)) {
+      throw new InvalidArgumentError(`unknown encoding "${name}"; use ${FEED_ENCODINGS.join(', ')}`)
+    }
+  }
+  return [...new Set(names)]
+}
+
 function parsePositive(value: string): number {
   const n = Number(value)
   if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number, got "${value}"`)
@@ -121,6 +163,13 @@ function prepareRunDir(dir: string): void {
   mkdirSync(dir, { recursive: true })
 }
 
+/** One ladder to run: a design and a variant. */
+interface LadderPlan {
+  design: 'reference' | 'baseline'
+  topology: string
+  encoding: string | undefined
+}
+
 /** Runs the whole bench; returns the report (already written) and the exit code. */
 export async function runBench(
   options: BenchOptions,
@@ -135,6 +184,19 @@ export async function runBench(
       : 'custom'
   const engine: EngineKind =
     options.engine === 'auto' ? (hasK6(REPO_ROOT) ? 'k6' : 'builtin') : options.engine
+  if (options.loadProcesses > 1 && engine === 'k6') {
+    throw new InvalidArgumentError(
+      '--load-processes above 1 needs the built-in engine (--engine builtin): its raw samples keep merged percentiles exact',
+    )
+  }
+  if (options.cluster.length > 0) {
+    const missing = clusterUnavailable()
+    if (missing !== null) throw new InvalidArgumentError(`--cluster: ${missing}`)
+  }
+  const topologies = ['single', ...options.cluster.map((n) => `cluster-${String(n)}`)]
+  // undefined: the server's default encoding, recorded as no encoding at all.
+  const encodings: (string | undefined)[] =
+    options.encodings.length === 0 ? [undefined] : options.encodings
   const runId =
     options.outDir === undefined
       ? runIdNow(profile)
@@ -156,6 +218,9 @@ export async function runBench(
     budgetMs: options.budgetMs,
     pollIntervalS: options.pollIntervalS,
     engine,
+    loadProcesses: options.loadProcesses,
+    topologies,
+    ...(options.encodings.length === 0 ? {} : { encodings: options.encodings }),
   }
   const runInfo = {
     runId,
@@ -176,7 +241,17 @@ export async function runBench(
     const designs = options.baseline.includes(protocol)
       ? (['reference', 'baseline'] as const)
       : (['reference'] as const)
-    for (const design of designs) {
+    // The baseline is the seeds' single process with its own framing: no cluster, no encoding.
+    const ladderPlans: LadderPlan[] = designs.flatMap((design): LadderPlan[] =>
+      design === 'baseline'
+        ? [{ design, topology: 'single', encoding: undefined }]
+        : topologies.flatMap((topology) =>
+            encodings.map((encoding): LadderPlan => ({ design, topology, encoding })),
+          ),
+    )
+    for (const { design, topology, encoding } of ladderPlans) {
+      const variant = { topology, ...(encoding === undefined ? {} : { encoding }) }
+      const name = `${protocol} ${design} ${variantLabel(variant)}`
       const budgetMs = effectiveBudgetMs({
         protocol,
         budgetMs: options.budgetMs,
@@ -191,6 +266,9 @@ export async function runBench(
             {
               protocol,
               design,
+              topology,
+              encoding,
+              loadProcesses: options.loadProcesses,
               connections,
               holdS: options.holdS,
               rampS: options.rampS,
@@ -206,7 +284,7 @@ export async function runBench(
               log(
                 formatProgress({
                   protocol,
-                  design,
+                  design: `${design} ${variantLabel(variant)}`,
                   step: index + 1,
                   steps: options.steps.length,
                   connections,
@@ -219,7 +297,7 @@ export async function runBench(
         } catch (error) {
           if (!(error instanceof StepFailure)) throw error
           failure = { connections, reason: error.message }
-          log(`${protocol} ${design} ${connections}: step failed: ${error.message}`)
+          log(`${name} ${String(connections)}: step failed: ${error.message}`)
           break
         }
         ladder.push(step)
@@ -233,15 +311,16 @@ export async function runBench(
           options.pollIntervalS,
         )
         log(
-          `${protocol} ${design} ${connections}: p95 ${step.latencyMs.p95.toFixed(1)} ms, p99 ${step.latencyMs.p99.toFixed(1)} ms, ` +
-            `${step.framesReceived}/${step.framesExpected} frames, ${step.gaps} gaps, server CPU ${step.server.cpuPercent.toFixed(0)} %` +
+          `${name} ${String(connections)}: p95 ${step.latencyMs.p95.toFixed(1)} ms, p99 ${step.latencyMs.p99.toFixed(1)} ms, ` +
+            `${String(step.framesReceived)}/${String(step.framesExpected)} frames, ${String(step.gaps)} gaps, server CPU ${step.server.cpuPercent.toFixed(0)} %` +
             (step.valid ? '' : ` — INVALID: ${step.invalidReason ?? ''}`),
         )
         if (result.stoppedAt !== null) break
       }
-      ladders.push(
-        summariseLadder(protocol, design, ladder, budgetMs, failure, options.pollIntervalS),
-      )
+      ladders.push({
+        ...summariseLadder(protocol, design, ladder, budgetMs, failure, options.pollIntervalS),
+        ...variant,
+      })
     }
   }
 
@@ -263,7 +342,9 @@ export async function runBench(
   // A first step that the generator invalidated says nothing about the server: not a failure.
   const failedAtFirst = ladders.some((l) => {
     if (l.design !== 'reference') return false
-    const first = steps.find((s) => s.design === 'reference' && s.protocol === l.protocol)
+    const first = steps.find(
+      (s) => s.design === 'reference' && s.protocol === l.protocol && sameVariant(s, l),
+    )
     if (first === undefined) return true
     const budget = effectiveBudgetMs({ ...parameters, protocol: l.protocol })
     return first.valid && stopReason(first, budget, parameters.pollIntervalS) !== null
@@ -330,6 +411,24 @@ export function buildProgram(): Command {
     )
     .option('--label <text>', 'note appended to the machine label')
     .option('--cpu-prof', 'write a V8 CPU profile of each server into its step folder', false)
+    .option(
+      '--load-processes <n>',
+      'engine processes per step, splitting the VUs by k6 execution segment; results merged',
+      parseProcessCount,
+      1,
+    )
+    .option(
+      '--cluster <instances>',
+      'also run every reference ladder on a cluster (redis + ticker + N fan-out instances + nginx); e.g. 2 or 2,4',
+      parseCluster,
+      [],
+    )
+    .option(
+      '--encodings <list>',
+      `run every reference ladder with each feed encoding (${FEED_ENCODINGS.join(', ')})`,
+      parseEncodings,
+      [],
+    )
     .option('--compare <runs...>', 'print deltas between two runs (folders or report.json files)')
 }
 
@@ -351,6 +450,9 @@ async function main(argv: readonly string[]): Promise<number> {
     label?: string
     cpuProf: boolean
     compare?: string[]
+    loadProcesses: number
+    cluster: number[]
+    encodings: string[]
   }>()
   if (o.compare !== undefined) {
     if (o.compare.length !== 2)
@@ -377,6 +479,9 @@ async function main(argv: readonly string[]): Promise<number> {
     outDir: o.outDir,
     label: o.label,
     cpuProfile: o.cpuProf,
+    loadProcesses: o.loadProcesses,
+    cluster: o.cluster,
+    encodings: o.encodings,
   }
   const tty = process.stderr.isTTY
   let lastLive = 0
@@ -396,9 +501,11 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n')
   } else {
     const ratios = formatBaselineRatios(report)
+    const variants = formatVariantRatios(report)
     process.stdout.write(
       `\n${report.machineLabel}\n\n${formatTable(report)}\n\n${formatLadders(report)}\n` +
         (ratios === '' ? '' : `\nbaseline ÷ reference, same run:\n${ratios}\n`) +
+        (variants === '' ? '' : `\nvariant ÷ single/json, same run:\n${variants}\n`) +
         `\nwritten to ${runDir}\n`,
     )
   }

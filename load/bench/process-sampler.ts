@@ -2,6 +2,9 @@
  * Samples a process tree's CPU and RSS once per second from `/proc/<pid>/stat` and
  * `/proc/<pid>/status` (Linux only; no dependency). Worker threads are in the same pid
  * and counted; child processes are found through `/proc/<pid>/task/<tid>/children`.
+ * Several roots (a cluster's processes, several engine processes) are summed in one sample.
+ * CPU is split into user and system time: the kernel's socket writes are system time, which
+ * every server design pays alike.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
@@ -10,13 +13,17 @@ import { execFileSync } from 'node:child_process'
 export interface ProcessSample {
   /** Unix time, seconds with ms precision. */
   t: number
-  /** CPU over the last interval, percent of one core. */
+  /** CPU over the last interval, percent of one core (user + system). */
   cpuPercent: number
+  /** User-mode part of {@link cpuPercent}. */
+  userPercent: number
+  /** Kernel-mode part of {@link cpuPercent}. */
+  systemPercent: number
   rssMiB: number
 }
 
-/** CPU ticks (user + system) from the text of `/proc/<pid>/stat`. */
-export function parseStatTicks(stat: string): number {
+/** User and system CPU ticks (`utime`, `stime`) from the text of `/proc/<pid>/stat`. */
+export function parseStatCpu(stat: string): { user: number; system: number } {
   // The command name (field 2) may hold spaces and parentheses: parse after its last ')'.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
@@ -25,7 +32,13 @@ export function parseStatTicks(stat: string): number {
   if (!Number.isFinite(utime) || !Number.isFinite(stime)) {
     throw new Error(`unexpected /proc stat format: ${stat.slice(0, 80)}`)
   }
-  return utime + stime
+  return { user: utime, system: stime }
+}
+
+/** CPU ticks (user + system) from the text of `/proc/<pid>/stat`. */
+export function parseStatTicks(stat: string): number {
+  const { user, system } = parseStatCpu(stat)
+  return user + system
 }
 
 /** `VmRSS` in KiB from the text of `/proc/<pid>/status`; 0 when absent (a zombie). */
@@ -69,47 +82,79 @@ function descendants(pid: number, seen = new Set<number>()): Set<number> {
   return seen
 }
 
-/** Reads the tree's total CPU ticks and RSS now; null when the root process is gone. */
-export function readTree(pid: number): { ticks: number; rssKiB: number } | null {
-  let ticks = 0
-  let rssKiB = 0
+/** CPU ticks and RSS of a process tree (or of several, summed). */
+export interface TreeReading {
+  ticks: number
+  userTicks: number
+  systemTicks: number
+  rssKiB: number
+}
+
+/**
+ * Reads the trees' total CPU ticks and RSS now; null when every root process is gone.
+ * A process that is in two trees is counted once.
+ */
+export function readTree(pids: number | readonly number[]): TreeReading | null {
+  const roots = typeof pids === 'number' ? [pids] : pids
+  const seen = new Set<number>()
+  for (const root of roots) descendants(root, seen)
+  const reading = { ticks: 0, userTicks: 0, systemTicks: 0, rssKiB: 0 }
   let found = false
-  for (const p of descendants(pid)) {
+  for (const p of seen) {
     try {
-      ticks += parseStatTicks(readFileSync(`/proc/${p}/stat`, 'utf8'))
-      rssKiB += parseStatusRssKiB(readFileSync(`/proc/${p}/status`, 'utf8'))
-      if (p === pid) found = true
+      const cpu = parseStatCpu(readFileSync(`/proc/${p}/stat`, 'utf8'))
+      reading.userTicks += cpu.user
+      reading.systemTicks += cpu.system
+      reading.ticks += cpu.user + cpu.system
+      reading.rssKiB += parseStatusRssKiB(readFileSync(`/proc/${p}/status`, 'utf8'))
+      if (roots.includes(p)) found = true
     } catch {
       // The process exited between listing and reading.
     }
   }
-  return found ? { ticks, rssKiB } : null
+  return found ? reading : null
 }
 
-/** Samples one process tree every `intervalMs` until stopped. */
+/** Samples one process tree (or several, summed) every `intervalMs` until stopped. */
 export class ProcessSampler {
-  readonly pid: number
+  /** The root processes. */
+  readonly pids: readonly number[]
   readonly samples: ProcessSample[] = []
   #timer: NodeJS.Timeout | undefined
-  #last: { ticks: number; at: number } | undefined
+  #last: { ticks: number; user: number; system: number; at: number } | undefined
 
-  constructor(pid: number) {
-    this.pid = pid
+  constructor(pid: number | readonly number[]) {
+    this.pids = typeof pid === 'number' ? [pid] : [...pid]
+  }
+
+  /** The first root process. */
+  get pid(): number {
+    return this.pids[0] ?? 0
   }
 
   /** Takes one sample now (also used for the "before clients" reading). */
   sample(): ProcessSample | null {
     const now = performance.timeOrigin + performance.now()
-    const tree = readTree(this.pid)
+    const tree = readTree(this.pids)
     if (tree === null) return null
     let cpuPercent = 0
+    let userPercent = 0
+    let systemPercent = 0
     if (this.#last !== undefined && now > this.#last.at) {
-      const seconds = (now - this.#last.at) / 1000
-      cpuPercent = (100 * (tree.ticks - this.#last.ticks)) / clockTicksPerSecond() / seconds
+      const perTick = 100 / clockTicksPerSecond() / ((now - this.#last.at) / 1000)
+      cpuPercent = (tree.ticks - this.#last.ticks) * perTick
+      userPercent = (tree.userTicks - this.#last.user) * perTick
+      systemPercent = (tree.systemTicks - this.#last.system) * perTick
     }
     const first = this.#last === undefined
-    this.#last = { ticks: tree.ticks, at: now }
-    const sample = { t: now / 1000, cpuPercent, rssMiB: tree.rssKiB / 1024 }
+    this.#last = { ticks: tree.ticks, user: tree.userTicks, system: tree.systemTicks, at: now }
+    const sample = {
+      t: now / 1000,
+      cpuPercent,
+      userPercent,
+      systemPercent,
+      rssMiB: tree.rssKiB / 1024,
+    }
     if (!first) this.samples.push(sample)
     return sample
   }
@@ -127,20 +172,45 @@ export class ProcessSampler {
   }
 }
 
+/** CPU and RSS of a process (tree) over a window. */
+export interface WindowSummary {
+  /** Mean CPU, percent of one core. */
+  cpuPercent: number
+  /** Mean user-mode CPU, percent of one core. */
+  cpuUserPercent: number
+  /** Mean kernel-mode CPU, percent of one core. */
+  cpuSystemPercent: number
+  cpuPeakPercent: number
+  rssMiB: number
+  rssPeakMiB: number
+}
+
 /** Summarises samples whose time falls in `[from, to]` (unix seconds). */
 export function summariseSamples(
   samples: readonly ProcessSample[],
   from: number,
   to: number,
-): { cpuPercent: number; cpuPeakPercent: number; rssMiB: number; rssPeakMiB: number } {
+): WindowSummary {
   const inWindow = samples.filter((s) => s.t >= from && s.t <= to)
   const used = inWindow.length > 0 ? inWindow : samples.slice(-1)
-  if (used.length === 0) return { cpuPercent: 0, cpuPeakPercent: 0, rssMiB: 0, rssPeakMiB: 0 }
-  const cpu = used.map((s) => s.cpuPercent)
+  if (used.length === 0) {
+    return {
+      cpuPercent: 0,
+      cpuUserPercent: 0,
+      cpuSystemPercent: 0,
+      cpuPeakPercent: 0,
+      rssMiB: 0,
+      rssPeakMiB: 0,
+    }
+  }
+  const mean = (pick: (s: ProcessSample) => number): number =>
+    used.reduce((sum, s) => sum + pick(s), 0) / used.length
   const rss = used.map((s) => s.rssMiB)
   return {
-    cpuPercent: cpu.reduce((a, b) => a + b, 0) / cpu.length,
-    cpuPeakPercent: Math.max(...cpu),
+    cpuPercent: mean((s) => s.cpuPercent),
+    cpuUserPercent: mean((s) => s.userPercent),
+    cpuSystemPercent: mean((s) => s.systemPercent),
+    cpuPeakPercent: Math.max(...used.map((s) => s.cpuPercent)),
     rssMiB: rss.at(-1) ?? 0,
     rssPeakMiB: Math.max(...rss),
   }

@@ -28,17 +28,45 @@ const processSample = z.object({
   cpuPercent: z.number(),
   /** Peak CPU in any one-second sample, percent of one core. */
   cpuPeakPercent: z.number(),
+  /** User-mode part of `cpuPercent` (utime); absent in reports written before it was recorded. */
+  cpuUserPercent: z.number().optional(),
+  /** Kernel-mode part of `cpuPercent` (stime): socket writes land here, whatever the design. */
+  cpuSystemPercent: z.number().optional(),
   /** Resident set size at the end of the window, MiB. */
   rssMiB: z.number(),
   /** Peak resident set size, MiB. */
   rssPeakMiB: z.number(),
 })
 
-/** One rung of the ladder: one protocol, one design, one connection count. */
+/**
+ * What served the clients: `single` (one server process, the default) or `cluster-N` (Redis,
+ * one ticker, N fan-out instances, nginx in front). Absent means `single`.
+ */
+const topology = z.string().regex(/^(single|cluster-[1-9]\d*)$/)
+
+/** The feed's wire encoding (the server's `--encoding`); absent means the default, `json`. */
+const encoding = z.string().min(1)
+
+/**
+ * The variant dimensions of a step or ladder. A step with neither field (or `single` and
+ * `json`) is the default variant: the one the site's figures and charts use.
+ */
+const variant = {
+  topology: topology.optional(),
+  encoding: encoding.optional(),
+}
+
+/** One rung of the ladder: one protocol, one design, one variant, one connection count. */
 export const stepSchema = z.object({
   protocol,
   /** `reference` is this project's server; `baseline` the seeds' per-connection-timer design. */
   design: z.enum(['reference', 'baseline']),
+  ...variant,
+  /**
+   * Load-generator processes that split the step's VUs by execution segment, their results
+   * merged (counts summed, percentiles from every raw sample); absent means 1.
+   */
+  loadProcesses: z.number().int().positive().optional(),
   /** Target concurrent connections (VUs). */
   connections: z.number().int().positive(),
   /** Peak connections the server reported open during the window. */
@@ -61,6 +89,16 @@ export const stepSchema = z.object({
     /** (RSS at the end − RSS before any client connected) / connected, KiB. */
     rssPerConnectionKiB: z.number().nullable(),
   }),
+  /**
+   * Cluster steps: the parts of `server` (which sums every process of the cluster) that nginx
+   * and redis-server used; the rest is the ticker and the fan-out instances.
+   */
+  serverParts: z
+    .object({
+      nginx: processSample,
+      redis: processSample,
+    })
+    .optional(),
   generator: processSample.extend({
     /** p99 event-loop delay of the load generator, ms; null for a stock k6 run. */
     eventLoopDelayP99Ms: z.number().nullable(),
@@ -81,6 +119,7 @@ export const stepSchema = z.object({
 export const ladderSchema = z.object({
   protocol,
   design: z.enum(['reference', 'baseline']),
+  ...variant,
   /** Most connections of a valid step within the budget; 0 when the first step failed. */
   maxConnectionsWithinBudget: z.number().int().nonnegative(),
   /** Connection count of the step that ended the ladder, null when every step passed. */
@@ -106,6 +145,12 @@ export const reportSchema = z.object({
     budgetMs: z.number().positive(),
     pollIntervalS: z.number().positive(),
     engine: z.string(),
+    /** Load-generator processes per step (`--load-processes`); absent means 1. */
+    loadProcesses: z.number().int().positive().optional(),
+    /** Topologies every reference ladder ran on (`--cluster N` adds `cluster-N`). */
+    topologies: z.array(topology).optional(),
+    /** Encodings every reference ladder ran with (`--encodings`). */
+    encodings: z.array(encoding).optional(),
   }),
   steps: z.array(stepSchema),
   ladders: z.array(ladderSchema),
@@ -114,6 +159,31 @@ export const reportSchema = z.object({
 export type StepResult = z.infer<typeof stepSchema>
 export type LadderResult = z.infer<typeof ladderSchema>
 export type Report = z.infer<typeof reportSchema>
+
+/** The variant fields of a step or ladder. */
+export interface Variant {
+  topology?: string | undefined
+  encoding?: string | undefined
+}
+
+/** True for the default variant: one server process, JSON frames (what the site cites). */
+export function isDefaultVariant(item: Variant): boolean {
+  return (item.topology ?? 'single') === 'single' && (item.encoding ?? 'json') === 'json'
+}
+
+/** `single`, `cluster-2`, `single/binary`…: the variant as the table and `--compare` show it. */
+export function variantLabel(item: Variant): string {
+  const topologyName = item.topology ?? 'single'
+  return item.encoding === undefined ? topologyName : `${topologyName}/${item.encoding}`
+}
+
+/** True when two steps or ladders are the same variant. */
+export function sameVariant(a: Variant, b: Variant): boolean {
+  return (
+    (a.topology ?? 'single') === (b.topology ?? 'single') &&
+    (a.encoding ?? 'json') === (b.encoding ?? 'json')
+  )
+}
 
 /**
  * The figures a question or a page may cite, by id. `pick` reads one from a step;

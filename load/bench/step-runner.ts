@@ -7,21 +7,29 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join, relative } from 'node:path'
+import { equalSegments } from '../engine/execution-segment.ts'
 import type { Protocol } from '../../servers/feed/messages.ts'
-import {
-  freePort,
-  spawnCommand,
-  spawnNode,
-  stopChild,
-  waitHealthy,
-  type Child,
-} from './child-process.ts'
+import { spawnCommand, spawnNode, stopChild, type Child } from './child-process.ts'
 import { SATURATION, TIMEOUTS } from './defaults.ts'
 import { underDelivered } from './ladder.ts'
-import { countOf, hasP99, parseSummary, SUMMARY_TREND_STATS, trendOf } from './k6-summary.ts'
-import { ProcessSampler, summariseSamples, type ProcessSample } from './process-sampler.ts'
+import {
+  countOf,
+  hasP99,
+  parseSummary,
+  SUMMARY_TREND_STATS,
+  trendOf,
+  type K6Summary,
+} from './k6-summary.ts'
+import { mergeSummaries, readTrendSamples, tagProcess, type TrendSamples } from './load-merge.ts'
+import {
+  ProcessSampler,
+  summariseSamples,
+  type ProcessSample,
+  type WindowSummary,
+} from './process-sampler.ts'
 import { readSample, scrape } from './prometheus-text.ts'
 import type { StepResult } from './report-schema.ts'
+import { startServerUnderTest, type ServerUnderTest } from './server-under-test.ts'
 import {
   aggregateK6Json,
   counterSum,
@@ -53,6 +61,12 @@ export interface StepPlan {
   runDir: string
   /** Write a V8 CPU profile of the server into the step folder (`node --cpu-prof`). */
   cpuProfile?: boolean
+  /** `single` (default) or `cluster-N`. */
+  topology?: string
+  /** The server's `--encoding`; undefined leaves the server's default and records none. */
+  encoding?: string | undefined
+  /** Engine processes that split the VUs by execution segment (default 1). */
+  loadProcesses?: number
 }
 
 /** Live figures for the progress line, once per second. */
@@ -90,24 +104,6 @@ export function effectiveBudgetMs(
   return plan.protocol === 'short-poll' ? plan.budgetMs + plan.pollIntervalS * 1000 : plan.budgetMs
 }
 
-function startServer(plan: StepPlan, port: number, stepDir: string): Child {
-  const common = [
-    '--port',
-    String(port),
-    '--host',
-    '127.0.0.1',
-    '--protocols',
-    plan.protocol,
-    '--rate',
-    String(plan.rateHz),
-  ]
-  // The profile is written when the server exits on the bench's SIGTERM.
-  const profile = plan.cpuProfile === true ? ['--cpu-prof', '--cpu-prof-dir', stepDir] : []
-  return plan.design === 'reference'
-    ? spawnNode([...profile, 'servers/main.ts', 'serve', ...common], plan.root)
-    : spawnNode([...profile, 'servers/baseline/main.ts', ...common], plan.root)
-}
-
 let trendStatsSupport: boolean | undefined
 /**
  * Whether the built-in engine takes k6's `--summary-trend-stats`. Without it its export has
@@ -129,12 +125,16 @@ function builtinHasTrendStats(root: string): boolean {
   return trendStatsSupport
 }
 
-function engineArgs(
-  plan: StepPlan,
-  baseUrl: string,
-  summaryFile: string,
-  rawFile: string,
-): string[] {
+/** One engine process's files and its execution segment (none when it runs alone). */
+interface EngineProcessPlan {
+  summaryFile: string
+  rawFile: string
+  samplesFile: string | null
+  segment: { segment: string; sequence: string } | null
+}
+
+function engineArgs(plan: StepPlan, baseUrl: string, process: EngineProcessPlan): string[] {
+  const { summaryFile, rawFile } = process
   const env = [
     ['BASE_URL', baseUrl],
     ['VUS', String(plan.connections)],
@@ -153,10 +153,32 @@ function engineArgs(
       ? ['--summary-trend-stats', SUMMARY_TREND_STATS]
       : []),
     '--quiet',
+    ...(process.segment === null
+      ? []
+      : [
+          '--execution-segment',
+          process.segment.segment,
+          '--execution-segment-sequence',
+          process.segment.sequence,
+        ]),
+    ...(process.samplesFile === null ? [] : ['--out', `samples=${process.samplesFile}`]),
   ]
   return plan.engine === 'k6'
     ? [...common, '--out', `json=${rawFile}`]
     : [...common, '--out', `series=${rawFile}`, '--engine', 'builtin']
+}
+
+/** The step's folder under the run: `<design>/<protocol>[/<variant>]/<connections>`. */
+export function stepFolder(plan: StepPlan): string {
+  const variant: string[] = []
+  if ((plan.topology ?? 'single') !== 'single') variant.push(plan.topology ?? '')
+  if (plan.encoding !== undefined && plan.encoding !== 'json') variant.push(plan.encoding)
+  return join(
+    plan.design,
+    plan.protocol,
+    ...(variant.length === 0 ? [] : [variant.join('-')]),
+    String(plan.connections),
+  )
 }
 
 function sampleLines(
@@ -174,52 +196,104 @@ function sampleLines(
   }))
 }
 
+/** Sums `realtime_clients{protocol}` over every `/metrics` URL; null when none answered. */
+async function clientsServed(urls: readonly string[], protocol: Protocol): Promise<number | null> {
+  const values = await Promise.all(
+    urls.map(async (url) => {
+      const text = await scrape(url)
+      return text === null ? null : readSample(text, 'realtime_clients', protocol)
+    }),
+  )
+  const answered = values.filter((v): v is number => v !== null)
+  return answered.length === 0 ? null : answered.reduce((a, b) => a + b, 0)
+}
+
 /** Runs the step; throws {@link StepFailure} when the server or the engine failed. */
 export async function runStep(
   plan: StepPlan,
   onProgress: (p: StepProgress) => void,
 ): Promise<StepResult> {
-  const stepRel = join(plan.design, plan.protocol, String(plan.connections))
+  const stepRel = stepFolder(plan)
   const stepDir = join(plan.runDir, stepRel)
   mkdirSync(stepDir, { recursive: true })
   const summaryFile = join(stepDir, 'summary.json')
   const seriesFile = join(stepDir, 'series.ndjson')
-  const rawFile = join(stepDir, plan.engine === 'k6' ? 'k6-points.ndjson' : 'engine-series.ndjson')
+  const topology = plan.topology ?? 'single'
+  const processCount = plan.loadProcesses ?? 1
+  if (processCount > 1 && plan.engine === 'k6') {
+    throw new StepFailure(
+      '--load-processes above 1 needs the built-in engine (its --out samples=FILE keeps every raw sample for exact percentiles); use --engine builtin',
+    )
+  }
+  const split = processCount > 1 ? equalSegments(processCount) : null
+  const engines: EngineProcessPlan[] = Array.from({ length: processCount }, (_, i) => {
+    const suffix = split === null ? '' : `-${String(i + 1)}`
+    return {
+      summaryFile: split === null ? summaryFile : join(stepDir, `summary${suffix}.json`),
+      rawFile: join(
+        stepDir,
+        plan.engine === 'k6' ? 'k6-points.ndjson' : `engine-series${suffix}.ndjson`,
+      ),
+      samplesFile: split === null ? null : join(stepDir, `samples${suffix}.ndjson`),
+      segment:
+        split === null ? null : { segment: split.segments[i] ?? '', sequence: split.sequence },
+    }
+  })
 
-  const port = await freePort()
-  const baseUrl = `http://127.0.0.1:${port}`
-  const server = startServer(plan, port, stepDir)
-  const serverSampler = new ProcessSampler(server.pid)
-  let engine: Child | undefined
+  let server: ServerUnderTest
+  try {
+    server = await startServerUnderTest({
+      protocol: plan.protocol,
+      design: plan.design,
+      topology,
+      encoding: plan.encoding ?? null,
+      rateHz: plan.rateHz,
+      root: plan.root,
+      cpuProfileDir: plan.cpuProfile === true ? stepDir : undefined,
+    })
+  } catch (error) {
+    throw new StepFailure(
+      `server did not start: ${error instanceof Error ? error.message : String(error)}`,
+    )
+  }
+  const baseUrl = server.baseUrl
+  const serverSampler = new ProcessSampler(server.pids)
+  const nginxSampler = server.parts === null ? null : new ProcessSampler(server.parts.nginx)
+  const redisSampler = server.parts === null ? null : new ProcessSampler(server.parts.redis)
+  const children: Child[] = []
   let generatorSampler: ProcessSampler | undefined
   let progressTimer: NodeJS.Timeout | undefined
   try {
-    await waitHealthy(`${baseUrl}/healthz`, server)
     serverSampler.start()
+    nginxSampler?.start()
+    redisSampler?.start()
     // Let the server settle after start-up before the "before clients" RSS reading.
     await new Promise((resolve) => setTimeout(resolve, 500))
     const before = serverSampler.sample()
     const rssBeforeMiB = before?.rssMiB ?? 0
 
     const engineStart = Date.now() / 1000
-    engine =
-      plan.engine === 'k6'
-        ? spawnCommand('k6', engineArgs(plan, baseUrl, summaryFile, rawFile), plan.root)
-        : spawnNode([ENGINE_CLI, ...engineArgs(plan, baseUrl, summaryFile, rawFile)], plan.root)
-    generatorSampler = new ProcessSampler(engine.pid).start()
+    for (const engine of engines) {
+      children.push(
+        plan.engine === 'k6'
+          ? spawnCommand('k6', engineArgs(plan, baseUrl, engine), plan.root)
+          : spawnNode([ENGINE_CLI, ...engineArgs(plan, baseUrl, engine)], plan.root),
+      )
+    }
+    generatorSampler = new ProcessSampler(children.map((c) => c.pid)).start()
 
     const clients: { t: number; value: number }[] = []
+    const firstRaw = engines[0]?.rawFile ?? ''
     let readOffset = 0
     let liveLines: SeriesLine[] = []
     const tick = async (): Promise<void> => {
-      const text = await scrape(baseUrl)
-      const value = text === null ? null : readSample(text, 'realtime_clients', plan.protocol)
+      const value = await clientsServed(server.metricsUrls, plan.protocol)
       if (value !== null) clients.push({ t: Date.now() / 1000, value })
-      if (plan.engine === 'builtin' && existsSync(rawFile)) {
-        // Read only what the engine appended since the last second.
-        const size = statSync(rawFile).size
+      if (plan.engine === 'builtin' && existsSync(firstRaw)) {
+        // Read only what the (first) engine appended since the last second.
+        const size = statSync(firstRaw).size
         if (size > readOffset) {
-          const fresh = readFileSync(rawFile).subarray(readOffset, size).toString('utf8')
+          const fresh = readFileSync(firstRaw).subarray(readOffset, size).toString('utf8')
           const cut = fresh.lastIndexOf('\n') + 1
           readOffset += Buffer.byteLength(fresh.slice(0, cut))
           liveLines = parseSeries(fresh.slice(0, cut))
@@ -234,32 +308,59 @@ export async function runStep(
     progressTimer = setInterval(() => void tick(), 1000)
 
     const limitMs = (plan.rampS + plan.holdS) * 1000 + TIMEOUTS.engineGraceMs
-    const killer = setTimeout(() => engine?.process.kill('SIGKILL'), limitMs)
-    const code = await engine.exited
+    const killer = setTimeout(() => {
+      for (const child of children) child.process.kill('SIGKILL')
+    }, limitMs)
+    const codes = await Promise.all(children.map((child) => child.exited))
     clearTimeout(killer)
     clearInterval(progressTimer)
     generatorSampler.stop()
     serverSampler.stop()
-    // 99: thresholds failed — the figures are still valid, the bench judges them itself.
-    if (code !== 0 && code !== 99) {
-      throw new StepFailure(
-        `engine exited with ${String(code)}: ${engine.output().trim().split('\n').slice(-6).join(' | ')}`,
-      )
+    nginxSampler?.stop()
+    redisSampler?.stop()
+    for (const [index, code] of codes.entries()) {
+      // 99: thresholds failed — the figures are still valid, the bench judges them itself.
+      if (code !== 0 && code !== 99) {
+        const name = children.length > 1 ? `engine ${String(index + 1)}` : 'engine'
+        throw new StepFailure(
+          `${name} exited with ${String(code)}: ${(children[index]?.output() ?? '').trim().split('\n').slice(-6).join(' | ')}`,
+        )
+      }
     }
-    if (!existsSync(summaryFile)) throw new StepFailure(`engine wrote no summary to ${summaryFile}`)
-    const summary = parseSummary(readFileSync(summaryFile, 'utf8'), summaryFile)
+    if (server.exited()) throw new StepFailure('a server process exited during the step')
+    const summaries: K6Summary[] = []
+    for (const engine of engines) {
+      if (!existsSync(engine.summaryFile))
+        throw new StepFailure(`engine wrote no summary to ${engine.summaryFile}`)
+      summaries.push(parseSummary(readFileSync(engine.summaryFile, 'utf8'), engine.summaryFile))
+    }
+    let summary = summaries[0] ?? { metrics: {} }
+    if (split !== null) {
+      // Exact percentiles over every process's raw samples, then one export like one engine's.
+      const samples: TrendSamples = new Map()
+      for (const engine of engines) {
+        if (engine.samplesFile === null || !existsSync(engine.samplesFile))
+          throw new StepFailure(`engine wrote no samples to ${String(engine.samplesFile)}`)
+        readTrendSamples(readFileSync(engine.samplesFile, 'utf8'), engine.samplesFile, samples)
+        // The raw samples are large; the merged export keeps what the report needs.
+        rmSync(engine.samplesFile)
+      }
+      summary = mergeSummaries(summaries, samples)
+      writeFileSync(summaryFile, JSON.stringify(summary, null, 2) + '\n')
+    }
 
     let engineLines: SeriesLine[] = []
-    if (plan.engine === 'k6') {
-      if (existsSync(rawFile)) {
-        engineLines = await aggregateK6Json(rawFile)
-        // The raw points are large; the per-second aggregate keeps what the report needs.
-        rmSync(rawFile)
-      }
-    } else if (existsSync(rawFile)) {
-      engineLines = parseSeries(readFileSync(rawFile, 'utf8'))
-      rmSync(rawFile)
+    for (const [index, engine] of engines.entries()) {
+      if (!existsSync(engine.rawFile)) continue
+      const lines =
+        plan.engine === 'k6'
+          ? await aggregateK6Json(engine.rawFile)
+          : parseSeries(readFileSync(engine.rawFile, 'utf8'))
+      // The raw points are large; the per-second aggregate keeps what the report needs.
+      rmSync(engine.rawFile)
+      engineLines.push(...(split === null ? lines : tagProcess(lines, index + 1)))
     }
+    engineLines = engineLines.sort((a, b) => a.t - b.t)
 
     // The scenario starts in the first second with a running VU (else the first feed metric);
     // the window follows the ramp.
@@ -314,7 +415,7 @@ export async function runStep(
     const cores = availableParallelism()
     const reasons: string[] = []
     if (genWin.cpuPercent >= SATURATION.cpuShareOfCores * cores * 100) {
-      reasons.push(`generator CPU ${genWin.cpuPercent.toFixed(0)} % of ${cores} cores`)
+      reasons.push(`generator CPU ${genWin.cpuPercent.toFixed(0)} % of ${String(cores)} cores`)
     }
     if (eventLoopDelayP99Ms !== null && eventLoopDelayP99Ms > SATURATION.eventLoopDelayP99Ms) {
       reasons.push(`generator event-loop delay p99 ${eventLoopDelayP99Ms.toFixed(0)} ms`)
@@ -332,9 +433,22 @@ export async function runStep(
     const all: SeriesLine[] = [
       ...engineLines,
       ...sampleLines('server_cpu_percent', tags, serverSampler.samples, (s) => s.cpuPercent),
+      ...sampleLines('server_cpu_user_percent', tags, serverSampler.samples, (s) => s.userPercent),
+      ...sampleLines(
+        'server_cpu_system_percent',
+        tags,
+        serverSampler.samples,
+        (s) => s.systemPercent,
+      ),
       ...sampleLines('server_rss_mib', tags, serverSampler.samples, (s) => s.rssMiB),
       ...sampleLines('generator_cpu_percent', tags, generatorSampler.samples, (s) => s.cpuPercent),
       ...sampleLines('generator_rss_mib', tags, generatorSampler.samples, (s) => s.rssMiB),
+      ...(nginxSampler === null
+        ? []
+        : sampleLines('nginx_cpu_percent', tags, nginxSampler.samples, (s) => s.cpuPercent)),
+      ...(redisSampler === null
+        ? []
+        : sampleLines('redis_cpu_percent', tags, redisSampler.samples, (s) => s.cpuPercent)),
       ...clients.map((c): SeriesLine => ({
         t: Math.floor(c.t),
         metric: 'server_clients',
@@ -345,9 +459,14 @@ export async function runStep(
     ].sort((a, b) => a.t - b.t)
     writeFileSync(seriesFile, all.map((l) => JSON.stringify(l)).join('\n') + '\n')
 
+    const partOf = (sampler: ProcessSampler): WindowSummary =>
+      summariseSamples(sampler.samples, from, to)
     return {
       protocol: plan.protocol,
       design: plan.design,
+      topology,
+      ...(plan.encoding === undefined ? {} : { encoding: plan.encoding }),
+      loadProcesses: processCount,
       connections: plan.connections,
       connected,
       holdS: windowS,
@@ -359,6 +478,9 @@ export async function runStep(
       resets,
       bytesPerFrame,
       server: { ...serverWin, rssPerConnectionKiB },
+      ...(nginxSampler === null || redisSampler === null
+        ? {}
+        : { serverParts: { nginx: partOf(nginxSampler), redis: partOf(redisSampler) } }),
       generator: { ...genWin, eventLoopDelayP99Ms },
       valid: reasons.length === 0,
       invalidReason: reasons.length === 0 ? null : reasons.join('; '),
@@ -371,8 +493,10 @@ export async function runStep(
   } finally {
     clearInterval(progressTimer)
     serverSampler.stop()
+    nginxSampler?.stop()
+    redisSampler?.stop()
     generatorSampler?.stop()
-    if (engine !== undefined) await stopChild(engine)
-    await stopChild(server)
+    for (const child of children) await stopChild(child)
+    await server.stop()
   }
 }

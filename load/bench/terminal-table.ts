@@ -3,12 +3,19 @@
  * the `--compare` deltas. Pure functions from results to text.
  */
 import { underDelivered } from './ladder.ts'
-import type { Report, StepResult } from './report-schema.ts'
+import {
+  isDefaultVariant,
+  sameVariant,
+  variantLabel,
+  type Report,
+  type StepResult,
+} from './report-schema.ts'
 
 /** Column headings of the end table, in order. */
 export const TABLE_COLUMNS = [
   'protocol',
   'design',
+  'variant',
   'conns',
   'open',
   'p50 ms',
@@ -21,6 +28,7 @@ export const TABLE_COLUMNS = [
   'conn p95',
   'B/frame',
   'srv CPU%',
+  'usr/sys%',
   'srv MiB',
   'KiB/conn',
   'gen CPU%',
@@ -45,6 +53,7 @@ function row(step: StepResult, pollIntervalS: number): string[] {
   return [
     step.protocol,
     step.design,
+    variantLabel(step),
     String(step.connections),
     String(step.connected),
     fixed(step.latencyMs.p50),
@@ -57,6 +66,9 @@ function row(step: StepResult, pollIntervalS: number): string[] {
     fixed(step.connectMs.p95),
     fixed(step.bytesPerFrame, 0),
     fixed(step.server.cpuPercent),
+    step.server.cpuUserPercent === undefined || step.server.cpuSystemPercent === undefined
+      ? '–'
+      : `${fixed(step.server.cpuUserPercent, 0)}/${fixed(step.server.cpuSystemPercent, 0)}`,
     fixed(step.server.rssMiB),
     fixed(step.server.rssPerConnectionKiB),
     fixed(step.generator.cpuPercent),
@@ -92,14 +104,14 @@ export function formatLadders(report: Report): string {
   return report.ladders
     .map((l) => {
       const invalid = report.steps.filter(
-        (s) => s.protocol === l.protocol && s.design === l.design && !s.valid,
+        (s) => s.protocol === l.protocol && s.design === l.design && sameVariant(s, l) && !s.valid,
       ).length
       const stop =
         l.stoppedAt === null
           ? 'no valid step failed'
           : `stopped at ${l.stoppedAt}: ${l.stopReason ?? ''}`
       const note = invalid === 0 ? '' : ` (${invalid} step(s) invalid: generator-limited)`
-      return `${l.protocol} ${l.design}: ${l.maxConnectionsWithinBudget} connections within budget; ${stop}${note}`
+      return `${l.protocol} ${l.design} ${variantLabel(l)}: ${String(l.maxConnectionsWithinBudget)} connections within budget; ${stop}${note}`
     })
     .join('\n')
 }
@@ -108,7 +120,7 @@ export function formatLadders(report: Report): string {
 export function formatBaselineRatios(report: Report): string {
   const rows: string[][] = []
   for (const ref of report.steps) {
-    if (ref.design !== 'reference') continue
+    if (ref.design !== 'reference' || !isDefaultVariant(ref)) continue
     const base = report.steps.find(
       (s) =>
         s.design === 'baseline' && s.protocol === ref.protocol && s.connections === ref.connections,
@@ -138,6 +150,56 @@ export function formatBaselineRatios(report: Report): string {
   )
 }
 
+/**
+ * Each variant step (a cluster, another encoding) against the single-process default step of
+ * the same protocol and connection count in the same run: CPU, RSS, p50 and p99 ratios, and
+ * bytes per frame. Cluster CPU and RSS sum every process (nginx and Redis included).
+ */
+export function formatVariantRatios(report: Report): string {
+  const rows: string[][] = []
+  const ratio = (v: number | null, d: number | null): string =>
+    v === null || d === null || d <= 0 ? '–' : `${(v / d).toFixed(2)}×`
+  for (const step of report.steps) {
+    if (step.design !== 'reference' || isDefaultVariant(step)) continue
+    const single = report.steps.find(
+      (s) =>
+        s.design === 'reference' &&
+        isDefaultVariant(s) &&
+        s.protocol === step.protocol &&
+        s.connections === step.connections,
+    )
+    if (single === undefined) continue
+    rows.push([
+      step.protocol,
+      variantLabel(step),
+      String(step.connections),
+      ratio(step.server.cpuPercent, single.server.cpuPercent),
+      ratio(step.server.rssMiB, single.server.rssMiB),
+      ratio(step.latencyMs.p50, single.latencyMs.p50),
+      ratio(step.latencyMs.p99, single.latencyMs.p99),
+      ratio(step.bytesPerFrame, single.bytesPerFrame),
+      step.serverParts === undefined
+        ? '–'
+        : `${fixed(step.serverParts.nginx.cpuPercent)}/${fixed(step.serverParts.redis.cpuPercent)}`,
+    ])
+  }
+  if (rows.length === 0) return ''
+  return layout(
+    [
+      'protocol',
+      'variant',
+      'conns',
+      'srv CPU var/single',
+      'RSS var/single',
+      'p50 var/single',
+      'p99 var/single',
+      'B/frame var/single',
+      'nginx/redis CPU%',
+    ],
+    rows,
+  )
+}
+
 /** One progress line (rewritten in place on a TTY). */
 export function formatProgress(p: {
   protocol: string
@@ -156,7 +218,7 @@ export function formatProgress(p: {
   )
 }
 
-/** Deltas B − A for every step both runs measured, matched by protocol, design and connections. */
+/** Deltas B − A for every step both runs measured, matched by protocol, design, variant and connections. */
 export function formatComparison(a: Report, b: Report): string {
   const rows: string[][] = []
   const delta = (x: number | null, y: number | null, digits = 1): string => {
@@ -168,12 +230,16 @@ export function formatComparison(a: Report, b: Report): string {
   for (const sa of a.steps) {
     const sb = b.steps.find(
       (s) =>
-        s.protocol === sa.protocol && s.design === sa.design && s.connections === sa.connections,
+        s.protocol === sa.protocol &&
+        s.design === sa.design &&
+        sameVariant(s, sa) &&
+        s.connections === sa.connections,
     )
     if (sb === undefined) continue
     rows.push([
       sa.protocol,
       sa.design,
+      variantLabel(sa),
       String(sa.connections),
       delta(sa.latencyMs.p50, sb.latencyMs.p50),
       delta(sa.latencyMs.p95, sb.latencyMs.p95),
@@ -186,11 +252,12 @@ export function formatComparison(a: Report, b: Report): string {
   }
   const header = `${a.runId} → ${b.runId}`
   if (rows.length === 0)
-    return `${header}: no step in common (match is by protocol, design and connections)`
+    return `${header}: no step in common (match is by protocol, design, variant and connections)`
   return `${header}\n${layout(
     [
       'protocol',
       'design',
+      'variant',
       'conns',
       'Δ p50 ms',
       'Δ p95 ms',

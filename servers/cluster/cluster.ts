@@ -32,6 +32,8 @@ export interface ClusterOptions {
   history: number
   /** Print the children's output with a name prefix. */
   echo: boolean
+  /** Extra `serve` flags for the ticker and every instance (the bench passes `--encoding`). */
+  serverArgs?: readonly string[]
 }
 
 /** Defaults: 2 instances on port 8080, round robin, 10 Hz, 600 frames, quiet children. */
@@ -80,7 +82,13 @@ export async function startCluster(options: Partial<ClusterOptions> = {}): Promi
     await mkdir(join(dir, 'redis'))
     const redis = await startRedis({ dir: join(dir, 'redis') })
     started.push(redis)
-    const common = ['--rate', String(settings.rate), '--history', String(settings.history)]
+    const common = [
+      '--rate',
+      String(settings.rate),
+      '--history',
+      String(settings.history),
+      ...(settings.serverArgs ?? []),
+    ]
     const ticker = startChild(
       'ticker',
       process.execPath,
