@@ -179,6 +179,8 @@ async function rawRun(
       `${url.replace(/^http/, 'ws')}/ws`,
       String(clients),
       String(rampS + holdS),
+      // Open over the same ramp as the engine's ramping-vus (all at once overflows the backlog).
+      String(rampS),
     ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
