@@ -1,13 +1,16 @@
 /**
  * Loads benchmark runs for the `results` collection: one entry per `results/<run-id>/report.json`,
  * validated with the bench's own `reportSchema`, plus each step's per-second latency series.
+ * Only the default variant (one server process, JSON frames) is kept: cluster and encoding
+ * steps of a `--cluster` / `--encodings` run are compared by the bench's own table, and never
+ * mix into the site's single-instance figures and charts.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Loader } from 'astro/loaders'
 import { z } from 'astro/zod'
-import { reportSchema } from '../../../load/bench/report-schema.ts'
+import { isDefaultVariant, reportSchema } from '../../../load/bench/report-schema.ts'
 import { parseSeries, seriesPointSchema } from './step-series.ts'
 
 /** A run as the site stores it: the report, where it came from, and each step's series. */
@@ -53,7 +56,12 @@ export function resultsLoader(base: string): Loader {
             .join('; ')
           throw new Error(`${shown} does not match load/bench/report-schema.ts — ${fields}`)
         }
-        const series = checked.data.steps.map((step) => {
+        const report = {
+          ...checked.data,
+          steps: checked.data.steps.filter(isDefaultVariant),
+          ladders: checked.data.ladders.filter(isDefaultVariant),
+        }
+        const series = report.steps.map((step) => {
           const seriesPath = join(dir, folder, step.files.series)
           if (!existsSync(seriesPath)) return []
           const parsed = parseSeries(readFileSync(seriesPath, 'utf8'))
@@ -63,7 +71,7 @@ export function resultsLoader(base: string): Loader {
         })
         const data = await parseData({
           id: folder,
-          data: { ...checked.data, folder, series },
+          data: { ...report, folder, series },
           filePath: reportPath,
         })
         // Astro wants entry paths relative to the site root (`../results/<run>/report.json`).
