@@ -13,6 +13,8 @@ export function apiEntryPoints(repoRoot) {
     'servers/feed/messages.ts',
     'servers/feed/feed.ts',
     'servers/feed/history-ring.ts',
+    'servers/feed/binary-layout.ts',
+    'servers/feed/binary-codec.ts',
     'servers/transports/transport.ts',
     'servers/transports/registry.ts',
     'servers/bus/feed-source.ts',
