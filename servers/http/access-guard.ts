@@ -10,6 +10,7 @@ import { TokenVerifier, type AuthOptions } from './auth.ts'
 import { FAULTS, fault, type Fault } from './errors.ts'
 import { OriginPolicy } from './origin-policy.ts'
 import { clientAddress, ConnectionLimiter, KeyedRateLimiter } from './rate-limit.ts'
+import { routePath } from './route-path.ts'
 
 /** What the gate is configured with (the matching `ServerOptions` fields). */
 export interface AccessGuardOptions {
@@ -36,6 +37,8 @@ export class AccessGuard {
   readonly originPolicy: OriginPolicy
   readonly #verifier: TokenVerifier | null
   readonly #connections: ConnectionLimiter
+  // Without a limit there is nothing to count: no slot and no close listener per request.
+  readonly #limitsConnections: boolean
   readonly #polls: KeyedRateLimiter | null
   readonly #trustProxy: boolean
   // Token expiry of admitted HTTP requests, read by the SSE transport to end the stream.
@@ -45,6 +48,7 @@ export class AccessGuard {
     this.originPolicy = new OriginPolicy(options.allowedOrigins ?? [])
     this.#verifier = options.auth === null ? null : new TokenVerifier(options.auth)
     this.#connections = new ConnectionLimiter(options.maxConnectionsPerIp)
+    this.#limitsConnections = options.maxConnectionsPerIp > 0
     this.#polls =
       options.maxPollsPerS > 0
         ? new KeyedRateLimiter(options.maxPollsPerS, Math.max(1, options.maxPollsPerS))
@@ -103,13 +107,11 @@ export class AccessGuard {
         app(req, res)
         return
       }
-      this.#admit(req, res, kind, () => {
-        app(req, res)
-      })
+      this.#admit(req, res, kind, app)
     }
   }
 
-  #admit(req: IncomingMessage, res: ServerResponse, kind: PathKind, next: () => void): void {
+  #admit(req: IncomingMessage, res: ServerResponse, kind: PathKind, app: RequestListener): void {
     const originFault = this.checkOrigin(req)
     if (originFault !== null) {
       writeFault(res, originFault)
@@ -137,7 +139,7 @@ export class AccessGuard {
     }
     // Labs take the Origin check only: their pages and endpoints carry no token.
     if (kind === 'labs') {
-      next()
+      app(req, res)
       return
     }
     if (this.#polls !== null && (kind === 'long-poll' || kind === 'short-poll')) {
@@ -151,26 +153,14 @@ export class AccessGuard {
         return
       }
     }
-    const proceed = (expiresAtMs: number | null): void => {
-      if (expiresAtMs !== null) this.#expiries.set(req, expiresAtMs)
-      if (kind === 'stream' || kind === 'long-poll') {
-        const release = this.acquireConnection(req)
-        if (release === null) {
-          writeFault(res, fault('too-many-connections'))
-          return
-        }
-        res.once('close', release)
-      }
-      next()
-    }
     if (this.#verifier === null) {
-      proceed(null)
+      this.#proceed(req, res, kind, app, null)
       return
     }
     this.authenticate(req).then(
       (admission) => {
         if (res.destroyed) return
-        if (admission.ok) proceed(admission.expiresAtMs)
+        if (admission.ok) this.#proceed(req, res, kind, app, admission.expiresAtMs)
         else writeFault(res, admission.fault, admission.headers)
       },
       () => {
@@ -178,11 +168,35 @@ export class AccessGuard {
       },
     )
   }
+
+  /** The last step of admission: the connection limit, then the app. */
+  #proceed(
+    req: IncomingMessage,
+    res: ServerResponse,
+    kind: PathKind,
+    app: RequestListener,
+    expiresAtMs: number | null,
+  ): void {
+    if (expiresAtMs !== null) this.#expiries.set(req, expiresAtMs)
+    if (this.#limitsConnections && (kind === 'stream' || kind === 'long-poll')) {
+      const release = this.acquireConnection(req)
+      if (release === null) {
+        writeFault(res, fault('too-many-connections'))
+        return
+      }
+      res.once('close', release)
+    }
+    app(req, res)
+  }
 }
 
-/** Which guard a path gets; null for paths that are not guarded (health, metrics, site, REST reads). */
+/**
+ * Which guard a path gets; null for paths that are not guarded (health, metrics, site, REST
+ * reads). Paths are folded as express matches them (any case, one trailing slash), so
+ * `/SSE` or `/poll/short/` cannot reach a guarded route past the gate.
+ */
 function pathKind(url: string): PathKind | null {
-  const path = new URL(url, 'http://localhost').pathname
+  const path = routePath(url)
   if (path === '/sse') return 'stream'
   if (path === '/poll/long') return 'long-poll'
   if (path === '/poll/short') return 'short-poll'

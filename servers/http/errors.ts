@@ -3,6 +3,7 @@
  * maps to an HTTP status, a WebSocket close code (null when the socket stays open and
  * gets an `error` message instead) and a message that says what to do next.
  */
+import type { ServerResponse } from 'node:http'
 import type { Response } from 'express'
 import { encodeError } from '../feed/codec.ts'
 
@@ -136,4 +137,22 @@ export function sendFault(
     .set(headers)
     .type('application/json')
     .send(encodeError(failure.code, failure.message))
+}
+
+/**
+ * {@link sendFault} for a plain `node:http` response (the routes served before express):
+ * the same status, headers and body, byte for byte.
+ */
+export function writeFaultReply(
+  res: ServerResponse,
+  failure: Fault,
+  headers: Record<string, string> = {},
+): void {
+  const body = encodeError(failure.code, failure.message)
+  res.writeHead(FAULTS[failure.code].status, {
+    ...headers,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  })
+  res.end(body)
 }

@@ -19,6 +19,9 @@ export class ServerMetrics {
   readonly slowConsumerCloses: Counter<'protocol'>
   /** `realtime_feed_seq`: seq of the newest frame. */
   readonly feedSeq: Gauge
+  // Frames and bytes counted by `sent` since the last scrape, per protocol: the hot paths
+  // add two numbers; the labelled counters are updated once per scrape.
+  readonly #unscraped = new Map<Protocol, { frames: number; bytes: number }>()
 
   /**
    * @param clientCounts - Reads the open-client count of each protocol at scrape time.
@@ -35,17 +38,29 @@ export class ServerMetrics {
         for (const [protocol, count] of clientCounts()) this.set({ protocol }, count)
       },
     })
+    const unscraped = this.#unscraped
+    // Both counters flush the pending sums; whichever is collected first takes them all.
+    const flush = (): void => {
+      for (const [protocol, sums] of unscraped) {
+        if (sums.frames > 0) this.framesSent.inc({ protocol }, sums.frames)
+        if (sums.bytes > 0) this.bytesSent.inc({ protocol }, sums.bytes)
+        sums.frames = 0
+        sums.bytes = 0
+      }
+    }
     this.framesSent = new Counter({
       name: 'realtime_frames_sent_total',
       help: 'Feed messages written to clients.',
       labelNames: ['protocol'],
       registers,
+      collect: flush,
     })
     this.bytesSent = new Counter({
       name: 'realtime_bytes_sent_total',
       help: 'Bytes written to clients, protocol framing included (best effort).',
       labelNames: ['protocol'],
       registers,
+      collect: flush,
     })
     this.slowConsumerCloses = new Counter({
       name: 'realtime_slow_consumer_closes_total',
@@ -67,7 +82,12 @@ export class ServerMetrics {
   /** Count `frames` messages and `bytes` bytes written by `protocol`. */
   sent(protocol: Protocol, frames: number, bytes: number): void {
     if (frames === 0) return
-    this.framesSent.inc({ protocol }, frames)
-    this.bytesSent.inc({ protocol }, bytes)
+    let sums = this.#unscraped.get(protocol)
+    if (sums === undefined) {
+      sums = { frames: 0, bytes: 0 }
+      this.#unscraped.set(protocol, sums)
+    }
+    sums.frames += frames
+    sums.bytes += bytes
   }
 }

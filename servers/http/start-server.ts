@@ -15,6 +15,7 @@ import type { CloseReason, Transport } from '../transports/transport.ts'
 import { createLabs, LABS_PATH } from '../labs/index.ts'
 import { AccessGuard } from './access-guard.ts'
 import { createApp } from './app.ts'
+import { PlainRoutes } from './plain-routes.ts'
 import { ServerMetrics } from './metrics.ts'
 import { SERVER_DEFAULTS, type ServerOptions } from './options.ts'
 import { UpgradeRouter } from './upgrade-router.ts'
@@ -79,14 +80,17 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
     clientCounts: () => Object.fromEntries(clientCounts()),
   })
   registerBusMetric(metrics.registry, busStatus)
+  const plainRoutes = new PlainRoutes(transportRouter)
   const handler: RequestListener = access.wrap(
-    feed instanceof StreamFeed
-      ? withBusHealth(app, busStatus, () => ({
-          epoch: feed.epoch,
-          seq: feed.seq,
-          clients: Object.fromEntries(clientCounts()),
-        }))
-      : app,
+    plainRoutes.listener(
+      feed instanceof StreamFeed
+        ? withBusHealth(app, busStatus, () => ({
+            epoch: feed.epoch,
+            seq: feed.seq,
+            clients: Object.fromEntries(clientCounts()),
+          }))
+        : app,
+    ),
   )
   // Slowloris bounds. requestTimeout covers receiving the request only, so a long poll or a
   // stream held after its request arrived is not cut; the check runs a few times per bound.
@@ -115,6 +119,7 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
       server,
       upgrades,
       router: transportRouter,
+      plainRoutes,
       feed,
       metrics,
       sessions,

@@ -4,10 +4,10 @@
  * tick or until `wait` seconds pass (then `messages` is empty). All requests released by
  * one tick at the same cursor share one body.
  */
-import type { Request, Response } from 'express'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FeedTick } from '../feed/feed.ts'
 import type { Cursor } from '../feed/history-ring.ts'
-import { fault, sendFault } from '../http/errors.ts'
+import { fault, writeFaultReply } from '../http/errors.ts'
 import { parseCursorQuery, parseWait } from '../http/query.ts'
 import {
   finishBody,
@@ -24,7 +24,7 @@ export const LONG_POLL_PATH = '/poll/long'
 
 /** A held request. */
 interface Waiter {
-  readonly res: Response
+  readonly res: ServerResponse
   readonly cursor: Cursor
   readonly session: PollSession | undefined
   /** `performance.now()` after which it is answered with no messages. */
@@ -52,16 +52,8 @@ export class LongPollTransport implements Transport {
     this.#context = context
     this.#bodies = new PollBodies(context.feed)
     this.#clients = new PollClients(this.name, context.sessions, context.options.pollSessionIdleMs)
-    context.router
-      .route(LONG_POLL_PATH)
-      .get((req, res) => {
-        this.#poll(req, res)
-      })
-      .all((_req, res) => {
-        sendFault(res, fault('method-not-allowed', 'GET /poll/long polls the feed'), {
-          Allow: 'GET',
-        })
-      })
+    // Served before express: this runs once per request, thousands of times a second.
+    context.plainRoutes.get(LONG_POLL_PATH, this.#poll, 'GET /poll/long polls the feed')
     this.#sweep = setInterval(this.#onSweep, SWEEP_MS)
     this.#sweep.unref()
   }
@@ -86,29 +78,32 @@ export class LongPollTransport implements Transport {
     return Promise.resolve()
   }
 
-  #poll(req: Request, res: Response): void {
+  readonly #poll = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    query: Record<string, unknown>,
+  ): void => {
     const context = this.#context
     const bodies = this.#bodies
     const clients = this.#clients
     if (context === undefined || bodies === undefined || clients === undefined) return
     if (this.#closing) {
-      sendFault(res, fault('shutting-down'))
+      writeFaultReply(res, fault('shutting-down'))
       return
     }
-    const query = req.query as Record<string, unknown>
     const cursor = parseCursorQuery(query)
     if (!cursor.ok) {
-      sendFault(res, cursor.fault)
+      writeFaultReply(res, cursor.fault)
       return
     }
     const wait = parseWait(query, context.options.longPollWaitS)
     if (!wait.ok) {
-      sendFault(res, wait.fault)
+      writeFaultReply(res, wait.fault)
       return
     }
     const resolved = clients.resolve(query['session'])
     if (!resolved.ok) {
-      sendFault(res, resolved.fault)
+      writeFaultReply(res, resolved.fault)
       return
     }
     const session = resolved.session
@@ -159,6 +154,6 @@ export class LongPollTransport implements Transport {
 const NO_STORE = { 'Cache-Control': 'no-store' }
 
 /** Write a poll reply; returns the body bytes. */
-function send(res: Response, body: PollBody, session: PollSession | undefined): number {
+function send(res: ServerResponse, body: PollBody, session: PollSession | undefined): number {
   return writeReply(res, finishBody(body, session), NO_STORE)
 }

@@ -4,9 +4,9 @@
  * client at (`"<epoch>:<next>"`); sent back as `If-None-Match` while nothing is new, it
  * gets `304 Not Modified`.
  */
-import type { Request, Response } from 'express'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FeedTick } from '../feed/feed.ts'
-import { fault, sendFault } from '../http/errors.ts'
+import { fault, writeFaultReply } from '../http/errors.ts'
 import { parseCursorQuery } from '../http/query.ts'
 import { finishBody, PollBodies, PollClients, writeReply } from './poll-replies.ts'
 import type { CloseReason, Transport, TransportContext } from './transport.ts'
@@ -30,16 +30,8 @@ export class ShortPollTransport implements Transport {
     this.#context = context
     this.#bodies = new PollBodies(context.feed)
     this.#clients = new PollClients(this.name, context.sessions, context.options.pollSessionIdleMs)
-    context.router
-      .route(SHORT_POLL_PATH)
-      .get((req, res) => {
-        this.#poll(req, res)
-      })
-      .all((_req, res) => {
-        sendFault(res, fault('method-not-allowed', 'GET /poll/short polls the feed'), {
-          Allow: 'GET',
-        })
-      })
+    // Served before express: this runs once per request, thousands of times a second.
+    context.plainRoutes.get(SHORT_POLL_PATH, this.#poll, 'GET /poll/short polls the feed')
   }
 
   broadcast(_tick: FeedTick): void {
@@ -52,24 +44,27 @@ export class ShortPollTransport implements Transport {
     return Promise.resolve()
   }
 
-  #poll(req: Request, res: Response): void {
+  readonly #poll = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    query: Record<string, unknown>,
+  ): void => {
     const context = this.#context
     const bodies = this.#bodies
     const clients = this.#clients
     if (context === undefined || bodies === undefined || clients === undefined) return
     if (this.#closing) {
-      sendFault(res, fault('shutting-down'))
+      writeFaultReply(res, fault('shutting-down'))
       return
     }
-    const query = req.query as Record<string, unknown>
     const cursor = parseCursorQuery(query)
     if (!cursor.ok) {
-      sendFault(res, cursor.fault)
+      writeFaultReply(res, cursor.fault)
       return
     }
     const resolved = clients.resolve(query['session'])
     if (!resolved.ok) {
-      sendFault(res, resolved.fault)
+      writeFaultReply(res, resolved.fault)
       return
     }
     const session = resolved.session
@@ -79,12 +74,15 @@ export class ShortPollTransport implements Transport {
         ? bodies.empty(cursor.value.since)
         : bodies.for(cursor.value)
     const etag = `"${context.feed.epoch}:${body.next}"`
-    res.set('ETag', etag).set('Cache-Control', 'no-cache')
-    if (body.count === 0 && req.get('if-none-match') === etag) {
-      res.status(304).end()
+    if (body.count === 0 && req.headers['if-none-match'] === etag) {
+      res.writeHead(304, { ETag: etag, 'Cache-Control': 'no-cache' })
+      res.end()
       return
     }
-    const bytes = writeReply(res, finishBody(body, session))
+    const bytes = writeReply(res, finishBody(body, session), {
+      ETag: etag,
+      'Cache-Control': 'no-cache',
+    })
     context.metrics.sent(this.name, body.count, bytes)
   }
 }

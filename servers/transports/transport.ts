@@ -9,6 +9,7 @@ import type { FeedEncoding } from '../feed/binary-layout.ts'
 import type { Feed, FeedTick } from '../feed/feed.ts'
 import type { Protocol } from '../feed/messages.ts'
 import type { AccessGuard } from '../http/access-guard.ts'
+import type { PlainRoutes } from '../http/plain-routes.ts'
 import type { ServerMetrics } from '../http/metrics.ts'
 import type { UpgradeRouter } from '../http/upgrade-router.ts'
 import type { ControlSessions } from './control-sessions.ts'
@@ -47,6 +48,8 @@ export interface TransportContext {
   upgrades: UpgradeRouter
   /** The express router the HTTP transports add their routes to. */
   router: Router
+  /** GET routes served before express, for per-request hot paths (the polls). */
+  plainRoutes: PlainRoutes
   feed: Feed
   metrics: ServerMetrics
   /** Sessions that `POST /api/control` and `POST /api/ping` address. */
