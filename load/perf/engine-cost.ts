@@ -8,8 +8,9 @@
  * then measures in the steady window (after ramp-up, from /proc of the measured process):
  * - the engine: RSS, CPU time, and `ws_msgs_received` from its `--out series` file;
  * - a baseline: the same number of bare `ws` clients (raw-ws-clients.ts) doing nothing but
- *   decoding each message; RSS per VU/client is (peak RSS − peak RSS of a 1-VU/1-client run
- *   of the same kind) / (N − 1), so both sides count only what grows with connections.
+ *   decoding each message; RSS per VU/client is (peak RSS − peak RSS of a 2-VU/2-client run
+ *   of the same kind) / (N − 2), so both sides count only what grows with connections (see
+ *   REFERENCE_VUS).
  * It prints and writes (default load/perf/last-run.json) RSS per VU, CPU µs per message,
  * and each as a ratio to the bare-ws baseline.
  */
@@ -30,6 +31,13 @@ const { values: args } = parseArgs({
   },
 })
 const CLK_TCK = 100
+/**
+ * VUs (and bare clients) of the reference run that per-VU RSS is counted from. Two, not one:
+ * the engine starts one worker thread per core but never more threads than VUs, so a 1-VU
+ * run has one worker and the difference to an N-VU run would charge a whole thread (isolate,
+ * heap, compiled script) to the VUs. With 2 VUs both runs have the machine's 2 workers.
+ */
+const REFERENCE_VUS = Math.min(2, cpus().length)
 const rampS = Number(args.ramp)
 const holdS = Number(args.hold)
 
@@ -224,14 +232,14 @@ const results = []
 for (const clients of args.clients.split(',').map(Number)) {
   const server = await startServer()
   try {
-    const single = await engineRun(server.url, 1)
+    const single = await engineRun(server.url, REFERENCE_VUS)
     const engine = await engineRun(server.url, clients)
     const raw = await rawRun(server.url, clients)
-    const rawSingle = await rawRun(server.url, 1)
+    const rawSingle = await rawRun(server.url, REFERENCE_VUS)
     const engineUsPerMessage = (engine.window.cpuS * 1e6) / Math.max(1, engine.messages)
     const rawUsPerMessage = (raw.window.cpuS * 1e6) / Math.max(1, raw.messages)
     const engineBytesPerVu =
-      (engine.window.peakRssBytes - single.window.peakRssBytes) / (clients - 1)
+      (engine.window.peakRssBytes - single.window.peakRssBytes) / (clients - REFERENCE_VUS)
     const result = {
       clients,
       engine: {
@@ -247,21 +255,23 @@ for (const clients of args.clients.split(',').map(Number)) {
         expectedMessages:
           clients * 10 * (Math.floor(engine.window.toS) - Math.ceil(engine.window.fromS)),
       },
-      engineOneVu: { peakRssBytes: single.window.peakRssBytes },
+      /** The reference run that per-VU RSS is counted from (same worker threads). */
+      engineReference: { vus: REFERENCE_VUS, peakRssBytes: single.window.peakRssBytes },
       bareWsBaseline: {
         messages: raw.messages,
         cpuS: raw.window.cpuS,
         peakRssBytes: raw.window.peakRssBytes,
         cpuUsPerMessage: rawUsPerMessage,
-        oneClientPeakRssBytes: rawSingle.window.peakRssBytes,
+        referenceClients: REFERENCE_VUS,
+        referencePeakRssBytes: rawSingle.window.peakRssBytes,
         rssBytesPerClient:
-          (raw.window.peakRssBytes - rawSingle.window.peakRssBytes) / (clients - 1),
+          (raw.window.peakRssBytes - rawSingle.window.peakRssBytes) / (clients - REFERENCE_VUS),
       },
       ratios: {
         cpuPerMessageVsBareWs: engineUsPerMessage / rawUsPerMessage,
         rssPerVuVsBareWsPerClient:
           engineBytesPerVu /
-          ((raw.window.peakRssBytes - rawSingle.window.peakRssBytes) / (clients - 1)),
+          ((raw.window.peakRssBytes - rawSingle.window.peakRssBytes) / (clients - REFERENCE_VUS)),
       },
     }
     results.push(result)

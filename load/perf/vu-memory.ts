@@ -5,7 +5,7 @@
  * connected and receiving, then reports heap and RSS per VU and, with --snapshot, the
  * heap's self size per constructor divided by N (the top entries).
  *
- *   npx node --expose-gc load/perf/vu-memory.ts [--vus 1000] [--snapshot]
+ *   npx node --expose-gc load/perf/vu-memory.ts [--vus 1000] [--snapshot] [--keep]
  */
 import { spawn } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
@@ -24,6 +24,8 @@ const { values: args } = parseArgs({
   options: {
     vus: { type: 'string', default: '1000' },
     snapshot: { type: 'boolean', default: false },
+    /** Keep the .heapsnapshot file (for DevTools) and print its path. */
+    keep: { type: 'boolean', default: false },
   },
 })
 const vus = Number(args.vus)
@@ -49,11 +51,16 @@ const baseUrl = await new Promise<string>((resolve, reject) => {
   })
 })
 
-function settle(): { heap: number; rss: number } {
+function settle(): { heap: number; heapTotal: number; external: number; rss: number } {
   gc?.()
   gc?.()
   const usage = process.memoryUsage()
-  return { heap: usage.heapUsed, rss: usage.rss }
+  return {
+    heap: usage.heapUsed,
+    heapTotal: usage.heapTotal,
+    external: usage.external,
+    rss: usage.rss,
+  }
 }
 
 const env = { BASE_URL: baseUrl, VUS: String(vus), RAMP: '1s', HOLD: '60s' }
@@ -116,6 +123,8 @@ const all = settle()
 const report = {
   vus,
   heapBytesPerVu: (all.heap - one.heap) / (vus - 1),
+  heapCommittedBytesPerVu: (all.heapTotal - one.heapTotal) / (vus - 1),
+  externalBytesPerVu: (all.external - one.external) / (vus - 1),
   rssBytesPerVu: (all.rss - one.rss) / (vus - 1),
 }
 process.stdout.write(`${JSON.stringify(report)}\n`)
@@ -127,7 +136,8 @@ if (args.snapshot) {
     nodes: number[]
     strings: string[]
   }
-  rmSync(file)
+  if (args.keep) process.stdout.write(`heap snapshot: ${file}\n`)
+  else rmSync(file)
   const fields = snapshot.snapshot.meta.node_fields
   const width = fields.length
   const typeAt = fields.indexOf('type')

@@ -197,6 +197,9 @@ class VuWebSocket implements VuResource, WebSocketEvents {
     if (handler !== null) handler(event)
     const more = this.listeners?.get('message')
     if (more !== undefined) for (const listener of more) listener(event)
+    // The event object is reused: holding the last text until the next message would cost
+    // every idle VU its size.
+    event.data = ''
   }
 
   private emit(name: EventName, event: unknown): void {

@@ -77,10 +77,29 @@ const CLIENT = Symbol('LeanWebSocket')
 
 type ClientSocket = Socket & { [CLIENT]?: LeanWebSocket | undefined }
 
-/** `onread` callback: called with the socket as `this`, so one function serves every socket. */
+// Socket callbacks are shared functions that find their client through the socket (`this`):
+// a closure per socket would cost memory per VU and keep the request text alive.
+
+/** `onread` callback. */
 function onSocketRead(this: ClientSocket, nread: number, buffer: Buffer): boolean {
   this[CLIENT]?.received(buffer, nread)
   return true
+}
+
+function onSocketConnect(this: ClientSocket): void {
+  this[CLIENT]?.connected()
+}
+
+function onSocketTimeout(this: ClientSocket): void {
+  this[CLIENT]?.timedOut()
+}
+
+function onSocketError(this: ClientSocket, error: Error): void {
+  this[CLIENT]?.socketError(error)
+}
+
+function onSocketClose(this: ClientSocket): void {
+  this[CLIENT]?.closed()
 }
 
 const CONNECTING = 0
@@ -96,7 +115,10 @@ export class LeanWebSocket implements WireWebSocket, FrameParserEvents {
   protocol = ''
   private readonly socket: ClientSocket
   private readonly events: WebSocketEvents
-  private readonly key = createHandshakeKey()
+  /** `Sec-WebSocket-Key`, until the handshake is checked. */
+  private key = createHandshakeKey()
+  /** The upgrade request, until it is written. */
+  private request: string | undefined
   private readonly protocols: readonly string[]
   private readonly maxPayload: number
   private readonly closeTimeoutMs: number
@@ -127,7 +149,7 @@ export class LeanWebSocket implements WireWebSocket, FrameParserEvents {
     this.protocols = options.protocols ?? []
     this.maxPayload = options.maxPayload ?? WEBSOCKET_CLIENT_DEFAULTS.maxPayload
     this.closeTimeoutMs = options.closeTimeoutMs ?? WEBSOCKET_CLIENT_DEFAULTS.closeTimeoutMs
-    const request = buildUpgradeRequest({
+    this.request = buildUpgradeRequest({
       host: target.host,
       path: `${target.pathname}${target.search}`,
       key: this.key,
@@ -144,19 +166,10 @@ export class LeanWebSocket implements WireWebSocket, FrameParserEvents {
     socket[CLIENT] = this
     this.socket = socket
     socket.setTimeout(options.handshakeTimeoutMs ?? WEBSOCKET_CLIENT_DEFAULTS.handshakeTimeoutMs)
-    socket.once('timeout', () => {
-      if (this.readyState === CONNECTING) this.abort('the opening handshake timed out')
-    })
-    socket.once('connect', () => {
-      socket.write(request, 'latin1')
-      this.events.onBytesSent(request.length)
-    })
-    socket.on('error', (error: Error) => {
-      this.reportError(error.message)
-    })
-    socket.once('close', () => {
-      this.closed()
-    })
+    socket.once('timeout', onSocketTimeout)
+    socket.once('connect', onSocketConnect)
+    socket.on('error', onSocketError)
+    socket.once('close', onSocketClose)
   }
 
   get bufferedAmount(): number {
@@ -213,6 +226,24 @@ export class LeanWebSocket implements WireWebSocket, FrameParserEvents {
     const parser = this.parser
     if (parser !== undefined) parser.push(buffer, 0, length)
     else if (this.readyState === CONNECTING) this.handshakeBytes(buffer, length)
+  }
+
+  /** @internal The TCP connection is up: sends the upgrade request. */
+  connected(): void {
+    const request = this.request ?? ''
+    this.request = undefined
+    this.socket.write(request, 'latin1')
+    this.events.onBytesSent(request.length)
+  }
+
+  /** @internal The socket was idle for the handshake time limit. */
+  timedOut(): void {
+    if (this.readyState === CONNECTING) this.abort('the opening handshake timed out')
+  }
+
+  /** @internal */
+  socketError(error: Error): void {
+    this.reportError(error.message)
   }
 
   // --- FrameParserEvents -------------------------------------------------------------
@@ -282,9 +313,11 @@ export class LeanWebSocket implements WireWebSocket, FrameParserEvents {
       return
     }
     this.head = undefined
+    const key = this.key
+    this.key = ''
     const verdict = checkUpgradeResponse(
       head.toString('latin1', 0, headEnd - 4),
-      this.key,
+      key,
       this.protocols,
     )
     if (!verdict.ok) {
@@ -330,7 +363,8 @@ export class LeanWebSocket implements WireWebSocket, FrameParserEvents {
     this.events.onError(message)
   }
 
-  private closed(): void {
+  /** @internal The TCP socket is closed: reports the close event once. */
+  closed(): void {
     if (this.readyState === CLOSED) return
     this.readyState = CLOSED
     this.parser?.stop()
