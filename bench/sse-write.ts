@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util'
 import { DEFAULT_BASE_REF, REPO_ROOT } from './base-checkout.ts'
 import { measure } from './measure.ts'
-import { openSseClients } from './sse-clients.ts'
+import { openStreamClients } from './stream-clients.ts'
 
 const { values } = parseArgs({
   options: {
@@ -34,7 +34,7 @@ await measure(
     unit: 'frame written',
     serverArgs: ['--protocols', 'sse', '--rate', values.rate, '--pad', values.pad],
     params: { clients, rampMs, rate: Number(values.rate), pad: Number(values.pad) },
-    open: (server) => openSseClients(server.url, clients, rampMs),
+    open: (server) => openStreamClients('sse', server.url, clients, rampMs),
   },
   {
     baseRef: values.base,
