@@ -32,7 +32,10 @@ export interface Benchmark {
   params: Record<string, unknown>
   /** Open the load against a started server; resolves once every client is connected. */
   open(server: ServerProcess): Promise<Load>
-  /** Work count taken from the server's side, when it has one (e.g. frames sent). */
+  /**
+   * Work counted by the server itself (e.g. its frames-sent counter). When given, CPU is
+   * divided by it, not by the load's count, which lags when the load process is starved.
+   */
   serverCount?: (server: ServerProcess) => Promise<number>
 }
 
@@ -54,7 +57,7 @@ export interface Sample {
   serverCpuS: number
   /** Work counted by the load in the window. */
   count: number
-  /** Work counted by the server in the window, when it counts it. */
+  /** Work counted by the server in the window, when it counts it (then the unit of CPU per unit). */
   serverCount: number | null
   faults: number
   /** Server CPU per unit of work, µs. */
@@ -89,30 +92,34 @@ async function measureOnce(
   try {
     load = await benchmark.open(server)
     await sleep(options.settleS * 1000)
-    const count0 = load.done()
-    const faults0 = load.faults()
+    // The server's count is read first and its CPU right after, at both ends, so both
+    // windows end where a scrape ends and cover the same ticks.
     const server0 = (await benchmark.serverCount?.(server)) ?? null
     const cpu0 = server.cpuSeconds()
+    const count0 = load.done()
+    const faults0 = load.faults()
     const t0 = performance.now()
     await sleep(options.windowS * 1000)
-    const cpu1 = server.cpuSeconds()
-    const windowS = (performance.now() - t0) / 1000
-    const count = load.done() - count0
     const server1 = (await benchmark.serverCount?.(server)) ?? null
+    const cpu1 = server.cpuSeconds()
+    const count = load.done() - count0
+    const windowS = (performance.now() - t0) / 1000
     const serverCpuS = cpu1 - cpu0
+    const serverCount = server0 === null || server1 === null ? null : server1 - server0
+    const units = serverCount ?? count
     const sample: Sample = {
       variant,
       round,
       windowS,
       serverCpuS,
       count,
-      serverCount: server0 === null || server1 === null ? null : server1 - server0,
+      serverCount,
       faults: load.faults() - faults0,
-      cpuUsPerUnit: count > 0 ? (serverCpuS / count) * 1e6 : NaN,
+      cpuUsPerUnit: units > 0 ? (serverCpuS / units) * 1e6 : NaN,
       cpuPercent: (serverCpuS / windowS) * 100,
     }
     process.stderr.write(
-      `${benchmark.name} round ${round} ${variant.padEnd(7)} ${sample.cpuUsPerUnit.toFixed(2)} µs/${benchmark.unit} · ${sample.cpuPercent.toFixed(1)} % · ${count} in ${windowS.toFixed(1)} s · faults ${sample.faults}\n`,
+      `${benchmark.name} round ${round} ${variant.padEnd(7)} ${sample.cpuUsPerUnit.toFixed(2)} µs/${benchmark.unit} · ${sample.cpuPercent.toFixed(1)} % · ${units} in ${windowS.toFixed(1)} s (load counted ${count}) · faults ${sample.faults}\n`,
     )
     return sample
   } finally {
@@ -145,7 +152,7 @@ export async function measure(benchmark: Benchmark, options: MeasureOptions) {
   const summarize = (variant: Sample['variant']) => ({
     medianCpuUsPerUnit: median(of(variant).map((s) => s.cpuUsPerUnit)),
     medianCpuPercent: median(of(variant).map((s) => s.cpuPercent)),
-    medianCountPerS: median(of(variant).map((s) => s.count / s.windowS)),
+    medianCountPerS: median(of(variant).map((s) => (s.serverCount ?? s.count) / s.windowS)),
     faults: of(variant).reduce((sum, s) => sum + s.faults, 0),
   })
   const baseSummary = summarize('base')

@@ -35,6 +35,7 @@ await measure(
     serverArgs: ['--protocols', 'sse', '--rate', values.rate, '--pad', values.pad],
     params: { clients, rampMs, rate: Number(values.rate), pad: Number(values.pad) },
     open: (server) => openStreamClients('sse', server.url, clients, rampMs),
+    serverCount: (server) => server.counter('realtime_frames_sent_total', 'sse'),
   },
   {
     baseRef: values.base,

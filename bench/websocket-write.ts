@@ -34,6 +34,7 @@ await measure(
     serverArgs: ['--protocols', 'websocket', '--rate', values.rate, '--pad', values.pad],
     params: { clients, rampMs, rate: Number(values.rate), pad: Number(values.pad) },
     open: (server) => openStreamClients('websocket', server.url, clients, rampMs),
+    serverCount: (server) => server.counter('realtime_frames_sent_total', 'websocket'),
   },
   {
     baseRef: values.base,
