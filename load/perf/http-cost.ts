@@ -1,0 +1,425 @@
+/**
+ * Benchmark (not a test): what the built-in engine's k6/http and k6/x/sse cost when they
+ * run load/scenarios/{long-poll,short-poll,sse}.ts against a real server.
+ *
+ *   npx node load/perf/http-cost.ts [--clients 1000] [--ramp 10] [--hold 15]
+ *       [--scenarios long-poll,short-poll,sse] [--before DIR] [--out FILE]
+ *
+ * For each scenario it starts a fresh server (servers/main.ts serve) as its own process and
+ * measures, in the steady window (after ramp-up, from /proc):
+ * - the engine: CPU per request (polls: `http_reqs`) or per message (SSE: `sse_event`),
+ *   from its `--out series` file, and RSS per VU = (peak RSS − peak RSS of a 1-VU run) / (N − 1);
+ * - a baseline measured in the same run: the same number of bare node:http clients doing the
+ *   same requests (raw-http-clients.ts), the way the engine's clients worked before;
+ * - with `--before DIR`: the engine of another checkout (e.g. a `git worktree` of the commit
+ *   before the lean clients), same load, same server;
+ * - the server's CPU in each window, and the engine's feed_latency p99 and worst per-second
+ *   event-loop delay p99, so a saturated generator shows as such.
+ * Figures are reported as ratios to the bare baseline (the machine is shared: read ratios
+ * before absolute figures) and written to load/perf/http-last-run.json (or `--out`).
+ */
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+
+const ROOT = join(import.meta.dirname, '../..')
+const { values: args } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '1000' },
+    ramp: { type: 'string', default: '10' },
+    hold: { type: 'string', default: '15' },
+    scenarios: { type: 'string', default: 'long-poll,short-poll,sse' },
+    before: { type: 'string' },
+    out: { type: 'string', default: join(import.meta.dirname, 'http-last-run.json') },
+  },
+})
+const CLK_TCK = 100
+const POLL_INTERVAL_MS = 1000
+const rampS = Number(args.ramp)
+const holdS = Number(args.hold)
+const clients = Number(args.clients)
+const SCENARIOS = ['long-poll', 'short-poll', 'sse'] as const
+type Scenario = (typeof SCENARIOS)[number]
+const scenarios = args.scenarios.split(',').map((name) => {
+  if (!(SCENARIOS as readonly string[]).includes(name)) {
+    throw new Error(`unknown scenario "${name}": pick from ${SCENARIOS.join(', ')}`)
+  }
+  return name as Scenario
+})
+if (!Number.isInteger(clients) || clients < 2) throw new Error('--clients must be an integer ≥ 2')
+if (args.before !== undefined && !existsSync(join(args.before, 'load/engine/cli.ts'))) {
+  throw new Error(`--before ${args.before}: no load/engine/cli.ts there (give a checkout's root)`)
+}
+
+/** CPU seconds (user + system, all threads) and RSS bytes of a process, from /proc. */
+function sample(pid: number): { cpuS: number; rssBytes: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const cpuS = (Number(fields[11]) + Number(fields[12])) / CLK_TCK
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
+  return { cpuS, rssBytes: rssKb * 1024 }
+}
+
+function wait(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+function exited(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode)
+    else
+      child.once('exit', (code) => {
+        resolve(code ?? -1)
+      })
+  })
+}
+
+async function startServer(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(ROOT, 'servers/main.ts'), 'serve', '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    let text = ''
+    const timer = setTimeout(() => {
+      reject(new Error('server did not start in 20 s'))
+    }, 20_000)
+    child.stdout.on('data', (chunk: Buffer) => {
+      text += chunk.toString()
+      const match = /listening on (http:\/\/[\d.:]+)/.exec(text)
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer)
+        resolve(match[1])
+      }
+    })
+  })
+  return { url, child }
+}
+
+interface Window {
+  /** CPU seconds of the measured process in the window. */
+  cpuS: number
+  peakRssBytes: number
+  /** CPU seconds of the server in the same window. */
+  serverCpuS: number
+  fromMs: number
+  toMs: number
+}
+
+/** Samples the process (and the server) every 500 ms between `fromMs` and `toMs`. */
+async function measure(
+  pid: number,
+  serverPid: number,
+  fromMs: number,
+  toMs: number,
+): Promise<Window> {
+  await wait(Math.max(0, fromMs - Date.now()))
+  const start = sample(pid)
+  const serverStart = sample(serverPid)
+  const startedAt = Date.now()
+  let peak = start.rssBytes
+  while (Date.now() < toMs) {
+    await wait(Math.min(500, Math.max(0, toMs - Date.now())))
+    peak = Math.max(peak, sample(pid).rssBytes)
+  }
+  const end = sample(pid)
+  const serverEnd = sample(serverPid)
+  return {
+    cpuS: end.cpuS - start.cpuS,
+    peakRssBytes: peak,
+    serverCpuS: serverEnd.cpuS - serverStart.cpuS,
+    fromMs: startedAt,
+    toMs: Date.now(),
+  }
+}
+
+interface EngineFigures {
+  window: Window
+  /** Requests (`http_reqs`) in the whole seconds of the window. */
+  requests: number
+  /** SSE events (`sse_event`) in the whole seconds of the window. */
+  events: number
+  /** Feed frames (`feed_frames`) in the whole seconds of the window. */
+  frames: number
+  /** Whole seconds the counts cover. */
+  seconds: number
+  loopDelayP99MaxMs: number
+  feedLatencyP99Ms: number | null
+  exitCode: number
+}
+
+async function engineRun(
+  root: string,
+  url: string,
+  serverPid: number,
+  scenario: Scenario,
+  vus: number,
+): Promise<EngineFigures> {
+  const stamp = `${scenario}-${vus}-${Date.now()}`
+  const series = join(tmpdir(), `http-cost-${stamp}.ndjson`)
+  const summary = join(tmpdir(), `http-cost-${stamp}.json`)
+  const started = Date.now()
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, 'load/engine/cli.ts'),
+      'run',
+      join(root, `load/scenarios/${scenario}.ts`),
+      '--engine',
+      'builtin',
+      '--quiet',
+      '--no-summary',
+      '--summary-trend-stats',
+      'avg,p(95),p(99)',
+      '--summary-export',
+      summary,
+      '-e',
+      `BASE_URL=${url}`,
+      '-e',
+      `VUS=${vus}`,
+      '-e',
+      `RAMP=${rampS}s`,
+      '-e',
+      `HOLD=${holdS}s`,
+      '-e',
+      `POLL_INTERVAL=${POLL_INTERVAL_MS}ms`,
+      '-e',
+      'LATENCY_P95=100000',
+      '--out',
+      `series=${series}`,
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  )
+  if (child.pid === undefined) throw new Error('engine did not start')
+  // Steady window: from 2 s after the ramp (connections settled) to 1 s before the end.
+  const window = await measure(
+    child.pid,
+    serverPid,
+    started + (rampS + 2) * 1000,
+    started + (rampS + holdS - 1) * 1000,
+  )
+  const exitCode = await exited(child)
+  const fromS = Math.ceil(window.fromMs / 1000)
+  const toS = Math.floor(window.toMs / 1000)
+  const counts = { http_reqs: 0, sse_event: 0, feed_frames: 0 }
+  let loopDelayP99MaxMs = 0
+  for (const line of readFileSync(series, 'utf8').split('\n')) {
+    if (line === '') continue
+    const point = JSON.parse(line) as { t: number; metric: string; sum?: number; value?: number }
+    // A series line for second t covers [t, t+1): count the seconds inside the window.
+    if (point.t < fromS || point.t + 1 > toS) continue
+    if (point.metric === 'engine_event_loop_delay_p99') {
+      loopDelayP99MaxMs = Math.max(loopDelayP99MaxMs, point.value ?? 0)
+    } else if (point.metric in counts) {
+      counts[point.metric as keyof typeof counts] += point.sum ?? 0
+    }
+  }
+  let feedLatencyP99Ms: number | null = null
+  if (existsSync(summary)) {
+    const exported = JSON.parse(readFileSync(summary, 'utf8')) as {
+      metrics: Record<string, Record<string, number> | undefined>
+    }
+    feedLatencyP99Ms = exported.metrics['feed_latency']?.['p(99)'] ?? null
+  }
+  const seconds = toS - fromS
+  const scale = seconds / ((window.toMs - window.fromMs) / 1000)
+  return {
+    // CPU scaled to the whole seconds the counts cover.
+    window: { ...window, cpuS: window.cpuS * scale, serverCpuS: window.serverCpuS * scale },
+    requests: counts.http_reqs,
+    events: counts.sse_event,
+    frames: counts.feed_frames,
+    seconds,
+    loopDelayP99MaxMs,
+    feedLatencyP99Ms,
+    exitCode,
+  }
+}
+
+interface BareFigures {
+  window: Window
+  requests: number
+  messages: number
+}
+
+async function bareRun(
+  url: string,
+  serverPid: number,
+  scenario: Scenario,
+  count: number,
+): Promise<BareFigures> {
+  const child = spawn(
+    process.execPath,
+    [
+      join(import.meta.dirname, 'raw-http-clients.ts'),
+      url,
+      scenario,
+      String(count),
+      String(rampS + holdS),
+      String(rampS),
+      String(POLL_INTERVAL_MS),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+  if (child.pid === undefined) throw new Error('baseline did not start')
+  const reports: { t: number; requests: number; messages: number }[] = []
+  let buffered = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString()
+    const lines = buffered.split('\n')
+    buffered = lines.pop() ?? ''
+    for (const line of lines) {
+      if (line !== '') reports.push(JSON.parse(line) as (typeof reports)[number])
+    }
+  })
+  const started = Date.now()
+  const window = await measure(
+    child.pid,
+    serverPid,
+    started + (rampS + 2) * 1000,
+    started + (rampS + holdS - 1) * 1000,
+  )
+  await exited(child)
+  const at = (ms: number): (typeof reports)[number] =>
+    reports.reduce(
+      (best, r) => (Math.abs(r.t - ms) < Math.abs(best.t - ms) ? r : best),
+      reports[0] ?? { t: 0, requests: 0, messages: 0 },
+    )
+  const from = at(window.fromMs)
+  const to = at(window.toMs)
+  const seconds = (to.t - from.t) / 1000
+  const scale = seconds > 0 ? seconds / ((window.toMs - window.fromMs) / 1000) : 1
+  return {
+    window: { ...window, cpuS: window.cpuS * scale, serverCpuS: window.serverCpuS * scale },
+    requests: to.requests - from.requests,
+    messages: to.messages - from.messages,
+  }
+}
+
+/** CPU µs per unit (request for polls, message for SSE). */
+function perUnit(cpuS: number, units: number): number | null {
+  return units > 0 ? (cpuS * 1e6) / units : null
+}
+
+function ratio(a: number | null, b: number | null): number | null {
+  return a === null || b === null || b === 0 ? null : a / b
+}
+
+const fmt = (value: number | null, digits = 2): string =>
+  value === null ? 'n/a' : value.toFixed(digits)
+
+const machineLoadBefore = loadavg()
+const results = []
+for (const scenario of scenarios) {
+  const server = await startServer()
+  const serverPid = server.child.pid ?? 0
+  try {
+    const unit = scenario === 'sse' ? 'message' : 'request'
+    const engineOne = await engineRun(ROOT, server.url, serverPid, scenario, 1)
+    const engine = await engineRun(ROOT, server.url, serverPid, scenario, clients)
+    const bare = await bareRun(server.url, serverPid, scenario, clients)
+    const bareOne = await bareRun(server.url, serverPid, scenario, 1)
+    let before: { one: EngineFigures; many: EngineFigures } | undefined
+    if (args.before !== undefined) {
+      before = {
+        one: await engineRun(args.before, server.url, serverPid, scenario, 1),
+        many: await engineRun(args.before, server.url, serverPid, scenario, clients),
+      }
+    }
+    const engineUnits = scenario === 'sse' ? engine.events : engine.requests
+    const bareUnits = scenario === 'sse' ? bare.messages : bare.requests
+    const engineCpuPerUnit = perUnit(engine.window.cpuS, engineUnits)
+    const bareCpuPerUnit = perUnit(bare.window.cpuS, bareUnits)
+    const engineRssPerVu =
+      (engine.window.peakRssBytes - engineOne.window.peakRssBytes) / (clients - 1)
+    const bareRssPerClient =
+      (bare.window.peakRssBytes - bareOne.window.peakRssBytes) / (clients - 1)
+    const describeEngine = (figures: EngineFigures, one: EngineFigures) => {
+      const units = scenario === 'sse' ? figures.events : figures.requests
+      return {
+        exitCode: figures.exitCode,
+        seconds: figures.seconds,
+        requests: figures.requests,
+        sseEvents: figures.events,
+        feedFrames: figures.frames,
+        cpuS: figures.window.cpuS,
+        cpuPercent: (100 * figures.window.cpuS) / Math.max(1, figures.seconds),
+        cpuUsPerUnit: perUnit(figures.window.cpuS, units),
+        cpuUsPerFrame: perUnit(figures.window.cpuS, figures.frames),
+        peakRssBytes: figures.window.peakRssBytes,
+        oneVuPeakRssBytes: one.window.peakRssBytes,
+        rssBytesPerVu: (figures.window.peakRssBytes - one.window.peakRssBytes) / (clients - 1),
+        serverCpuPercent: (100 * figures.window.serverCpuS) / Math.max(1, figures.seconds),
+        feedLatencyP99Ms: figures.feedLatencyP99Ms,
+        eventLoopDelayP99MaxMs: figures.loopDelayP99MaxMs,
+      }
+    }
+    const engineFigures = describeEngine(engine, engineOne)
+    const beforeFigures = before === undefined ? undefined : describeEngine(before.many, before.one)
+    const result = {
+      scenario,
+      clients,
+      unit,
+      engine: engineFigures,
+      bareNodeHttpBaseline: {
+        requests: bare.requests,
+        messages: bare.messages,
+        cpuS: bare.window.cpuS,
+        cpuUsPerUnit: bareCpuPerUnit,
+        peakRssBytes: bare.window.peakRssBytes,
+        oneClientPeakRssBytes: bareOne.window.peakRssBytes,
+        rssBytesPerClient: bareRssPerClient,
+        serverCpuS: bare.window.serverCpuS,
+      },
+      ...(beforeFigures === undefined ? {} : { engineBefore: beforeFigures }),
+      ratios: {
+        cpuPerUnitVsBare: ratio(engineCpuPerUnit, bareCpuPerUnit),
+        rssPerVuVsBarePerClient: ratio(engineRssPerVu, bareRssPerClient),
+        ...(beforeFigures === undefined
+          ? {}
+          : {
+              cpuPerUnitVsEngineBefore: ratio(engineCpuPerUnit, beforeFigures.cpuUsPerUnit),
+              rssPerVuVsEngineBefore: ratio(engineRssPerVu, beforeFigures.rssBytesPerVu),
+              beforeCpuPerUnitVsBare: ratio(beforeFigures.cpuUsPerUnit, bareCpuPerUnit),
+            }),
+      },
+    }
+    results.push(result)
+    process.stdout.write(
+      `${scenario} × ${clients}: engine ${fmt(engineCpuPerUnit)} µs CPU/${unit} (bare node:http ${fmt(bareCpuPerUnit)}, ×${fmt(result.ratios.cpuPerUnitVsBare)}` +
+        (beforeFigures === undefined
+          ? ''
+          : `; engine before ${fmt(beforeFigures.cpuUsPerUnit)}, ×${fmt(ratio(engineCpuPerUnit, beforeFigures.cpuUsPerUnit))}`) +
+        `), ${fmt(engineRssPerVu / 1024, 1)} KB RSS/VU (bare ${fmt(bareRssPerClient / 1024, 1)} KB/client), ` +
+        `engine CPU ${fmt(engineFigures.cpuPercent, 0)} %, server CPU ${fmt(engineFigures.serverCpuPercent, 0)} %, ` +
+        `feed_latency p99 ${fmt(engine.feedLatencyP99Ms, 0)} ms, loop delay p99 max ${fmt(engine.loopDelayP99MaxMs, 0)} ms, exit ${engine.exitCode}\n`,
+    )
+  } finally {
+    server.child.kill('SIGTERM')
+    await exited(server.child)
+  }
+}
+const report = {
+  measuredAt: new Date().toISOString(),
+  machine: {
+    cpus: cpus().length,
+    model: cpus()[0]?.model ?? '',
+    node: process.version,
+    loadAverageBefore: machineLoadBefore,
+    loadAverageAfter: loadavg(),
+  },
+  parameters: {
+    clients,
+    rampS,
+    holdS,
+    pollIntervalMs: POLL_INTERVAL_MS,
+    serverRateHz: 10,
+    before: args.before ?? null,
+  },
+  results,
+}
+writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`)
+process.stdout.write(`written ${args.out}\n`)
