@@ -5,16 +5,23 @@
  *
  *   npx node load/soak/main.ts --clients 5000 --minutes 10 --churn 2%/s [--out FILE]
  *
- * The server runs as its own process (`servers/main.ts serve --port 0`); its RSS is read
- * from /proc every `--sample` seconds. Each client checks every `seq` it receives: a jump
+ * The server runs as its own process (`servers/main.ts serve --port 0`) under
+ * `--inspect=127.0.0.1:0`; its RSS is read from /proc and its /metrics every `--sample`
+ * seconds, and every `--heap-sample` seconds the harness forces a full GC over the DevTools
+ * Protocol and reads the heap that survived. Heap snapshots are taken after the ramp and at
+ * the end (`--snapshot-dir`). Each client checks every `seq` it receives: a jump
  * is frames lost, a repeat is a duplicate, a `reset` is counted apart. Results go to a
  * JSON file (default load/soak/last-run.json) and a one-screen summary.
  */
 import { spawn } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { WebSocket } from 'ws'
+import { InspectorClient, inspectorUrlFrom } from './inspector-client.ts'
+import { linearFit } from './linear-fit.ts'
+import { metricValue } from './prometheus-text.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
 
@@ -30,6 +37,8 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '10' },
     stable: { type: 'string', default: '50%' },
     out: { type: 'string', default: join(import.meta.dirname, 'last-run.json') },
+    'heap-sample': { type: 'string', default: '30' },
+    'snapshot-dir': { type: 'string' },
   },
 })
 
@@ -57,6 +66,18 @@ if (stableMatch?.[1] === undefined || Number(stableMatch[1]) >= 100) {
   process.exit(2)
 }
 const stableShare = Number(stableMatch[1]) / 100
+const heapSampleS = positive('heap-sample', args['heap-sample'], 600)
+// Snapshots are tens of MiB each: outside the checkout unless asked, never committed.
+const snapshotDir =
+  args['snapshot-dir'] ??
+  join(tmpdir(), `realtime-lab-soak-${new Date().toISOString().replace(/[:.]/g, '-')}`)
+mkdirSync(snapshotDir, { recursive: true })
+
+/**
+ * Growth of heap-after-GC over the churn phase, from the fitted slope, below which the run
+ * is called flat: 10 % of the heap after the ramp.
+ */
+const FLAT_GROWTH_SHARE = 0.1
 
 /** What one logical client saw across all its connections. */
 interface ClientRecord {
@@ -134,13 +155,56 @@ function rssOf(pid: number): number {
   return Number(kb ?? 0) * 1024
 }
 
+/** The server's /metrics figures the soak keeps beside RSS. */
+async function scrapeMetrics(
+  url: string,
+): Promise<{ heapUsed: number | null; external: number | null; activeHandles: number | null }> {
+  try {
+    const text = await (
+      await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })
+    ).text()
+    return {
+      heapUsed: metricValue(text, 'nodejs_heap_size_used_bytes'),
+      external: metricValue(text, 'nodejs_external_memory_bytes'),
+      activeHandles: metricValue(text, 'nodejs_active_handles_total'),
+    }
+  } catch {
+    // A scrape that times out under load is a missing point, not a failed run.
+    return { heapUsed: null, external: null, activeHandles: null }
+  }
+}
+
 let stopping = false
 const server = spawn(
   process.execPath,
-  [join(ROOT, 'servers/main.ts'), 'serve', '--port', '0', '--rate', String(rate)],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
+  [
+    '--inspect=127.0.0.1:0',
+    join(ROOT, 'servers/main.ts'),
+    'serve',
+    '--port',
+    '0',
+    '--rate',
+    String(rate),
+  ],
+  { stdio: ['ignore', 'pipe', 'pipe'] },
 )
 const pid = server.pid ?? 0
+const inspectorUrl = await new Promise<string>((resolve, reject) => {
+  let output = ''
+  const timer = setTimeout(() => {
+    reject(new Error(`server printed no inspector URL: ${output}`))
+  }, 20_000)
+  server.stderr.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk)
+    output += chunk.toString()
+    const url = inspectorUrlFrom(output)
+    if (url !== null) {
+      clearTimeout(timer)
+      resolve(url)
+    }
+  })
+})
+const inspector = await InspectorClient.connect(inspectorUrl)
 const httpUrl = await new Promise<string>((resolve, reject) => {
   let output = ''
   const timer = setTimeout(() => {
@@ -157,6 +221,7 @@ const httpUrl = await new Promise<string>((resolve, reject) => {
 })
 const wsUrl = `${httpUrl.replace(/^http/, 'ws')}/ws`
 const rssBeforeClients = rssOf(pid)
+const heapBeforeClients = await inspector.heapAfterGc()
 console.log(`soak: server ${httpUrl} pid ${String(pid)}; opening ${String(clientCount)} clients`)
 
 const clients: ClientRecord[] = Array.from({ length: clientCount }, () => ({
@@ -181,14 +246,31 @@ for (let i = 0; i < 600 && clients.some((c) => c.connecting); i++) {
   await new Promise((resolve) => setTimeout(resolve, 100))
 }
 const open = clients.filter((c) => c.ws?.readyState === WebSocket.OPEN).length
+// Heap after a full GC first, then RSS (the GC may return pages), then the snapshot.
+const heapAfterRamp = await inspector.heapAfterGc()
 const rssAfterRamp = rssOf(pid)
-console.log(`soak: ${String(open)} open; churning ${args.churn} for ${String(minutes)} min`)
+const startSnapshot = join(snapshotDir, 'start.heapsnapshot')
+const startSnapshotBytes = await inspector.takeHeapSnapshot(startSnapshot)
+console.log(
+  `soak: ${String(open)} open; heap after GC ${(heapAfterRamp.usedSize / 2 ** 20).toFixed(1)} MiB; ` +
+    `snapshot ${startSnapshot}; churning ${args.churn} for ${String(minutes)} min`,
+)
 
 const firstChurnable = Math.floor(clients.length * stableShare)
-const samples: { s: number; rss: number; open: number }[] = []
+const samples: {
+  s: number
+  rss: number
+  open: number
+  heapUsed: number | null
+  external: number | null
+  activeHandles: number | null
+}[] = []
+const heapSamples: { s: number; usedAfterGc: number; totalAfterGc: number; rssAfterGc: number }[] =
+  []
 const startedMs = Date.now()
 const endMs = startedMs + minutes * 60_000
 let nextSampleMs = startedMs
+let nextHeapSampleMs = startedMs
 let churnEvents = 0
 while (Date.now() < endMs) {
   // Churn: a random share terminate without a goodbye; the close handler resumes them.
@@ -208,6 +290,7 @@ while (Date.now() < endMs) {
       s: Math.round((Date.now() - startedMs) / 1000),
       rss: rssOf(pid),
       open: clients.filter((c) => c.ws?.readyState === WebSocket.OPEN).length,
+      ...(await scrapeMetrics(httpUrl)),
     }
     samples.push(sample)
     console.log(
@@ -215,14 +298,51 @@ while (Date.now() < endMs) {
     )
     nextSampleMs += sampleS * 1000
   }
+  if (Date.now() >= nextHeapSampleMs) {
+    const s = Math.round((Date.now() - startedMs) / 1000)
+    const heap = await inspector.heapAfterGc()
+    const heapSample = {
+      s,
+      usedAfterGc: heap.usedSize,
+      totalAfterGc: heap.totalSize,
+      rssAfterGc: rssOf(pid),
+    }
+    heapSamples.push(heapSample)
+    console.log(
+      `soak: t=${String(s)}s heap after GC=${(heap.usedSize / 2 ** 20).toFixed(1)} MiB rss=${(heapSample.rssAfterGc / 2 ** 20).toFixed(1)} MiB`,
+    )
+    nextHeapSampleMs += heapSampleS * 1000
+  }
   await new Promise((resolve) => setTimeout(resolve, 1000))
 }
 // Let in-flight resumes land before the final count.
 await new Promise((resolve) => setTimeout(resolve, 2000))
 const rssEnd = rssOf(pid)
+const heapEnd = await inspector.heapAfterGc()
+const rssEndAfterGc = rssOf(pid)
+heapSamples.push({
+  s: Math.round((Date.now() - startedMs) / 1000),
+  usedAfterGc: heapEnd.usedSize,
+  totalAfterGc: heapEnd.totalSize,
+  rssAfterGc: rssEndAfterGc,
+})
+const endSnapshot = join(snapshotDir, 'end.heapsnapshot')
+const endSnapshotBytes = await inspector.takeHeapSnapshot(endSnapshot)
 stopping = true
 for (const client of clients) client.ws?.terminate()
+// Close the session first: a process with a debugger attached waits for it on exit.
+inspector.close()
 server.kill('SIGTERM')
+
+const perMinute = (
+  points: { s: number; bytes: number }[],
+): { bytesPerMinute: number; r2: number } => {
+  const fit = linearFit(points.map((p) => ({ x: p.s / 60, y: p.bytes })))
+  return { bytesPerMinute: fit.slope, r2: fit.r2 }
+}
+const heapFit = perMinute(heapSamples.map((h) => ({ s: h.s, bytes: h.usedAfterGc })))
+const rssFit = perMinute(samples.map((h) => ({ s: h.s, bytes: h.rss })))
+const fittedHeapGrowthShare = (heapFit.bytesPerMinute * minutes) / heapAfterRamp.usedSize
 
 const sum = (list: ClientRecord[], key: 'frames' | 'lost' | 'duplicates' | 'resets'): number =>
   list.reduce((total, c) => total + c[key], 0)
@@ -236,7 +356,22 @@ const result = {
     churn: args.churn,
     stable: args.stable,
     sampleS,
+    heapSampleS,
     rate,
+  },
+  verdict: {
+    heapAfterGc: fittedHeapGrowthShare < FLAT_GROWTH_SHARE ? 'flat' : 'grows',
+    rule: `fitted heap-after-GC growth over the churn phase (slope × minutes) below ${String(FLAT_GROWTH_SHARE * 100)} % of the heap after GC after the ramp`,
+    fittedHeapGrowthShare,
+  },
+  heapAfterGc: {
+    beforeClientsBytes: heapBeforeClients.usedSize,
+    startBytes: heapAfterRamp.usedSize,
+    endBytes: heapEnd.usedSize,
+    maxBytes: Math.max(...heapSamples.map((h) => h.usedAfterGc), heapAfterRamp.usedSize),
+    endOverStart: heapEnd.usedSize / heapAfterRamp.usedSize,
+    slopeBytesPerMinute: heapFit.bytesPerMinute,
+    r2: heapFit.r2,
   },
   rss: {
     beforeClientsBytes: rssBeforeClients,
@@ -244,6 +379,17 @@ const result = {
     endBytes: rssEnd,
     maxBytes: Math.max(rssAfterRamp, ...samples.map((s) => s.rss)),
     endOverStart: rssEnd / rssAfterRamp,
+    // The start snapshot leaves freed malloc memory in the process, so the fair RSS baseline
+    // for the end figure is the first sample after it (both ends then carry that residue).
+    afterStartSnapshotBytes: samples[0]?.rss ?? null,
+    endOverAfterStartSnapshot: samples[0] === undefined ? null : rssEnd / samples[0].rss,
+    endAfterGcBytes: rssEndAfterGc,
+    slopeBytesPerMinute: rssFit.bytesPerMinute,
+    r2: rssFit.r2,
+  },
+  snapshots: {
+    start: { file: startSnapshot, bytes: startSnapshotBytes },
+    end: { file: endSnapshot, bytes: endSnapshotBytes },
   },
   connections: { openAfterRamp: open, churnEvents },
   stayed: {
@@ -263,10 +409,13 @@ const result = {
     resets: sum(churned, 'resets'),
   },
   samples,
+  heapSamples,
 }
 writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`)
 console.log(
   `soak: RSS ${(rssAfterRamp / 2 ** 20).toFixed(1)} → ${(rssEnd / 2 ** 20).toFixed(1)} MiB; ` +
+    `heap after GC ${(heapAfterRamp.usedSize / 2 ** 20).toFixed(1)} → ${(heapEnd.usedSize / 2 ** 20).toFixed(1)} MiB ` +
+    `(${(heapFit.bytesPerMinute / 2 ** 20).toFixed(2)} MiB/min, ${result.verdict.heapAfterGc}); ` +
     `stayed ${String(stayed.length)} clients lost ${String(result.stayed.lost)} frames; ` +
     `churned ${String(churned.length)} clients (${String(result.churned.reconnects)} reconnects) lost ${String(result.churned.lost)}; written ${args.out}`,
 )
