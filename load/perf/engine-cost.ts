@@ -2,7 +2,7 @@
  * Benchmark (not a test): what the built-in engine costs per VU and per received message
  * when it runs load/scenarios/websocket.ts against a real server.
  *
- *   npx node load/perf/engine-cost.ts [--clients 1000,5000] [--ramp 10] [--hold 15] [--out FILE]
+ *   npx node load/perf/engine-cost.ts [--clients 1000,5000] [--ramp 10] [--hold 15] [--workers N] [--out FILE] [--readme]
  *
  * For each client count it starts the server (servers/main.ts serve) as its own process,
  * then measures in the steady window (after ramp-up, from /proc of the measured process):
@@ -28,9 +28,15 @@ const { values: args } = parseArgs({
     ramp: { type: 'string', default: '10' },
     hold: { type: 'string', default: '15' },
     out: { type: 'string', default: join(import.meta.dirname, 'last-run.json') },
+    /** The engine's `--workers` (default: the engine's own, one per core). */
+    workers: { type: 'string' },
+    /** Also rewrite the measured-cost table in load/README.md from this run. */
+    readme: { type: 'boolean', default: false },
   },
 })
 const CLK_TCK = 100
+const README_BEGIN = '<!-- engine-cost:begin (written by load/perf/engine-cost.ts --readme) -->'
+const README_END = '<!-- engine-cost:end -->'
 /**
  * VUs (and bare clients) of the reference run that per-VU RSS is counted from. Two, not one:
  * the engine starts one worker thread per core but never more threads than VUs, so a 1-VU
@@ -42,13 +48,14 @@ const rampS = Number(args.ramp)
 const holdS = Number(args.hold)
 
 /** CPU seconds (user + system, all threads) and RSS bytes of a process, from /proc. */
-function sample(pid: number): { cpuS: number; rssBytes: number } {
+function sample(pid: number): { cpuS: number; systemCpuS: number; rssBytes: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   const cpuS = (Number(fields[11]) + Number(fields[12])) / CLK_TCK
+  const systemCpuS = Number(fields[12]) / CLK_TCK
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
-  return { cpuS, rssBytes: rssKb * 1024 }
+  return { cpuS, systemCpuS, rssBytes: rssKb * 1024 }
 }
 
 function wait(ms: number): Promise<void> {
@@ -88,26 +95,45 @@ async function startServer(): Promise<{ url: string; child: ChildProcess }> {
 
 interface SteadyWindow {
   cpuS: number
+  /** The kernel's part of `cpuS`. */
+  systemCpuS: number
+  /** CPU seconds the server process used in the same window (who saturates first). */
+  serverCpuS: number
   peakRssBytes: number
   fromS: number
   toS: number
 }
 
 /** Samples a process every 500 ms; returns CPU used between `fromMs` and `toMs` and peak RSS there. */
-async function measure(pid: number, fromMs: number, toMs: number): Promise<SteadyWindow> {
+async function measure(
+  pid: number,
+  serverPid: number,
+  fromMs: number,
+  toMs: number,
+): Promise<SteadyWindow> {
   await wait(Math.max(0, fromMs - Date.now()))
   const start = sample(pid)
+  const serverStart = sample(serverPid)
   let peak = start.rssBytes
   while (Date.now() < toMs) {
     await wait(Math.min(500, Math.max(0, toMs - Date.now())))
     peak = Math.max(peak, sample(pid).rssBytes)
   }
   const end = sample(pid)
-  return { cpuS: end.cpuS - start.cpuS, peakRssBytes: peak, fromS: fromMs / 1000, toS: toMs / 1000 }
+  const serverEnd = sample(serverPid)
+  return {
+    serverCpuS: serverEnd.cpuS - serverStart.cpuS,
+    cpuS: end.cpuS - start.cpuS,
+    systemCpuS: end.systemCpuS - start.systemCpuS,
+    peakRssBytes: peak,
+    fromS: fromMs / 1000,
+    toS: toMs / 1000,
+  }
 }
 
 async function engineRun(
   url: string,
+  serverPid: number,
   vus: number,
 ): Promise<{ window: SteadyWindow; messages: number; exitCode: number; loopDelayP99Max: number }> {
   const series = join(tmpdir(), `engine-cost-${vus}-${Date.now()}.ndjson`)
@@ -134,6 +160,7 @@ async function engineRun(
       'LATENCY_P95=100000',
       '--out',
       `series=${series}`,
+      ...(args.workers === undefined ? [] : ['--workers', args.workers]),
     ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   )
@@ -141,6 +168,7 @@ async function engineRun(
   // Steady window: from 2 s after the ramp (connections settled) to 1 s before the end.
   const window = await measure(
     child.pid,
+    serverPid,
     started + (rampS + 2) * 1000,
     started + (rampS + holdS - 1) * 1000,
   )
@@ -169,7 +197,11 @@ async function engineRun(
   const seconds = Math.floor(window.toS) - Math.ceil(window.fromS)
   // Scale CPU to the whole seconds the message count covers.
   return {
-    window: { ...window, cpuS: (window.cpuS * seconds) / (window.toS - window.fromS) },
+    window: {
+      ...window,
+      cpuS: (window.cpuS * seconds) / (window.toS - window.fromS),
+      systemCpuS: (window.systemCpuS * seconds) / (window.toS - window.fromS),
+    },
     messages,
     exitCode,
     loopDelayP99Max,
@@ -178,6 +210,7 @@ async function engineRun(
 
 async function rawRun(
   url: string,
+  serverPid: number,
   clients: number,
 ): Promise<{ window: SteadyWindow; messages: number }> {
   const child = spawn(
@@ -207,6 +240,7 @@ async function rawRun(
   const started = Date.now()
   const window = await measure(
     child.pid,
+    serverPid,
     started + (rampS + 2) * 1000,
     started + (rampS + holdS - 1) * 1000,
   )
@@ -223,19 +257,55 @@ async function rawRun(
     window: {
       ...window,
       cpuS: seconds > 0 ? (window.cpuS * seconds) / (window.toS - window.fromS) : window.cpuS,
+      systemCpuS:
+        seconds > 0
+          ? (window.systemCpuS * seconds) / (window.toS - window.fromS)
+          : window.systemCpuS,
     },
     messages: to.messages - from.messages,
   }
+}
+
+/** The README's table of this run: figures, and ratios to the bare-ws clients of the same run. */
+function readmeTable(
+  measuredAt: string,
+  rows: readonly {
+    clients: number
+    engine: {
+      cpuUsPerMessage: number
+      rssBytesPerVu: number
+      messages: number
+      expectedMessages: number
+    }
+    bareWsBaseline: { cpuUsPerMessage: number; rssBytesPerClient: number }
+    ratios: { cpuPerMessageVsBareWs: number; rssPerVuVsBareWsPerClient: number }
+  }[],
+): string {
+  const lines = [
+    `Last run (\`load/perf/last-run.json\`, ${measuredAt}):`,
+    '',
+    '| clients | engine CPU µs/message | bare ws µs/message | ratio | engine RSS KB/VU | bare ws KB/client | ratio | messages received / feed rate |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const row of rows) {
+    lines.push(
+      `| ${String(row.clients)} | ${row.engine.cpuUsPerMessage.toFixed(1)} | ${row.bareWsBaseline.cpuUsPerMessage.toFixed(1)} | ×${row.ratios.cpuPerMessageVsBareWs.toFixed(2)} | ` +
+        `${(row.engine.rssBytesPerVu / 1024).toFixed(1)} | ${(row.bareWsBaseline.rssBytesPerClient / 1024).toFixed(1)} | ×${row.ratios.rssPerVuVsBareWsPerClient.toFixed(2)} | ` +
+        `${String(row.engine.messages)} / ${String(row.engine.expectedMessages)} |`,
+    )
+  }
+  return `${lines.join('\n')}\n`
 }
 
 const results = []
 for (const clients of args.clients.split(',').map(Number)) {
   const server = await startServer()
   try {
-    const single = await engineRun(server.url, REFERENCE_VUS)
-    const engine = await engineRun(server.url, clients)
-    const raw = await rawRun(server.url, clients)
-    const rawSingle = await rawRun(server.url, REFERENCE_VUS)
+    const serverPid = server.child.pid ?? 0
+    const single = await engineRun(server.url, serverPid, REFERENCE_VUS)
+    const engine = await engineRun(server.url, serverPid, clients)
+    const raw = await rawRun(server.url, serverPid, clients)
+    const rawSingle = await rawRun(server.url, serverPid, REFERENCE_VUS)
     const engineUsPerMessage = (engine.window.cpuS * 1e6) / Math.max(1, engine.messages)
     const rawUsPerMessage = (raw.window.cpuS * 1e6) / Math.max(1, raw.messages)
     const engineBytesPerVu =
@@ -246,6 +316,9 @@ for (const clients of args.clients.split(',').map(Number)) {
         exitCode: engine.exitCode,
         messages: engine.messages,
         cpuS: engine.window.cpuS,
+        systemCpuS: engine.window.systemCpuS,
+        /** Server CPU seconds in the same window. */
+        serverCpuS: engine.window.serverCpuS,
         peakRssBytes: engine.window.peakRssBytes,
         cpuUsPerMessage: engineUsPerMessage,
         rssBytesPerVu: engineBytesPerVu,
@@ -260,6 +333,8 @@ for (const clients of args.clients.split(',').map(Number)) {
       bareWsBaseline: {
         messages: raw.messages,
         cpuS: raw.window.cpuS,
+        systemCpuS: raw.window.systemCpuS,
+        serverCpuS: raw.window.serverCpuS,
         peakRssBytes: raw.window.peakRssBytes,
         cpuUsPerMessage: rawUsPerMessage,
         referenceClients: REFERENCE_VUS,
@@ -278,7 +353,7 @@ for (const clients of args.clients.split(',').map(Number)) {
     process.stdout.write(
       `${clients} VUs: engine ${engineUsPerMessage.toFixed(2)} µs CPU/message (bare ws ${rawUsPerMessage.toFixed(2)}, ×${result.ratios.cpuPerMessageVsBareWs.toFixed(2)}), ` +
         `${(engineBytesPerVu / 1024).toFixed(1)} KB RSS/VU (bare ws ${(result.bareWsBaseline.rssBytesPerClient / 1024).toFixed(1)} KB/client), ` +
-        `${engine.messages} messages in the window (feed rate: ${result.engine.expectedMessages}), engine loop delay p99 max ${engine.loopDelayP99Max.toFixed(1)} ms, exit ${engine.exitCode}\n`,
+        `${engine.messages} messages in the window (feed rate: ${result.engine.expectedMessages}), engine loop delay p99 max ${engine.loopDelayP99Max.toFixed(1)} ms, server ${(engine.window.serverCpuS / (engine.window.toS - engine.window.fromS)).toFixed(2)} cores busy, exit ${engine.exitCode}\n`,
     )
   } finally {
     server.child.kill('SIGTERM')
@@ -288,8 +363,29 @@ for (const clients of args.clients.split(',').map(Number)) {
 const report = {
   measuredAt: new Date().toISOString(),
   machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', node: process.version },
-  parameters: { rampS, holdS, scenario: 'load/scenarios/websocket.ts', serverRateHz: 10 },
+  parameters: {
+    rampS,
+    holdS,
+    scenario: 'load/scenarios/websocket.ts',
+    serverRateHz: 10,
+    engineWorkers: args.workers === undefined ? 'default (one per core)' : Number(args.workers),
+    referenceVus: REFERENCE_VUS,
+  },
   results,
 }
 writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`)
 process.stdout.write(`written ${args.out}\n`)
+if (args.readme) {
+  const readme = join(ROOT, 'load/README.md')
+  const text = readFileSync(readme, 'utf8')
+  const begin = text.indexOf(README_BEGIN)
+  const end = text.indexOf(README_END)
+  if (begin < 0 || end < begin) {
+    throw new Error(`load/README.md has no ${README_BEGIN} … ${README_END} block to fill`)
+  }
+  writeFileSync(
+    readme,
+    `${text.slice(0, begin + README_BEGIN.length)}\n${readmeTable(report.measuredAt, results)}${text.slice(end)}`,
+  )
+  process.stdout.write(`updated the measured-cost table in ${readme}\n`)
+}

@@ -5,7 +5,7 @@
  * connected and receiving, then reports heap and RSS per VU and, with --snapshot, the
  * heap's self size per constructor divided by N (the top entries).
  *
- *   npx node --expose-gc load/perf/vu-memory.ts [--vus 1000] [--snapshot] [--keep]
+ *   npx node --expose-gc load/perf/vu-memory.ts [--vus 1000] [--snapshot] [--keep] [--init-only]
  */
 import { spawn } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
@@ -26,6 +26,8 @@ const { values: args } = parseArgs({
     snapshot: { type: 'boolean', default: false },
     /** Keep the .heapsnapshot file (for DevTools) and print its path. */
     keep: { type: 'boolean', default: false },
+    /** Only run each VU's init context (no iteration, no connection): the module instance's share. */
+    'init-only': { type: 'boolean', default: false },
   },
 })
 const vus = Number(args.vus)
@@ -109,7 +111,7 @@ async function startVus(count: number): Promise<void> {
       hooks,
     })
     runners.push(runner)
-    void runner.run(undefined)
+    if (!args['init-only']) void runner.run(undefined)
     if (i % 100 === 99) await new Promise((resolve) => setTimeout(resolve, 50))
   }
   // Connected and a few seconds of frames.
