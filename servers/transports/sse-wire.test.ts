@@ -27,9 +27,13 @@ afterAll(async () => {
 })
 
 /** Send `request` on a raw socket; the bytes received until `enough` holds (≤ 5 s). */
-function rawExchange(request: string, enough: (bytes: Buffer) => boolean): Promise<Buffer> {
+function rawExchange(
+  request: string,
+  enough: (bytes: Buffer) => boolean,
+  port = server.port,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const socket = connect(server.port, '127.0.0.1')
+    const socket = connect(port, '127.0.0.1')
     const parts: Buffer[] = []
     const timer = setTimeout(() => {
       socket.destroy()
@@ -145,6 +149,65 @@ describe('SSE wire framing', () => {
     feed.forEach((event, index) => {
       expect(JSON.parse(event.data)).toMatchObject({ type: 'frame', seq: since + 1 + index })
     })
+  })
+
+  it('keeps a stream that resumes at the newest frame (an empty catch-up) open', async () => {
+    // One tick a second, so the cursor is still the newest frame when the request arrives.
+    const slow = await startServer({ port: 0, rate: 1, protocols: ['sse'], serveSite: false })
+    try {
+      const bytes = await rawExchange(
+        `GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\nLast-Event-ID: ${slow.feed.epoch}:${slow.feed.seq}\r\n\r\n`,
+        (all) => countOf(all, '"type":"frame"') >= 1,
+        slow.port,
+      )
+      const events = parseInPieces(Buffer.concat(dechunk(splitResponse(bytes).body)), [64])
+      expect(events[0]?.event).toBe('session')
+      expect(JSON.parse(events[1]?.data ?? '')).toMatchObject({ type: 'frame' })
+    } finally {
+      await slow.close()
+    }
+  })
+
+  it('answers start with nothing missed (an empty catch-up) and keeps streaming', async () => {
+    // One tick a second: stop and start fall within one tick, so nothing was missed.
+    const slow = await startServer({ port: 0, rate: 1, protocols: ['sse'], serveSite: false })
+    const socket = connect(slow.port, '127.0.0.1')
+    try {
+      let text = ''
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1')
+      })
+      socket.write('GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+      const deadline = Date.now() + 8000
+      let session: string | undefined
+      while (session === undefined && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        session = /"session":"([^"]+)"/.exec(text)?.[1]
+      }
+      expect(session).toBeDefined()
+      const control = async (action: string): Promise<number> => {
+        const res = await fetch(`${slow.url}/api/control`, {
+          method: 'POST',
+          body: JSON.stringify({ action, session }),
+        })
+        await res.body?.cancel()
+        return res.status
+      }
+      const seq = slow.feed.seq
+      expect(await control('stop')).toBe(200)
+      expect(await control('start')).toBe(200)
+      expect(slow.feed.seq).toBe(seq)
+      const frames = (): number => countOf(Buffer.from(text, 'latin1'), '"type":"frame"')
+      const before = frames()
+      while (frames() < before + 1 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      expect(frames()).toBeGreaterThan(before)
+      expect(socket.destroyed).toBe(false)
+    } finally {
+      socket.destroy()
+      await slow.close()
+    }
   })
 
   it('writes an unchunked stream to an HTTP/1.0 client', async () => {

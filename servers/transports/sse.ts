@@ -91,7 +91,9 @@ class SseClient implements ControlSession {
 
   /** Write stream bytes, framing them for this client; returns the bytes put on the wire. */
   write(raw: Buffer): number {
-    return this.writeFramed(raw, this.chunked && this.socket !== null ? encodeChunk(raw) : raw)
+    // Nothing to send (a catch-up at the newest frame); framed, it would end the body.
+    if (raw.length === 0) return 0
+    return this.writeFramed(raw, this.chunked ? encodeChunk(raw) : raw)
   }
 
   control(action: ControlMessage['action']): boolean {
