@@ -11,6 +11,7 @@ import {
   readTree,
   summariseSamples,
 } from './process-sampler.ts'
+import { mergeSummaries, readTrendSamples } from './load-merge.ts'
 import { readSample } from './prometheus-text.ts'
 import { aggregateK6Json, counterSum, gaugeMax, parseSeries, percentile } from './series.ts'
 
@@ -202,5 +203,31 @@ describe('bench options', () => {
   it('rejects an unknown protocol by name', () => {
     expect(parseProtocols('sse,websocket')).toEqual(['sse', 'websocket'])
     expect(() => parseProtocols('sse,mqtt')).toThrow(/unknown protocol "mqtt"/)
+  })
+})
+
+describe('merging engine processes', () => {
+  it('sums counters and recomputes trend percentiles from every raw sample, not averages', () => {
+    const a = { metrics: { feed_frames: { count: 10, rate: 1 }, feed_latency: { 'p(99)': 1 } } }
+    const b = { metrics: { feed_frames: { count: 5, rate: 0.5 }, feed_latency: { 'p(99)': 100 } } }
+    const samples = readTrendSamples(
+      [
+        JSON.stringify({ metric: 'feed_latency', tags: { p: '1' }, values: [1, 1, 1, 1] }),
+        JSON.stringify({ metric: 'feed_latency', tags: { p: '2' }, values: [100] }),
+      ].join('\n'),
+      'samples.ndjson',
+    )
+    const merged = mergeSummaries([a, b], samples)
+    expect(merged.metrics['feed_frames']).toEqual({ count: 15, rate: 1.5 })
+    const latency = merged.metrics['feed_latency']
+    // Five samples 1,1,1,1,100: k6's p(50) is 1 and p(90) interpolates 1 → 100 at 0.6 of a rank.
+    expect(latency?.['med']).toBe(1)
+    expect(latency?.['p(90)']).toBeCloseTo(60.4, 9)
+    expect(latency?.['count']).toBe(5)
+    expect(latency?.['avg']).toBeCloseTo(20.8, 9)
+  })
+
+  it('names the file and line of a samples line it cannot read', () => {
+    expect(() => readTrendSamples('{"metric":"x"}\n', 'bad.ndjson')).toThrow(/bad\.ndjson:1/)
   })
 })
