@@ -39,6 +39,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(import.meta.dirname, 'last-run.json') },
     'heap-sample': { type: 'string', default: '30' },
     'snapshot-dir': { type: 'string' },
+    'start-snapshot': { type: 'boolean', default: false },
   },
 })
 
@@ -249,11 +250,15 @@ const open = clients.filter((c) => c.ws?.readyState === WebSocket.OPEN).length
 // Heap after a full GC first, then RSS (the GC may return pages), then the snapshot.
 const heapAfterRamp = await inspector.heapAfterGc()
 const rssAfterRamp = rssOf(pid)
-const startSnapshot = join(snapshotDir, 'start.heapsnapshot')
-const startSnapshotBytes = await inspector.takeHeapSnapshot(startSnapshot)
+// Off by default: once V8 has taken a snapshot it tracks object moves for the rest of the
+// process's life, which slows every later GC, and the snapshot leaves freed malloc memory in
+// RSS; a 5000-client run with it fell behind (accept queue full, 2700 of 5000 open).
+const startSnapshot = args['start-snapshot'] ? join(snapshotDir, 'start.heapsnapshot') : null
+const startSnapshotBytes =
+  startSnapshot === null ? null : await inspector.takeHeapSnapshot(startSnapshot)
 console.log(
   `soak: ${String(open)} open; heap after GC ${(heapAfterRamp.usedSize / 2 ** 20).toFixed(1)} MiB; ` +
-    `snapshot ${startSnapshot}; churning ${args.churn} for ${String(minutes)} min`,
+    `start snapshot ${startSnapshot ?? 'off'}; churning ${args.churn} for ${String(minutes)} min`,
 )
 
 const firstChurnable = Math.floor(clients.length * stableShare)
@@ -381,8 +386,9 @@ const result = {
     endOverStart: rssEnd / rssAfterRamp,
     // The start snapshot leaves freed malloc memory in the process, so the fair RSS baseline
     // for the end figure is the first sample after it (both ends then carry that residue).
-    afterStartSnapshotBytes: samples[0]?.rss ?? null,
-    endOverAfterStartSnapshot: samples[0] === undefined ? null : rssEnd / samples[0].rss,
+    afterStartSnapshotBytes: startSnapshot === null ? null : (samples[0]?.rss ?? null),
+    endOverAfterStartSnapshot:
+      startSnapshot === null || samples[0] === undefined ? null : rssEnd / samples[0].rss,
     endAfterGcBytes: rssEndAfterGc,
     slopeBytesPerMinute: rssFit.bytesPerMinute,
     r2: rssFit.r2,
