@@ -24,6 +24,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { createParser } from 'eventsource-parser'
 
 const ROOT = join(import.meta.dirname, '../..')
 const { values: args } = parseArgs({
@@ -311,6 +312,35 @@ function ratio(a: number | null, b: number | null): number | null {
 const fmt = (value: number | null, digits = 2): string =>
   value === null ? 'n/a' : value.toFixed(digits)
 
+/**
+ * eventsource-parser's own CPU per event, in this process, on events built from real frames of
+ * the server (a short poll's messages) framed as the SSE transport frames them: the share of
+ * the engine's per-message cost the parser takes.
+ */
+async function parserCost(url: string): Promise<{ eventBytes: number; usPerEvent: number }> {
+  type Reply = { epoch: string; next: number; messages: unknown[] }
+  const first = (await (await fetch(`${url}/poll/short`)).json()) as Reply
+  // With a cursor a few frames back the reply holds plain frames, as the stream sends them.
+  const reply = (await (
+    await fetch(`${url}/poll/short?epoch=${first.epoch}&since=${first.next - 3}`)
+  ).json()) as Reply
+  const frame = JSON.stringify(reply.messages.at(-1))
+  const event = `id: ${reply.epoch}:${reply.next}\ndata: ${frame}\n\n`
+  let events = 0
+  const parser = createParser({
+    onEvent() {
+      events++
+    },
+  })
+  const ROUNDS = 100_000
+  for (let i = 0; i < ROUNDS / 10; i++) parser.feed(event)
+  const started = process.cpuUsage()
+  for (let i = 0; i < ROUNDS; i++) parser.feed(event)
+  const used = process.cpuUsage(started)
+  if (events !== ROUNDS + ROUNDS / 10) throw new Error(`parser saw ${events} events`)
+  return { eventBytes: Buffer.byteLength(event), usPerEvent: (used.user + used.system) / ROUNDS }
+}
+
 const machineLoadBefore = loadavg()
 const results = []
 for (const scenario of scenarios) {
@@ -329,6 +359,7 @@ for (const scenario of scenarios) {
         many: await engineRun(args.before, server.url, serverPid, scenario, clients),
       }
     }
+    const parser = scenario === 'sse' ? await parserCost(server.url) : undefined
     const engineUnits = scenario === 'sse' ? engine.events : engine.requests
     const bareUnits = scenario === 'sse' ? bare.messages : bare.requests
     const engineCpuPerUnit = perUnit(engine.window.cpuS, engineUnits)
@@ -375,6 +406,14 @@ for (const scenario of scenarios) {
         serverCpuS: bare.window.serverCpuS,
       },
       ...(beforeFigures === undefined ? {} : { engineBefore: beforeFigures }),
+      ...(parser === undefined
+        ? {}
+        : {
+            eventsourceParser: {
+              ...parser,
+              shareOfEngineCpuPerMessage: ratio(parser.usPerEvent, engineCpuPerUnit),
+            },
+          }),
       ratios: {
         cpuPerUnitVsBare: ratio(engineCpuPerUnit, bareCpuPerUnit),
         rssPerVuVsBarePerClient: ratio(engineRssPerVu, bareRssPerClient),
@@ -395,7 +434,11 @@ for (const scenario of scenarios) {
           : `; engine before ${fmt(beforeFigures.cpuUsPerUnit)}, ×${fmt(ratio(engineCpuPerUnit, beforeFigures.cpuUsPerUnit))}`) +
         `), ${fmt(engineRssPerVu / 1024, 1)} KB RSS/VU (bare ${fmt(bareRssPerClient / 1024, 1)} KB/client), ` +
         `engine CPU ${fmt(engineFigures.cpuPercent, 0)} %, server CPU ${fmt(engineFigures.serverCpuPercent, 0)} %, ` +
-        `feed_latency p99 ${fmt(engine.feedLatencyP99Ms, 0)} ms, loop delay p99 max ${fmt(engine.loopDelayP99MaxMs, 0)} ms, exit ${engine.exitCode}\n`,
+        `feed_latency p99 ${fmt(engine.feedLatencyP99Ms, 0)} ms, loop delay p99 max ${fmt(engine.loopDelayP99MaxMs, 0)} ms, exit ${engine.exitCode}` +
+        (parser === undefined
+          ? ''
+          : `; eventsource-parser ${fmt(parser.usPerEvent)} µs/event (${fmt(parser.eventBytes, 0)} B)`) +
+        '\n',
     )
   } finally {
     server.child.kill('SIGTERM')

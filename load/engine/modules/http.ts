@@ -92,11 +92,25 @@ export function createHttpModule(vu: VuContext): Record<string, unknown> {
   const failed = vu.metric('http_req_failed', 'rate')
   const dataReceived = vu.metric('data_received', 'counter', 'data')
   const dataSent = vu.metric('data_sent', 'counter', 'data')
+  const received = vu.series(dataReceived)
+  const sent = vu.series(dataSent)
   const client = new HttpClient()
   // Series per script tags object, then per method/status/url/error: scripts pass one
-  // params object again and again, so the common path is two map lookups.
+  // params object again and again, so the common path is two map lookups. A tags object is
+  // read when first seen: a script that edits one in place should pass a new one instead.
   const seriesByTags = new WeakMap<object, Map<string, RequestSeries>>()
   let registered = false
+  let lastSeries:
+    | {
+        scriptTags: Record<string, string> | undefined
+        status: number
+        errorCode: number
+        error: string
+        method: string
+        url: string
+        series: RequestSeries
+      }
+    | undefined
   const resource: VuResource = {
     release() {
       registered = false
@@ -110,6 +124,19 @@ export function createHttpModule(vu: VuContext): Record<string, unknown> {
     result: HttpResult,
     scriptTags: Record<string, string> | undefined,
   ): RequestSeries {
+    // A VU repeats one request shape: compare with the last one before building a key.
+    const last = lastSeries
+    if (
+      last !== undefined &&
+      last.scriptTags === scriptTags &&
+      last.status === result.status &&
+      last.errorCode === result.errorCode &&
+      last.error === result.error &&
+      last.method === method &&
+      last.url === url
+    ) {
+      return last.series
+    }
     const tagsKey = scriptTags ?? NO_TAGS
     let byKey = seriesByTags.get(tagsKey)
     if (byKey === undefined) {
@@ -138,10 +165,19 @@ export function createHttpModule(vu: VuContext): Record<string, unknown> {
       }
       byKey.set(key, found)
     }
+    lastSeries = {
+      scriptTags,
+      status: result.status,
+      errorCode: result.errorCode,
+      error: result.error,
+      method,
+      url,
+      series: found,
+    }
     return found
   }
 
-  async function asyncRequest(
+  function asyncRequest(
     method: string,
     url: string,
     body?: string | null,
@@ -152,25 +188,42 @@ export function createHttpModule(vu: VuContext): Record<string, unknown> {
       registered = true
       vu.resources.add(resource)
     }
-    const result = await client.request({
+    const spec = {
       method: verb,
       url,
       headers: params?.headers,
       body: body ?? undefined,
       timeoutMs: timeoutOf(params),
       discardBody: params?.responseType === 'none',
+    }
+    return new Promise((resolve, reject) => {
+      try {
+        client.send(spec, (result) => {
+          record(verb, url, result, params?.tags)
+          resolve(new HttpResponse(result, url))
+        })
+      } catch (error: unknown) {
+        reject(error instanceof Error ? error : new Error(String(error)))
+      }
     })
+  }
+
+  function record(
+    verb: string,
+    url: string,
+    result: HttpResult,
+    scriptTags: Record<string, string> | undefined,
+  ): void {
     // The url tag drops the query so resume cursors do not make one series per request.
     const query = url.indexOf('?')
     const urlTag = query === -1 ? url : url.slice(0, query)
-    const series = seriesFor(verb, urlTag, result, params?.tags)
+    const series = seriesFor(verb, urlTag, result, scriptTags)
     series.reqs.add(1)
     series.duration.add(result.timings.duration)
     series.waiting.add(result.timings.waiting)
     series.failed.add(result.status >= 200 && result.status < 400 ? 0 : 1)
-    vu.series(dataReceived).add(result.bytesReceived)
-    vu.series(dataSent).add(result.bytesSent)
-    return new HttpResponse(result, url)
+    received.add(result.bytesReceived)
+    sent.add(result.bytesSent)
   }
 
   const module: Record<string, unknown> = { asyncRequest }
