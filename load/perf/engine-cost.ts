@@ -11,6 +11,8 @@
  *   decoding each message; RSS per VU/client is (peak RSS − peak RSS of a 2-VU/2-client run
  *   of the same kind) / (N − 2), so both sides count only what grows with connections (see
  *   REFERENCE_VUS).
+ * - a second baseline: the same number of bare lean clients (raw-lean-clients.ts, the engine's
+ *   own WebSocket client without the engine), counted the same way.
  * It prints and writes (default load/perf/last-run.json) RSS per VU, CPU µs per message,
  * and each as a ratio to the bare-ws baseline.
  */
@@ -18,7 +20,7 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 
 const ROOT = join(import.meta.dirname, '../..')
@@ -209,6 +211,7 @@ async function engineRun(
 }
 
 async function rawRun(
+  script: 'raw-ws-clients.ts' | 'raw-lean-clients.ts',
   url: string,
   serverPid: number,
   clients: number,
@@ -216,7 +219,7 @@ async function rawRun(
   const child = spawn(
     process.execPath,
     [
-      join(import.meta.dirname, 'raw-ws-clients.ts'),
+      join(import.meta.dirname, script),
       `${url.replace(/^http/, 'ws')}/ws`,
       String(clients),
       String(rampS + holdS),
@@ -268,6 +271,7 @@ async function rawRun(
 
 /** The README's table of this run: figures, and ratios to the bare-ws clients of the same run. */
 function readmeTable(
+  file: string,
   measuredAt: string,
   rows: readonly {
     clients: number
@@ -278,19 +282,20 @@ function readmeTable(
       expectedMessages: number
     }
     bareWsBaseline: { cpuUsPerMessage: number; rssBytesPerClient: number }
+    bareLeanBaseline: { cpuUsPerMessage: number; rssBytesPerClient: number }
     ratios: { cpuPerMessageVsBareWs: number; rssPerVuVsBareWsPerClient: number }
   }[],
 ): string {
   const lines = [
-    `Last run (\`load/perf/last-run.json\`, ${measuredAt}):`,
+    `Last run (\`${file}\`, ${measuredAt}):`,
     '',
-    '| clients | engine CPU µs/message | bare ws µs/message | ratio | engine RSS KB/VU | bare ws KB/client | ratio | messages received / feed rate |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| clients | engine CPU µs/message | bare ws µs/message | ratio | bare lean µs/message | engine RSS KB/VU | bare ws KB/client | ratio | bare lean KB/client | engine messages / feed rate |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ]
   for (const row of rows) {
     lines.push(
-      `| ${String(row.clients)} | ${row.engine.cpuUsPerMessage.toFixed(1)} | ${row.bareWsBaseline.cpuUsPerMessage.toFixed(1)} | ×${row.ratios.cpuPerMessageVsBareWs.toFixed(2)} | ` +
-        `${(row.engine.rssBytesPerVu / 1024).toFixed(1)} | ${(row.bareWsBaseline.rssBytesPerClient / 1024).toFixed(1)} | ×${row.ratios.rssPerVuVsBareWsPerClient.toFixed(2)} | ` +
+      `| ${String(row.clients)} | ${row.engine.cpuUsPerMessage.toFixed(1)} | ${row.bareWsBaseline.cpuUsPerMessage.toFixed(1)} | ×${row.ratios.cpuPerMessageVsBareWs.toFixed(2)} | ${row.bareLeanBaseline.cpuUsPerMessage.toFixed(1)} | ` +
+        `${(row.engine.rssBytesPerVu / 1024).toFixed(1)} | ${(row.bareWsBaseline.rssBytesPerClient / 1024).toFixed(1)} | ×${row.ratios.rssPerVuVsBareWsPerClient.toFixed(2)} | ${(row.bareLeanBaseline.rssBytesPerClient / 1024).toFixed(1)} | ` +
         `${String(row.engine.messages)} / ${String(row.engine.expectedMessages)} |`,
     )
   }
@@ -304,8 +309,13 @@ for (const clients of args.clients.split(',').map(Number)) {
     const serverPid = server.child.pid ?? 0
     const single = await engineRun(server.url, serverPid, REFERENCE_VUS)
     const engine = await engineRun(server.url, serverPid, clients)
-    const raw = await rawRun(server.url, serverPid, clients)
-    const rawSingle = await rawRun(server.url, serverPid, REFERENCE_VUS)
+    const raw = await rawRun('raw-ws-clients.ts', server.url, serverPid, clients)
+    const rawSingle = await rawRun('raw-ws-clients.ts', server.url, serverPid, REFERENCE_VUS)
+    const lean = await rawRun('raw-lean-clients.ts', server.url, serverPid, clients)
+    const leanSingle = await rawRun('raw-lean-clients.ts', server.url, serverPid, REFERENCE_VUS)
+    const leanUsPerMessage = (lean.window.cpuS * 1e6) / Math.max(1, lean.messages)
+    const leanBytesPerClient =
+      (lean.window.peakRssBytes - leanSingle.window.peakRssBytes) / (clients - REFERENCE_VUS)
     const engineUsPerMessage = (engine.window.cpuS * 1e6) / Math.max(1, engine.messages)
     const rawUsPerMessage = (raw.window.cpuS * 1e6) / Math.max(1, raw.messages)
     const engineBytesPerVu =
@@ -342,8 +352,21 @@ for (const clients of args.clients.split(',').map(Number)) {
         rssBytesPerClient:
           (raw.window.peakRssBytes - rawSingle.window.peakRssBytes) / (clients - REFERENCE_VUS),
       },
+      /** Bare lean clients (raw-lean-clients.ts): the engine's client without the engine. */
+      bareLeanBaseline: {
+        messages: lean.messages,
+        cpuS: lean.window.cpuS,
+        systemCpuS: lean.window.systemCpuS,
+        serverCpuS: lean.window.serverCpuS,
+        peakRssBytes: lean.window.peakRssBytes,
+        cpuUsPerMessage: leanUsPerMessage,
+        referencePeakRssBytes: leanSingle.window.peakRssBytes,
+        rssBytesPerClient: leanBytesPerClient,
+      },
       ratios: {
         cpuPerMessageVsBareWs: engineUsPerMessage / rawUsPerMessage,
+        bareLeanVsBareWsCpuPerMessage: leanUsPerMessage / rawUsPerMessage,
+        cpuPerMessageVsBareLean: engineUsPerMessage / leanUsPerMessage,
         rssPerVuVsBareWsPerClient:
           engineBytesPerVu /
           ((raw.window.peakRssBytes - rawSingle.window.peakRssBytes) / (clients - REFERENCE_VUS)),
@@ -351,7 +374,7 @@ for (const clients of args.clients.split(',').map(Number)) {
     }
     results.push(result)
     process.stdout.write(
-      `${clients} VUs: engine ${engineUsPerMessage.toFixed(2)} µs CPU/message (bare ws ${rawUsPerMessage.toFixed(2)}, ×${result.ratios.cpuPerMessageVsBareWs.toFixed(2)}), ` +
+      `${clients} VUs: engine ${engineUsPerMessage.toFixed(2)} µs CPU/message (bare ws ${rawUsPerMessage.toFixed(2)}, ×${result.ratios.cpuPerMessageVsBareWs.toFixed(2)}; bare lean ${leanUsPerMessage.toFixed(2)}, ${(leanBytesPerClient / 1024).toFixed(1)} KB/client), ` +
         `${(engineBytesPerVu / 1024).toFixed(1)} KB RSS/VU (bare ws ${(result.bareWsBaseline.rssBytesPerClient / 1024).toFixed(1)} KB/client), ` +
         `${engine.messages} messages in the window (feed rate: ${result.engine.expectedMessages}), engine loop delay p99 max ${engine.loopDelayP99Max.toFixed(1)} ms, server ${(engine.window.serverCpuS / (engine.window.toS - engine.window.fromS)).toFixed(2)} cores busy, exit ${engine.exitCode}\n`,
     )
@@ -383,9 +406,7 @@ if (args.readme) {
   if (begin < 0 || end < begin) {
     throw new Error(`load/README.md has no ${README_BEGIN} … ${README_END} block to fill`)
   }
-  writeFileSync(
-    readme,
-    `${text.slice(0, begin + README_BEGIN.length)}\n${readmeTable(report.measuredAt, results)}${text.slice(end)}`,
-  )
+  const updated = `${text.slice(0, begin + README_BEGIN.length)}\n${readmeTable(relative(ROOT, args.out), report.measuredAt, results)}${text.slice(end)}`
+  writeFileSync(readme, updated)
   process.stdout.write(`updated the measured-cost table in ${readme}\n`)
 }
