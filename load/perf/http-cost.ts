@@ -3,12 +3,14 @@
  * run load/scenarios/{long-poll,short-poll,sse}.ts against a real server.
  *
  *   npx node load/perf/http-cost.ts [--clients 1000] [--ramp 10] [--hold 15]
- *       [--scenarios long-poll,short-poll,sse] [--before DIR] [--out FILE]
+ *       [--scenarios long-poll,short-poll,sse] [--before DIR] [--out FILE] [--readme]
  *
  * For each scenario it starts a fresh server (servers/main.ts serve) as its own process and
  * measures, in the steady window (after ramp-up, from /proc):
  * - the engine: CPU per request (polls: `http_reqs`) or per message (SSE: `sse_event`),
- *   from its `--out series` file, and RSS per VU = (peak RSS − peak RSS of a 1-VU run) / (N − 1);
+ *   from its `--out series` file, and RSS per VU = (peak RSS − peak RSS of a 2-VU run) / (N − 2)
+ *   (2, not 1: the engine starts no more worker threads than VUs, and a 1-VU reference
+ *   would charge a whole thread to the VUs);
  * - a baseline measured in the same run: the same number of bare node:http clients doing the
  *   same requests (raw-http-clients.ts), the way the engine's clients worked before;
  * - with `--before DIR`: the engine of another checkout (e.g. a `git worktree` of the commit
@@ -16,15 +18,17 @@
  * - the server's CPU in each window, and the engine's feed_latency p99 and worst per-second
  *   event-loop delay p99, so a saturated generator shows as such.
  * Figures are reported as ratios to the bare baseline (the machine is shared: read ratios
- * before absolute figures) and written to load/perf/http-last-run.json (or `--out`).
+ * before absolute figures) and written to load/perf/http-last-run.json (or `--out`);
+ * `--readme` rewrites the table between the http-cost markers in load/README.md from this run.
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createParser } from 'eventsource-parser'
+import { format, resolveConfig } from 'prettier'
 
 const ROOT = join(import.meta.dirname, '../..')
 const { values: args } = parseArgs({
@@ -35,8 +39,14 @@ const { values: args } = parseArgs({
     scenarios: { type: 'string', default: 'long-poll,short-poll,sse' },
     before: { type: 'string' },
     out: { type: 'string', default: join(import.meta.dirname, 'http-last-run.json') },
+    /** Also rewrite the measured-cost table in load/README.md from this run. */
+    readme: { type: 'boolean', default: false },
   },
 })
+const README_BEGIN = '<!-- http-cost:begin (written by load/perf/http-cost.ts --readme) -->'
+const README_END = '<!-- http-cost:end -->'
+/** VUs (and bare clients) of the reference run whose RSS is subtracted. */
+const REFERENCE_VUS = 2
 const CLK_TCK = 100
 const POLL_INTERVAL_MS = 1000
 const rampS = Number(args.ramp)
@@ -50,7 +60,9 @@ const scenarios = args.scenarios.split(',').map((name) => {
   }
   return name as Scenario
 })
-if (!Number.isInteger(clients) || clients < 2) throw new Error('--clients must be an integer ≥ 2')
+if (!Number.isInteger(clients) || clients <= REFERENCE_VUS) {
+  throw new Error(`--clients must be an integer > ${REFERENCE_VUS}`)
+}
 if (args.before !== undefined && !existsSync(join(args.before, 'load/engine/cli.ts'))) {
   throw new Error(`--before ${args.before}: no load/engine/cli.ts there (give a checkout's root)`)
 }
@@ -341,21 +353,71 @@ async function parserCost(url: string): Promise<{ eventBytes: number; usPerEvent
   return { eventBytes: Buffer.byteLength(event), usPerEvent: (used.user + used.system) / ROUNDS }
 }
 
+/** One engine's figures for one scenario. */
+interface EngineReport {
+  exitCode: number
+  seconds: number
+  requests: number
+  sseEvents: number
+  feedFrames: number
+  cpuS: number
+  cpuPercent: number
+  cpuUsPerUnit: number | null
+  cpuUsPerFrame: number | null
+  peakRssBytes: number
+  referencePeakRssBytes: number
+  rssBytesPerVu: number
+  serverCpuPercent: number
+  feedLatencyP99Ms: number | null
+  eventLoopDelayP99MaxMs: number
+}
+
+/** One scenario's result, as written to the JSON file. */
+interface CostResult {
+  scenario: Scenario
+  clients: number
+  unit: 'message' | 'request'
+  engine: EngineReport
+  bareNodeHttpBaseline: {
+    requests: number
+    messages: number
+    cpuS: number
+    cpuUsPerUnit: number | null
+    peakRssBytes: number
+    referencePeakRssBytes: number
+    rssBytesPerClient: number
+    serverCpuS: number
+  }
+  engineBefore?: EngineReport
+  eventsourceParser?: {
+    eventBytes: number
+    usPerEvent: number
+    shareOfEngineCpuPerMessage: number | null
+  }
+  ratios: {
+    cpuPerUnitVsBare: number | null
+    rssPerVuVsBarePerClient: number | null
+    cpuPerUnitVsEngineBefore?: number | null
+    rssPerVuVsEngineBefore?: number | null
+    beforeCpuPerUnitVsBare?: number | null
+  }
+}
+
 const machineLoadBefore = loadavg()
-const results = []
+const results: CostResult[] = []
 for (const scenario of scenarios) {
   const server = await startServer()
   const serverPid = server.child.pid ?? 0
   try {
-    const unit = scenario === 'sse' ? 'message' : 'request'
-    const engineOne = await engineRun(ROOT, server.url, serverPid, scenario, 1)
+    const unit: CostResult['unit'] = scenario === 'sse' ? 'message' : 'request'
+    const engineOne = await engineRun(ROOT, server.url, serverPid, scenario, REFERENCE_VUS)
     const engine = await engineRun(ROOT, server.url, serverPid, scenario, clients)
     const bare = await bareRun(server.url, serverPid, scenario, clients)
-    const bareOne = await bareRun(server.url, serverPid, scenario, 1)
+    const bareOne = await bareRun(server.url, serverPid, scenario, REFERENCE_VUS)
     let before: { one: EngineFigures; many: EngineFigures } | undefined
     if (args.before !== undefined) {
       before = {
-        one: await engineRun(args.before, server.url, serverPid, scenario, 1),
+        one: await engineRun(args.before, server.url, serverPid, scenario, REFERENCE_VUS),
         many: await engineRun(args.before, server.url, serverPid, scenario, clients),
       }
     }
@@ -365,10 +427,10 @@ for (const scenario of scenarios) {
     const engineCpuPerUnit = perUnit(engine.window.cpuS, engineUnits)
     const bareCpuPerUnit = perUnit(bare.window.cpuS, bareUnits)
     const engineRssPerVu =
-      (engine.window.peakRssBytes - engineOne.window.peakRssBytes) / (clients - 1)
+      (engine.window.peakRssBytes - engineOne.window.peakRssBytes) / (clients - REFERENCE_VUS)
     const bareRssPerClient =
-      (bare.window.peakRssBytes - bareOne.window.peakRssBytes) / (clients - 1)
-    const describeEngine = (figures: EngineFigures, one: EngineFigures) => {
+      (bare.window.peakRssBytes - bareOne.window.peakRssBytes) / (clients - REFERENCE_VUS)
+    const describeEngine = (figures: EngineFigures, one: EngineFigures): EngineReport => {
       const units = scenario === 'sse' ? figures.events : figures.requests
       return {
         exitCode: figures.exitCode,
@@ -381,8 +443,9 @@ for (const scenario of scenarios) {
         cpuUsPerUnit: perUnit(figures.window.cpuS, units),
         cpuUsPerFrame: perUnit(figures.window.cpuS, figures.frames),
         peakRssBytes: figures.window.peakRssBytes,
-        oneVuPeakRssBytes: one.window.peakRssBytes,
-        rssBytesPerVu: (figures.window.peakRssBytes - one.window.peakRssBytes) / (clients - 1),
+        referencePeakRssBytes: one.window.peakRssBytes,
+        rssBytesPerVu:
+          (figures.window.peakRssBytes - one.window.peakRssBytes) / (clients - REFERENCE_VUS),
         serverCpuPercent: (100 * figures.window.serverCpuS) / Math.max(1, figures.seconds),
         feedLatencyP99Ms: figures.feedLatencyP99Ms,
         eventLoopDelayP99MaxMs: figures.loopDelayP99MaxMs,
@@ -390,7 +453,7 @@ for (const scenario of scenarios) {
     }
     const engineFigures = describeEngine(engine, engineOne)
     const beforeFigures = before === undefined ? undefined : describeEngine(before.many, before.one)
-    const result = {
+    const result: CostResult = {
       scenario,
       clients,
       unit,
@@ -401,7 +464,7 @@ for (const scenario of scenarios) {
         cpuS: bare.window.cpuS,
         cpuUsPerUnit: bareCpuPerUnit,
         peakRssBytes: bare.window.peakRssBytes,
-        oneClientPeakRssBytes: bareOne.window.peakRssBytes,
+        referencePeakRssBytes: bareOne.window.peakRssBytes,
         rssBytesPerClient: bareRssPerClient,
         serverCpuS: bare.window.serverCpuS,
       },
@@ -459,6 +522,7 @@ const report = {
     rampS,
     holdS,
     pollIntervalMs: POLL_INTERVAL_MS,
+    referenceVus: REFERENCE_VUS,
     serverRateHz: 10,
     before: args.before ?? null,
   },
@@ -466,3 +530,45 @@ const report = {
 }
 writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`)
 process.stdout.write(`written ${args.out}\n`)
+
+/** The README's table of this run: figures, and ratios to the baselines of the same run. */
+function readmeTable(file: string, measuredAt: string, rows: typeof results): string {
+  const lines = [
+    `Last run (\`${file}\`, ${measuredAt}, ${String(clients)} VUs/clients, load average before ${machineLoadBefore.map((n) => n.toFixed(1)).join(' ')}):`,
+    '',
+    '| scenario | engine CPU µs/unit | bare node:http µs/unit | ratio | engine before µs/unit | ratio | engine RSS KB/VU | bare KB/client | engine CPU % | server CPU % | feed_latency p99 ms | engine loop delay p99 max ms |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const row of rows) {
+    const before = row.engineBefore
+    lines.push(
+      `| ${row.scenario} (µs per ${row.unit}) | ${fmt(row.engine.cpuUsPerUnit, 1)} | ${fmt(row.bareNodeHttpBaseline.cpuUsPerUnit, 1)} | ×${fmt(row.ratios.cpuPerUnitVsBare)} | ` +
+        `${before === undefined ? '–' : fmt(before.cpuUsPerUnit, 1)} | ${before === undefined ? '–' : `×${fmt(row.ratios.cpuPerUnitVsEngineBefore ?? null)}`} | ` +
+        `${fmt(row.engine.rssBytesPerVu / 1024, 1)} | ${fmt(row.bareNodeHttpBaseline.rssBytesPerClient / 1024, 1)} | ` +
+        `${fmt(row.engine.cpuPercent, 0)} | ${fmt(row.engine.serverCpuPercent, 0)} | ${fmt(row.engine.feedLatencyP99Ms, 0)} | ${fmt(row.engine.eventLoopDelayP99MaxMs, 0)} |`,
+    )
+  }
+  const sse = rows.find((row) => row.eventsourceParser !== undefined)?.eventsourceParser
+  if (sse !== undefined) {
+    lines.push(
+      '',
+      `eventsource-parser alone: ${fmt(sse.usPerEvent)} µs CPU per ${String(sse.eventBytes)}-byte event, ×${fmt(sse.shareOfEngineCpuPerMessage)} of the engine's CPU per SSE message.`,
+    )
+  }
+  return `${lines.join('\n')}\n`
+}
+
+if (args.readme) {
+  const readme = join(ROOT, 'load/README.md')
+  const text = readFileSync(readme, 'utf8')
+  const begin = text.indexOf(README_BEGIN)
+  const end = text.indexOf(README_END)
+  if (begin === -1 || end < begin) {
+    throw new Error(`load/README.md has no ${README_BEGIN} … ${README_END} block to fill`)
+  }
+  const updated = `${text.slice(0, begin + README_BEGIN.length)}\n${readmeTable(relative(ROOT, args.out), report.measuredAt, results)}${text.slice(end)}`
+  // Formatted as the repository's prettier config wants it, so the README stays check-clean.
+  const config = (await resolveConfig(readme)) ?? {}
+  writeFileSync(readme, await format(updated, { ...config, filepath: readme }))
+  process.stdout.write(`updated the measured-cost table in ${readme}\n`)
+}
