@@ -14,6 +14,7 @@
  */
 import type { SeriesBuffer } from '../metric-sink.ts'
 import type { VuContext, VuResource } from '../vu-context.ts'
+import { printScriptError } from '../vu-runner.ts'
 import type { WebSocketEvents, WireWebSocket } from '../wire/websocket-client.ts'
 import { LeanWebSocket } from '../wire/websocket-client.ts'
 import { WsPackageWebSocket } from '../wire/websocket-ws-package-client.ts'
@@ -194,9 +195,9 @@ class VuWebSocket implements VuResource, WebSocketEvents {
     event.data = data
     event.timestamp = Date.now()
     const handler = this.onmessage
-    if (handler !== null) handler(event)
+    if (handler !== null) this.call(handler, event)
     const more = this.listeners?.get('message')
-    if (more !== undefined) for (const listener of more) listener(event)
+    if (more !== undefined) for (const listener of more) this.call(listener, event)
     // The event object is reused: holding the last text until the next message would cost
     // every idle VU its size.
     event.data = ''
@@ -204,9 +205,22 @@ class VuWebSocket implements VuResource, WebSocketEvents {
 
   private emit(name: EventName, event: unknown): void {
     const handler = this[`on${name}`]
-    if (handler !== null) handler(event)
+    if (handler !== null) this.call(handler, event)
     const more = this.listeners?.get(name)
-    if (more !== undefined) for (const listener of more) listener(event)
+    if (more !== undefined) for (const listener of more) this.call(listener, event)
+  }
+
+  /**
+   * Calls a script's handler. Its exception is printed as an iteration error (as k6 prints
+   * an uncaught one) and goes no further: thrown from a socket callback it would kill the
+   * worker thread and every VU on it.
+   */
+  private call(listener: Listener, event: unknown): void {
+    try {
+      listener(event)
+    } catch (error: unknown) {
+      printScriptError(error, this.vu.id)
+    }
   }
 }
 
