@@ -32,8 +32,24 @@ const END = '<!-- hot-paths:end -->'
 
 function row(file: string, run: RunFile): string {
   const { base, current, ratio } = run.summary
-  const load = `${run.params.clients} clients${run.params.intervalMs === undefined || !run.benchmark.startsWith('short') ? '' : `, every ${run.params.intervalMs} ms`}`
-  return `| ${run.benchmark} | ${load} | ${Math.round(current.medianCountPerS)} | ${base.medianCpuUsPerUnit.toFixed(1)} µs | ${current.medianCpuUsPerUnit.toFixed(1)} µs | **${ratio.toFixed(2)}** | ${base.medianCpuPercent.toFixed(0)} % → ${current.medianCpuPercent.toFixed(0)} % | \`${file}\` |`
+  const interval =
+    run.params.intervalMs !== undefined && run.benchmark.startsWith('short')
+      ? `, each every ${run.params.intervalMs} ms`
+      : ''
+  return [
+    '',
+    ` ${run.benchmark} `,
+    ` ${run.params.clients} clients${interval} `,
+    ` ${run.params.rounds} × ${run.params.windowS} s `,
+    ` ${Math.round(current.medianCountPerS)} `,
+    ` ${base.medianCpuUsPerUnit.toFixed(1)} µs `,
+    ` ${current.medianCpuUsPerUnit.toFixed(1)} µs `,
+    ` **${ratio.toFixed(2)}** `,
+    ` ${base.medianCpuPercent.toFixed(0)} % → ${current.medianCpuPercent.toFixed(0)} % `,
+    ` ${run.machine.loadavgAtStart[0]?.toFixed(1) ?? '?'} `,
+    ` \`${file}\` `,
+    '',
+  ].join('|')
 }
 
 /** The Markdown table of every run in `bench/runs/`. */
@@ -47,12 +63,13 @@ export function hotPathTable(): string {
   }))
   const first = runs[0]?.run
   if (first === undefined) throw new Error(`no runs in ${RUNS}: run bench/sse-write.ts first`)
+  const bases = [...new Set(runs.map(({ run }) => run.base.sha.slice(0, 10)))].join(', ')
   return [
-    '| benchmark | load | units/s | CPU per unit, base | this checkout | ratio | server CPU (one core) | run file |',
-    '|---|---|---|---|---|---|---|---|',
+    '| benchmark | load | rounds × window | frames or requests/s | CPU per unit, base | this checkout | ratio | server CPU (% of one core) | load avg at start | run file |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...runs.map(({ name, run }) => row(`bench/runs/${name}`, run)),
     '',
-    `Medians of ${first.params.rounds} rounds of ${first.params.windowS} s per side (rounds alternate which side runs first); base \`${first.base.sha.slice(0, 10)}\`; machine: ${first.machine.cpus} × ${first.machine.model}, shared with other work (load average at start ${first.machine.loadavgAtStart.map((x) => x.toFixed(1)).join(' ')}), so compare ratios, not absolute figures.`,
+    `Medians over the rounds per side (rounds alternate which side runs first); base \`${bases}\`; machine: ${first.machine.cpus} × ${first.machine.model}, shared with other work while these ran (load average in the table), so read the ratios, not the absolute figures.`,
   ].join('\n')
 }
 
