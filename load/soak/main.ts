@@ -250,8 +250,9 @@ const open = clients.filter((c) => c.ws?.readyState === WebSocket.OPEN).length
 // Heap after a full GC first, then RSS (the GC may return pages), then the snapshot.
 const heapAfterRamp = await inspector.heapAfterGc()
 const rssAfterRamp = rssOf(pid)
-// Off by default: the snapshot leaves its freed malloc memory in the server's RSS (a
-// 200-client check went from 107 to 231 MiB across it), which hides the RSS trend, and it
+// Off by default: the snapshot leaves its freed malloc memory in the server's RSS (see
+// runs/200-clients-30s-start-snapshot.json, rss.startBytes vs samples[0].rss), which hides
+// the RSS trend, and it
 // pauses the server for seconds. Heap after GC, sampled all along, is what shows a leak;
 // take the start snapshot (for heap-snapshot-diff.ts) when that series grows.
 const startSnapshot = args['start-snapshot'] ? join(snapshotDir, 'start.heapsnapshot') : null
