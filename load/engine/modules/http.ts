@@ -78,10 +78,19 @@ const SYNC_CALLS = [
 // Stands for "no tags given" as a WeakMap key.
 const NO_TAGS: object = Object.freeze({})
 
+// Scripts pass the same timeout string request after request: parse it once.
+let lastTimeoutText = ''
+let lastTimeoutMs = DEFAULT_TIMEOUT_MS
+
 function timeoutOf(params: RequestParams | null | undefined): number {
   const timeout = params?.timeout
   if (timeout === undefined) return DEFAULT_TIMEOUT_MS
-  return typeof timeout === 'number' ? timeout : durationMs(timeout)
+  if (typeof timeout === 'number') return timeout
+  if (timeout !== lastTimeoutText) {
+    lastTimeoutMs = durationMs(timeout)
+    lastTimeoutText = timeout
+  }
+  return lastTimeoutMs
 }
 
 /** Builds the `k6/http` module of one VU. */
