@@ -8,8 +8,8 @@
  * The server runs as its own process (`servers/main.ts serve --port 0`) under
  * `--inspect=127.0.0.1:0`; its RSS is read from /proc and its /metrics every `--sample`
  * seconds, and every `--heap-sample` seconds the harness forces a full GC over the DevTools
- * Protocol and reads the heap that survived. Heap snapshots are taken after the ramp and at
- * the end (`--snapshot-dir`). Each client checks every `seq` it receives: a jump
+ * Protocol and reads the heap that survived. A heap snapshot is taken at the end, and after the
+ * ramp too with `--start-snapshot` (`--snapshot-dir`). Each client checks every `seq` it receives: a jump
  * is frames lost, a repeat is a duplicate, a `reset` is counted apart. Results go to a
  * JSON file (default load/soak/last-run.json) and a one-screen summary.
  */
