@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { dirname } from 'node:path'
+import { format, resolveConfig } from 'prettier'
 import { baseCheckout, currentRevision, REPO_ROOT } from './base-checkout.ts'
 import { ServerProcess } from './server-process.ts'
 
@@ -186,7 +187,12 @@ export async function measure(benchmark: Benchmark, options: MeasureOptions) {
     samples,
   }
   mkdirSync(dirname(options.out), { recursive: true })
-  writeFileSync(options.out, `${JSON.stringify(result, null, 2)}\n`)
+  // Formatted as the repository's prettier check expects, so a fresh run file is committable.
+  const config = (await resolveConfig(options.out)) ?? {}
+  writeFileSync(
+    options.out,
+    await format(JSON.stringify(result, null, 2), { ...config, parser: 'json' }),
+  )
   process.stderr.write(
     `${benchmark.name}: base ${baseSummary.medianCpuUsPerUnit.toFixed(2)} µs, current ${currentSummary.medianCpuUsPerUnit.toFixed(2)} µs per ${benchmark.unit} → ratio ${result.summary.ratio.toFixed(3)} (${options.out})\n`,
   )
