@@ -1,0 +1,57 @@
+/**
+ * Benchmark (not a test): what the per-VU module instances cost per message. Every VU runs
+ * the bundled script's init code, as k6 does, so every VU has its own copy of each class the
+ * script defines (here load/lib/feed-reader.ts's FeedTracker): instances of different VUs
+ * have different hidden classes, and the shared optimized code of `read` sees as many
+ * shapes as there are VUs on the thread. This times `tracker.read(frame)` called round-robin
+ * over the trackers of N VUs on one thread, for several N.
+ *
+ *   npx node load/perf/per-vu-classes.ts [--vus 1,4,50,500,2500] [--calls 2000000]
+ */
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { bundleScript } from '../engine/bundle.ts'
+import { MetricSink } from '../engine/metric-sink.ts'
+import { VuContext } from '../engine/vu-context.ts'
+import { compileFactory, instantiate } from '../engine/vu-instance.ts'
+
+const { values: args } = parseArgs({
+  options: {
+    vus: { type: 'string', default: '1,4,50,500,2500' },
+    calls: { type: 'string', default: '2000000' },
+  },
+})
+const calls = Number(args.calls)
+
+interface Tracker {
+  read(text: string, receivedAt: number): string
+}
+type TrackerClass = new (protocol: string, steadyFrom: number) => Tracker
+
+const factory = compileFactory(
+  await bundleScript(join(import.meta.dirname, '../lib/feed-reader.ts')),
+  'feed-reader.ts',
+)
+const sink = new MetricSink(false)
+const frame =
+  '{"type":"frame","epoch":"A6VPPdD5","seq":90,"t":1795334466604.847,"sprites":[{"i":0,"x":1,"y":2}],"events":[]}'
+
+const rows: { vus: number; nsPerRead: number }[] = []
+for (const vus of args.vus.split(',').map(Number)) {
+  const trackers: Tracker[] = []
+  for (let id = 1; id <= vus; id++) {
+    const vu = new VuContext({ id, scenario: undefined, scenarioStartTime: 0, sink, env: {} })
+    const FeedTracker = instantiate(factory, vu).exports['FeedTracker'] as TrackerClass
+    trackers.push(new FeedTracker('websocket', 0))
+  }
+  let best = Infinity
+  for (let round = 0; round < 3; round++) {
+    const started = process.hrtime.bigint()
+    for (let i = 0; i < calls; i++) trackers[i % vus]?.read(frame, 1795334466605)
+    best = Math.min(best, Number(process.hrtime.bigint() - started) / calls)
+    sink.cut()
+  }
+  rows.push({ vus, nsPerRead: best })
+  process.stdout.write(`${String(vus)} VUs on the thread: ${best.toFixed(0)} ns per read\n`)
+}
+process.stdout.write(`${JSON.stringify({ node: process.version, calls, rows })}\n`)
