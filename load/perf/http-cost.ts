@@ -4,6 +4,7 @@
  *
  *   npx node load/perf/http-cost.ts [--clients 1000] [--ramp 10] [--hold 15]
  *       [--scenarios long-poll,short-poll,sse] [--before DIR] [--out FILE] [--readme]
+ *   npx node load/perf/http-cost.ts --table-from load/perf/http-last-run.json   (README table only)
  *
  * For each scenario it starts a fresh server (servers/main.ts serve) as its own process and
  * measures, in the steady window (after ramp-up, from /proc):
@@ -41,6 +42,8 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(import.meta.dirname, 'http-last-run.json') },
     /** Also rewrite the measured-cost table in load/README.md from this run. */
     readme: { type: 'boolean', default: false },
+    /** Only rewrite the README table from this earlier result file; measure nothing. */
+    'table-from': { type: 'string' },
   },
 })
 const README_BEGIN = '<!-- http-cost:begin (written by load/perf/http-cost.ts --readme) -->'
@@ -403,138 +406,163 @@ interface CostResult {
   }
 }
 
-const machineLoadBefore = loadavg()
-const results: CostResult[] = []
-for (const scenario of scenarios) {
-  const server = await startServer()
-  const serverPid = server.child.pid ?? 0
-  try {
-    const unit: CostResult['unit'] = scenario === 'sse' ? 'message' : 'request'
-    const engineOne = await engineRun(ROOT, server.url, serverPid, scenario, REFERENCE_VUS)
-    const engine = await engineRun(ROOT, server.url, serverPid, scenario, clients)
-    const bare = await bareRun(server.url, serverPid, scenario, clients)
-    const bareOne = await bareRun(server.url, serverPid, scenario, REFERENCE_VUS)
-    let before: { one: EngineFigures; many: EngineFigures } | undefined
-    if (args.before !== undefined) {
-      before = {
-        one: await engineRun(args.before, server.url, serverPid, scenario, REFERENCE_VUS),
-        many: await engineRun(args.before, server.url, serverPid, scenario, clients),
+/** The JSON file's content. */
+interface CostReport {
+  measuredAt: string
+  machine: {
+    cpus: number
+    model: string
+    node: string
+    loadAverageBefore: number[]
+    loadAverageAfter: number[]
+  }
+  parameters: {
+    clients: number
+    rampS: number
+    holdS: number
+    pollIntervalMs: number
+    referenceVus: number
+    serverRateHz: number
+    before: string | null
+  }
+  results: CostResult[]
+}
+
+/** Runs every scenario with its baselines; prints one line per scenario. */
+async function measureAll(): Promise<CostReport> {
+  const machineLoadBefore = loadavg()
+  const results: CostResult[] = []
+  for (const scenario of scenarios) {
+    const server = await startServer()
+    const serverPid = server.child.pid ?? 0
+    try {
+      const unit: CostResult['unit'] = scenario === 'sse' ? 'message' : 'request'
+      const engineOne = await engineRun(ROOT, server.url, serverPid, scenario, REFERENCE_VUS)
+      const engine = await engineRun(ROOT, server.url, serverPid, scenario, clients)
+      const bare = await bareRun(server.url, serverPid, scenario, clients)
+      const bareOne = await bareRun(server.url, serverPid, scenario, REFERENCE_VUS)
+      let before: { one: EngineFigures; many: EngineFigures } | undefined
+      if (args.before !== undefined) {
+        before = {
+          one: await engineRun(args.before, server.url, serverPid, scenario, REFERENCE_VUS),
+          many: await engineRun(args.before, server.url, serverPid, scenario, clients),
+        }
       }
-    }
-    const parser = scenario === 'sse' ? await parserCost(server.url) : undefined
-    const engineUnits = scenario === 'sse' ? engine.events : engine.requests
-    const bareUnits = scenario === 'sse' ? bare.messages : bare.requests
-    const engineCpuPerUnit = perUnit(engine.window.cpuS, engineUnits)
-    const bareCpuPerUnit = perUnit(bare.window.cpuS, bareUnits)
-    const engineRssPerVu =
-      (engine.window.peakRssBytes - engineOne.window.peakRssBytes) / (clients - REFERENCE_VUS)
-    const bareRssPerClient =
-      (bare.window.peakRssBytes - bareOne.window.peakRssBytes) / (clients - REFERENCE_VUS)
-    const describeEngine = (figures: EngineFigures, one: EngineFigures): EngineReport => {
-      const units = scenario === 'sse' ? figures.events : figures.requests
-      return {
-        exitCode: figures.exitCode,
-        seconds: figures.seconds,
-        requests: figures.requests,
-        sseEvents: figures.events,
-        feedFrames: figures.frames,
-        cpuS: figures.window.cpuS,
-        cpuPercent: (100 * figures.window.cpuS) / Math.max(1, figures.seconds),
-        cpuUsPerUnit: perUnit(figures.window.cpuS, units),
-        cpuUsPerFrame: perUnit(figures.window.cpuS, figures.frames),
-        peakRssBytes: figures.window.peakRssBytes,
-        referencePeakRssBytes: one.window.peakRssBytes,
-        rssBytesPerVu:
-          (figures.window.peakRssBytes - one.window.peakRssBytes) / (clients - REFERENCE_VUS),
-        serverCpuPercent: (100 * figures.window.serverCpuS) / Math.max(1, figures.seconds),
-        feedLatencyP99Ms: figures.feedLatencyP99Ms,
-        eventLoopDelayP99MaxMs: figures.loopDelayP99MaxMs,
+      const parser = scenario === 'sse' ? await parserCost(server.url) : undefined
+      const engineUnits = scenario === 'sse' ? engine.events : engine.requests
+      const bareUnits = scenario === 'sse' ? bare.messages : bare.requests
+      const engineCpuPerUnit = perUnit(engine.window.cpuS, engineUnits)
+      const bareCpuPerUnit = perUnit(bare.window.cpuS, bareUnits)
+      const engineRssPerVu =
+        (engine.window.peakRssBytes - engineOne.window.peakRssBytes) / (clients - REFERENCE_VUS)
+      const bareRssPerClient =
+        (bare.window.peakRssBytes - bareOne.window.peakRssBytes) / (clients - REFERENCE_VUS)
+      const describeEngine = (figures: EngineFigures, one: EngineFigures): EngineReport => {
+        const units = scenario === 'sse' ? figures.events : figures.requests
+        return {
+          exitCode: figures.exitCode,
+          seconds: figures.seconds,
+          requests: figures.requests,
+          sseEvents: figures.events,
+          feedFrames: figures.frames,
+          cpuS: figures.window.cpuS,
+          cpuPercent: (100 * figures.window.cpuS) / Math.max(1, figures.seconds),
+          cpuUsPerUnit: perUnit(figures.window.cpuS, units),
+          cpuUsPerFrame: perUnit(figures.window.cpuS, figures.frames),
+          peakRssBytes: figures.window.peakRssBytes,
+          referencePeakRssBytes: one.window.peakRssBytes,
+          rssBytesPerVu:
+            (figures.window.peakRssBytes - one.window.peakRssBytes) / (clients - REFERENCE_VUS),
+          serverCpuPercent: (100 * figures.window.serverCpuS) / Math.max(1, figures.seconds),
+          feedLatencyP99Ms: figures.feedLatencyP99Ms,
+          eventLoopDelayP99MaxMs: figures.loopDelayP99MaxMs,
+        }
       }
-    }
-    const engineFigures = describeEngine(engine, engineOne)
-    const beforeFigures = before === undefined ? undefined : describeEngine(before.many, before.one)
-    const result: CostResult = {
-      scenario,
-      clients,
-      unit,
-      engine: engineFigures,
-      bareNodeHttpBaseline: {
-        requests: bare.requests,
-        messages: bare.messages,
-        cpuS: bare.window.cpuS,
-        cpuUsPerUnit: bareCpuPerUnit,
-        peakRssBytes: bare.window.peakRssBytes,
-        referencePeakRssBytes: bareOne.window.peakRssBytes,
-        rssBytesPerClient: bareRssPerClient,
-        serverCpuS: bare.window.serverCpuS,
-      },
-      ...(beforeFigures === undefined ? {} : { engineBefore: beforeFigures }),
-      ...(parser === undefined
-        ? {}
-        : {
-            eventsourceParser: {
-              ...parser,
-              shareOfEngineCpuPerMessage: ratio(parser.usPerEvent, engineCpuPerUnit),
-            },
-          }),
-      ratios: {
-        cpuPerUnitVsBare: ratio(engineCpuPerUnit, bareCpuPerUnit),
-        rssPerVuVsBarePerClient: ratio(engineRssPerVu, bareRssPerClient),
-        ...(beforeFigures === undefined
+      const engineFigures = describeEngine(engine, engineOne)
+      const beforeFigures =
+        before === undefined ? undefined : describeEngine(before.many, before.one)
+      const result: CostResult = {
+        scenario,
+        clients,
+        unit,
+        engine: engineFigures,
+        bareNodeHttpBaseline: {
+          requests: bare.requests,
+          messages: bare.messages,
+          cpuS: bare.window.cpuS,
+          cpuUsPerUnit: bareCpuPerUnit,
+          peakRssBytes: bare.window.peakRssBytes,
+          referencePeakRssBytes: bareOne.window.peakRssBytes,
+          rssBytesPerClient: bareRssPerClient,
+          serverCpuS: bare.window.serverCpuS,
+        },
+        ...(beforeFigures === undefined ? {} : { engineBefore: beforeFigures }),
+        ...(parser === undefined
           ? {}
           : {
-              cpuPerUnitVsEngineBefore: ratio(engineCpuPerUnit, beforeFigures.cpuUsPerUnit),
-              rssPerVuVsEngineBefore: ratio(engineRssPerVu, beforeFigures.rssBytesPerVu),
-              beforeCpuPerUnitVsBare: ratio(beforeFigures.cpuUsPerUnit, bareCpuPerUnit),
+              eventsourceParser: {
+                ...parser,
+                shareOfEngineCpuPerMessage: ratio(parser.usPerEvent, engineCpuPerUnit),
+              },
             }),
-      },
+        ratios: {
+          cpuPerUnitVsBare: ratio(engineCpuPerUnit, bareCpuPerUnit),
+          rssPerVuVsBarePerClient: ratio(engineRssPerVu, bareRssPerClient),
+          ...(beforeFigures === undefined
+            ? {}
+            : {
+                cpuPerUnitVsEngineBefore: ratio(engineCpuPerUnit, beforeFigures.cpuUsPerUnit),
+                rssPerVuVsEngineBefore: ratio(engineRssPerVu, beforeFigures.rssBytesPerVu),
+                beforeCpuPerUnitVsBare: ratio(beforeFigures.cpuUsPerUnit, bareCpuPerUnit),
+              }),
+        },
+      }
+      results.push(result)
+      process.stdout.write(
+        `${scenario} × ${clients}: engine ${fmt(engineCpuPerUnit)} µs CPU/${unit} (bare node:http ${fmt(bareCpuPerUnit)}, ×${fmt(result.ratios.cpuPerUnitVsBare)}` +
+          (beforeFigures === undefined
+            ? ''
+            : `; engine before ${fmt(beforeFigures.cpuUsPerUnit)}, ×${fmt(ratio(engineCpuPerUnit, beforeFigures.cpuUsPerUnit))}`) +
+          `), ${fmt(engineRssPerVu / 1024, 1)} KB RSS/VU (bare ${fmt(bareRssPerClient / 1024, 1)} KB/client), ` +
+          `engine CPU ${fmt(engineFigures.cpuPercent, 0)} %, server CPU ${fmt(engineFigures.serverCpuPercent, 0)} %, ` +
+          `feed_latency p99 ${fmt(engine.feedLatencyP99Ms, 0)} ms, loop delay p99 max ${fmt(engine.loopDelayP99MaxMs, 0)} ms, exit ${engine.exitCode}` +
+          (parser === undefined
+            ? ''
+            : `; eventsource-parser ${fmt(parser.usPerEvent)} µs/event (${fmt(parser.eventBytes, 0)} B)`) +
+          '\n',
+      )
+    } finally {
+      server.child.kill('SIGTERM')
+      await exited(server.child)
     }
-    results.push(result)
-    process.stdout.write(
-      `${scenario} × ${clients}: engine ${fmt(engineCpuPerUnit)} µs CPU/${unit} (bare node:http ${fmt(bareCpuPerUnit)}, ×${fmt(result.ratios.cpuPerUnitVsBare)}` +
-        (beforeFigures === undefined
-          ? ''
-          : `; engine before ${fmt(beforeFigures.cpuUsPerUnit)}, ×${fmt(ratio(engineCpuPerUnit, beforeFigures.cpuUsPerUnit))}`) +
-        `), ${fmt(engineRssPerVu / 1024, 1)} KB RSS/VU (bare ${fmt(bareRssPerClient / 1024, 1)} KB/client), ` +
-        `engine CPU ${fmt(engineFigures.cpuPercent, 0)} %, server CPU ${fmt(engineFigures.serverCpuPercent, 0)} %, ` +
-        `feed_latency p99 ${fmt(engine.feedLatencyP99Ms, 0)} ms, loop delay p99 max ${fmt(engine.loopDelayP99MaxMs, 0)} ms, exit ${engine.exitCode}` +
-        (parser === undefined
-          ? ''
-          : `; eventsource-parser ${fmt(parser.usPerEvent)} µs/event (${fmt(parser.eventBytes, 0)} B)`) +
-        '\n',
-    )
-  } finally {
-    server.child.kill('SIGTERM')
-    await exited(server.child)
+  }
+  return {
+    measuredAt: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? '',
+      node: process.version,
+      loadAverageBefore: machineLoadBefore,
+      loadAverageAfter: loadavg(),
+    },
+    parameters: {
+      clients,
+      rampS,
+      holdS,
+      pollIntervalMs: POLL_INTERVAL_MS,
+      referenceVus: REFERENCE_VUS,
+      serverRateHz: 10,
+      before: args.before ?? null,
+    },
+    results,
   }
 }
-const report = {
-  measuredAt: new Date().toISOString(),
-  machine: {
-    cpus: cpus().length,
-    model: cpus()[0]?.model ?? '',
-    node: process.version,
-    loadAverageBefore: machineLoadBefore,
-    loadAverageAfter: loadavg(),
-  },
-  parameters: {
-    clients,
-    rampS,
-    holdS,
-    pollIntervalMs: POLL_INTERVAL_MS,
-    referenceVus: REFERENCE_VUS,
-    serverRateHz: 10,
-    before: args.before ?? null,
-  },
-  results,
-}
-writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`)
-process.stdout.write(`written ${args.out}\n`)
 
 /** The README's table of this run: figures, and ratios to the baselines of the same run. */
-function readmeTable(file: string, measuredAt: string, rows: typeof results): string {
+function readmeTable(file: string, report: CostReport): string {
+  const rows = report.results
   const lines = [
-    `Last run (\`${file}\`, ${measuredAt}, ${String(clients)} VUs/clients, load average before ${machineLoadBefore.map((n) => n.toFixed(1)).join(' ')}):`,
+    `Last run (\`${file}\`, ${report.measuredAt}, ${String(report.parameters.clients)} VUs/clients, load average before ${report.machine.loadAverageBefore.map((n) => n.toFixed(1)).join(' ')}):`,
     '',
     '| scenario | engine CPU µs/unit | bare node:http µs/unit | ratio | engine before µs/unit | ratio | engine RSS KB/VU | bare KB/client | engine CPU % | server CPU % | feed_latency p99 ms | engine loop delay p99 max ms |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -558,7 +586,18 @@ function readmeTable(file: string, measuredAt: string, rows: typeof results): st
   return `${lines.join('\n')}\n`
 }
 
-if (args.readme) {
+let report: CostReport
+let reportFile = args.out
+if (args['table-from'] === undefined) {
+  report = await measureAll()
+  writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`)
+  process.stdout.write(`written ${args.out}\n`)
+} else {
+  reportFile = args['table-from']
+  report = JSON.parse(readFileSync(reportFile, 'utf8')) as CostReport
+}
+
+if (args.readme || args['table-from'] !== undefined) {
   const readme = join(ROOT, 'load/README.md')
   const text = readFileSync(readme, 'utf8')
   const begin = text.indexOf(README_BEGIN)
@@ -566,7 +605,7 @@ if (args.readme) {
   if (begin === -1 || end < begin) {
     throw new Error(`load/README.md has no ${README_BEGIN} … ${README_END} block to fill`)
   }
-  const updated = `${text.slice(0, begin + README_BEGIN.length)}\n${readmeTable(relative(ROOT, args.out), report.measuredAt, results)}${text.slice(end)}`
+  const updated = `${text.slice(0, begin + README_BEGIN.length)}\n${readmeTable(relative(ROOT, reportFile), report)}${text.slice(end)}`
   // Formatted as the repository's prettier config wants it, so the README stays check-clean.
   const config = (await resolveConfig(readme)) ?? {}
   writeFileSync(readme, await format(updated, { ...config, filepath: readme }))
