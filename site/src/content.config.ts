@@ -42,8 +42,15 @@ const topics = defineCollection({
   }),
 })
 
+/**
+ * Where benchmark runs are read from: `../results` (relative to `site/`), or the folder named by
+ * `REALTIME_LAB_RESULTS_DIR` — e.g. to preview a run made with `npm run bench -- --out-dir <dir>/<id>`
+ * without copying it under `results/`.
+ */
+const resultsDir = process.env['REALTIME_LAB_RESULTS_DIR'] ?? '../results'
+
 /** One entry per `results/<run-id>/report.json`, validated with the bench's report schema. */
-const results = defineCollection({ loader: resultsLoader('../results'), schema: runEntrySchema })
+const results = defineCollection({ loader: resultsLoader(resultsDir), schema: runEntrySchema })
 
 export const collections = {
   docs: defineCollection({ loader: docsLoader(), schema: docsSchema() }),

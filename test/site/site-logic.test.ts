@@ -7,7 +7,7 @@ import { backoffDelay, BACKOFF_DEFAULTS } from '../../site/src/live/backoff.ts'
 import { FeedTracker } from '../../site/src/live/feed-tracker.ts'
 import { parseSeries } from '../../site/src/lib/step-series.ts'
 import { readSourceRegion } from '../../site/src/lib/source-region.ts'
-import { checkQuestion } from '../../site/src/lib/question-checks.ts'
+import { checkQuestion, type CheckedQuestion } from '../../site/src/lib/question-checks.ts'
 import { largestSharedStep } from '../../site/src/lib/figures.ts'
 import type { RunEntry } from '../../site/src/lib/results-loader.ts'
 import type { FrameMessage, SnapshotMessage } from '../../servers/feed/messages.ts'
@@ -133,10 +133,14 @@ describe('readSourceRegion', () => {
 
 describe('checkQuestion', () => {
   it('names the question file and every citation that does not exist', () => {
-    const entry = {
+    const entry: CheckedQuestion = {
       id: 'sse/why-sse',
       body: '<Lab slug="no-such-lab" /> <Measured id="latency.p42" protocols={["sse"]} /> <Source path="nope.ts" />',
-      data: { topic: 'polling', labs: ['heartbeat', 'gone'], metrics: [{ id: 'latency.p99' }] },
+      data: {
+        topic: 'polling',
+        labs: ['heartbeat', 'gone'],
+        metrics: [{ id: 'latency.p99', protocols: ['sse'] }],
+      },
     }
     expect(() => {
       checkQuestion(entry)
@@ -150,7 +154,7 @@ describe('checkQuestion', () => {
       checkQuestion({
         id: 'sse/fine',
         body: '<Lab slug="heartbeat" /> <Measured id="latency.p99" protocols={["sse"]} /> <Source path="servers/feed/messages.ts" />',
-        data: { topic: 'sse', labs: ['heartbeat'], metrics: [{ id: 'gaps' }] },
+        data: { topic: 'sse', labs: ['heartbeat'], metrics: [{ id: 'gaps', protocols: ['sse'] }] },
       })
     }).not.toThrow()
   })

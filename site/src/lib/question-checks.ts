@@ -1,17 +1,24 @@
 /**
  * Build-time checks of one question file beyond its frontmatter schema: the folder matches the
- * topic, and every lab, metric and source file it cites exists. A failure stops the build with
- * an error that names the question file.
+ * topic, and every lab, metric and source file it cites exists — and a citation of a variant
+ * (`topology="cluster-2"`, `encoding="binary"`) names one the cited run measured. A failure
+ * stops the build with an error that names the question file.
  */
+import { PROTOCOLS, type Protocol } from '../../../servers/feed/messages.ts'
 import { LAB_SLUGS } from './labels.ts'
-import { isMetricId } from './figures.ts'
+import { citationProblem, isMetricId, type Citation, type CitableRun } from './figures.ts'
 import { readSourceRegion } from './source-region.ts'
 
 /** The parts of a `questions` entry the checks read. */
 export interface CheckedQuestion {
   id: string
   body?: string | undefined
-  data: { topic: string; labs: string[]; metrics: { id: string }[] }
+  data: { topic: string; labs: string[]; metrics: Citation[] }
+}
+
+/** The run citations are checked against, and how error messages name its file. */
+export interface CheckedRun extends CitableRun {
+  reportFile: string
 }
 
 /** Attribute `name="value"` (or `name='value'`) of one tag's text. */
@@ -21,15 +28,60 @@ const attribute = (tag: string, name: string): string | undefined =>
     ?.slice(1)
     .find((value) => value !== undefined)
 
+/** A JSX expression attribute `name={…}` of one tag's text, parsed as JSON; undefined when absent or not JSON. */
+const expression = (tag: string, name: string): unknown => {
+  const text = new RegExp(`\\b${name}=\\{([^}]*)\\}`).exec(tag)?.[1]
+  if (text === undefined) return undefined
+  try {
+    return JSON.parse(text.replaceAll("'", '"'))
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The citation a `<Measured …>` tag makes, as far as its attributes are literal: `protocols`
+ * must be an array literal of protocol names, `connections` a number.
+ * @returns the citation, or a problem string
+ */
+export function measuredCitation(tag: string): Citation | string {
+  const id = attribute(tag, 'id')
+  if (id === undefined || !isMetricId(id)) return `${tag}: unknown metric id`
+  const protocols = expression(tag, 'protocols')
+  const known: readonly string[] = PROTOCOLS
+  if (
+    !Array.isArray(protocols) ||
+    protocols.length === 0 ||
+    !protocols.every((value) => typeof value === 'string' && known.includes(value))
+  )
+    return `${tag}: protocols must be a literal list of ${PROTOCOLS.join(', ')}`
+  const connections = expression(tag, 'connections') ?? attribute(tag, 'connections')
+  const count = connections === undefined ? undefined : Number(connections)
+  if (count !== undefined && !(Number.isInteger(count) && count > 0))
+    return `${tag}: connections must be a positive integer`
+  const design = attribute(tag, 'design')
+  if (design !== undefined && design !== 'reference' && design !== 'baseline')
+    return `${tag}: design must be reference or baseline`
+  return {
+    id,
+    protocols: protocols as Protocol[],
+    connections: count,
+    design,
+    topology: attribute(tag, 'topology'),
+    encoding: attribute(tag, 'encoding'),
+  }
+}
+
 /** Every `<Name …>` tag of a component in an MDX body. */
 const tags = (body: string, name: string): string[] =>
   body.match(new RegExp(`<${name}\\b[^>]*>`, 'g')) ?? []
 
 /**
  * Throws when the question cites something that does not exist.
+ * @param run the run figures are cited from; undefined when `results/` holds none
  * @throws Error starting with `questions/<id>.mdx:` and naming what is wrong
  */
-export function checkQuestion(entry: CheckedQuestion): void {
+export function checkQuestion(entry: CheckedQuestion, run?: CheckedRun): void {
   const file = `questions/${entry.id}.mdx`
   const problems: string[] = []
   const folder = entry.id.split('/')[0]
@@ -38,16 +90,28 @@ export function checkQuestion(entry: CheckedQuestion): void {
   const labs = new Set<string>(LAB_SLUGS)
   for (const slug of entry.data.labs)
     if (!labs.has(slug)) problems.push(`labs: no lab "${slug}" (known: ${LAB_SLUGS.join(', ')})`)
-  for (const metric of entry.data.metrics)
-    if (!isMetricId(metric.id)) problems.push(`metrics: unknown metric id "${metric.id}"`)
+  const where = run?.reportFile ?? ''
+  for (const metric of entry.data.metrics) {
+    if (!isMetricId(metric.id)) {
+      problems.push(`metrics: unknown metric id "${metric.id}"`)
+      continue
+    }
+    const problem = citationProblem(run, metric, where)
+    if (problem !== undefined) problems.push(`metrics "${metric.id}": ${problem}`)
+  }
   const body = entry.body ?? ''
   for (const tag of tags(body, 'Lab')) {
     const slug = attribute(tag, 'slug')
     if (slug === undefined || !labs.has(slug)) problems.push(`${tag}: no such lab`)
   }
   for (const tag of tags(body, 'Measured')) {
-    const id = attribute(tag, 'id')
-    if (id === undefined || !isMetricId(id)) problems.push(`${tag}: unknown metric id`)
+    const citation = measuredCitation(tag)
+    if (typeof citation === 'string') {
+      problems.push(citation)
+      continue
+    }
+    const problem = citationProblem(run, citation, where)
+    if (problem !== undefined) problems.push(`${tag}: ${problem}`)
   }
   for (const tag of tags(body, 'Source')) {
     const path = attribute(tag, 'path')

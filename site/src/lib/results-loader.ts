@@ -1,33 +1,63 @@
 /**
  * Loads benchmark runs for the `results` collection: one entry per `results/<run-id>/report.json`,
  * validated with the bench's own `reportSchema`, plus each step's per-second latency series.
- * Only the default variant (one server process, JSON frames) is kept: cluster and encoding
- * steps of a `--cluster` / `--encodings` run are compared by the bench's own table, and never
- * mix into the site's single-instance figures and charts.
+ * `steps` and `ladders` hold only the default variant (one server process, JSON frames), so the
+ * site's single-instance charts and figures never mix with a `--cluster` / `--encodings` run's
+ * other variants; those are kept apart in `variantSteps` and `variantLadders`, which the
+ * variant comparison and variant citations (`<Measured topology="cluster-2">`) read.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Loader } from 'astro/loaders'
 import { z } from 'astro/zod'
-import { isDefaultVariant, reportSchema } from '../../../load/bench/report-schema.ts'
+import {
+  isDefaultVariant,
+  ladderSchema,
+  reportSchema,
+  stepSchema,
+  type Report,
+  type Variant,
+} from '../../../load/bench/report-schema.ts'
 import { parseSeries, seriesPointSchema } from './step-series.ts'
 
 /** A run as the site stores it: the report, where it came from, and each step's series. */
 export const runEntrySchema = reportSchema.extend({
   /** Folder name under `results/` (the run id as the site links it, e.g. `reference`). */
   folder: z.string(),
+  /** The report's path as error messages name it, relative to the repository (`results/reference/report.json`). */
+  reportFile: z.string(),
   /** Per step (same index as `steps`), the per-second series; empty when the file is missing or unreadable. */
   series: z.array(z.array(seriesPointSchema)),
+  /** Steps of every other variant (`cluster-N` topology, `binary` encoding), in run order. */
+  variantSteps: z.array(stepSchema),
+  /** Ladders of every other variant. */
+  variantLadders: z.array(ladderSchema),
 })
 
 /** The data of one `results` entry. */
 export type RunEntry = z.infer<typeof runEntrySchema>
 
 /**
+ * Splits a report's steps and ladders by variant: the default variant (one server process, JSON
+ * frames) in `steps` / `ladders`, every other in `variantSteps` / `variantLadders`.
+ */
+export function splitVariants(
+  report: Report,
+): Pick<RunEntry, 'steps' | 'ladders' | 'variantSteps' | 'variantLadders'> {
+  const isOtherVariant = (item: Variant): boolean => !isDefaultVariant(item)
+  return {
+    steps: report.steps.filter(isDefaultVariant),
+    ladders: report.ladders.filter(isDefaultVariant),
+    variantSteps: report.steps.filter(isOtherVariant),
+    variantLadders: report.ladders.filter(isOtherVariant),
+  }
+}
+
+/**
  * A content loader over `<base>/<run-id>/report.json`. A report that does not match the schema
  * fails the build naming the file and the field.
- * @param base results folder, relative to the site root (`../results`)
+ * @param base results folder, relative to the site root (`../results`) or absolute
  */
 export function resultsLoader(base: string): Loader {
   return {
@@ -56,11 +86,7 @@ export function resultsLoader(base: string): Loader {
             .join('; ')
           throw new Error(`${shown} does not match load/bench/report-schema.ts — ${fields}`)
         }
-        const report = {
-          ...checked.data,
-          steps: checked.data.steps.filter(isDefaultVariant),
-          ladders: checked.data.ladders.filter(isDefaultVariant),
-        }
+        const report = { ...checked.data, ...splitVariants(checked.data) }
         const series = report.steps.map((step) => {
           const seriesPath = join(dir, folder, step.files.series)
           if (!existsSync(seriesPath)) return []
@@ -71,7 +97,7 @@ export function resultsLoader(base: string): Loader {
         })
         const data = await parseData({
           id: folder,
-          data: { ...report, folder, series },
+          data: { ...report, folder, reportFile: shown, series },
           filePath: reportPath,
         })
         // Astro wants entry paths relative to the site root (`../results/<run>/report.json`).

@@ -3,6 +3,7 @@
  * Used by the site's `questions` content collection and by the question-bank test.
  */
 import { z } from 'zod'
+import { FEED_ENCODINGS } from '../../../servers/feed/binary-layout.ts'
 
 /** Topic folders under `questions/`; each has an `index.mdx`. */
 export const TOPICS = [
@@ -28,6 +29,13 @@ export const metricRefSchema = z.object({
   connections: z.number().int().positive().optional(),
   /** `reference` (default) or `baseline`, the seeds' naive design. */
   design: z.enum(['reference', 'baseline']).default('reference'),
+  /** `single` (default: one server process) or `cluster-N`: a step of a `bench --cluster N` run. */
+  topology: z
+    .string()
+    .regex(/^(single|cluster-[1-9]\d*)$/, 'topology is single or cluster-N (e.g. cluster-2)')
+    .optional(),
+  /** `json` (default) or `binary`: a step of a `bench --encodings json,binary` run. */
+  encoding: z.enum(FEED_ENCODINGS).optional(),
 })
 
 export const questionSchema = z.object({
