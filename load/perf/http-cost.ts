@@ -29,7 +29,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createParser } from 'eventsource-parser'
-import { format, resolveConfig } from 'prettier'
+import { format } from 'prettier'
 
 const ROOT = join(import.meta.dirname, '../..')
 const { values: args } = parseArgs({
@@ -590,7 +590,8 @@ let report: CostReport
 let reportFile = args.out
 if (args['table-from'] === undefined) {
   report = await measureAll()
-  writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`)
+  // Formatted as the repository's prettier check wants JSON (short arrays on one line).
+  writeFileSync(args.out, await format(JSON.stringify(report), { parser: 'json' }))
   process.stdout.write(`written ${args.out}\n`)
 } else {
   reportFile = args['table-from']
@@ -606,8 +607,8 @@ if (args.readme || args['table-from'] !== undefined) {
     throw new Error(`load/README.md has no ${README_BEGIN} … ${README_END} block to fill`)
   }
   const updated = `${text.slice(0, begin + README_BEGIN.length)}\n${readmeTable(relative(ROOT, reportFile), report)}${text.slice(end)}`
-  // Formatted as the repository's prettier config wants it, so the README stays check-clean.
-  const config = (await resolveConfig(readme)) ?? {}
-  writeFileSync(readme, await format(updated, { ...config, filepath: readme }))
+  // Written as is: prettier ignores *.md here, and formatting the file would rewrite other
+  // sections' tables too.
+  writeFileSync(readme, updated)
   process.stdout.write(`updated the measured-cost table in ${readme}\n`)
 }
