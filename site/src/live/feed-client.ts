@@ -3,6 +3,7 @@
  * on an unexpected loss reconnect with backoff, resuming from the last seq. Each protocol module
  * implements only how to open, close and pause its own connection.
  */
+import type { FeedEncoding } from '../../../servers/feed/binary-layout.ts'
 import type { Protocol, ServerMessage } from '../../../servers/feed/messages.ts'
 import { backoffDelay } from './backoff.ts'
 import { FeedTracker, type ResumeCursor } from './feed-tracker.ts'
@@ -24,6 +25,11 @@ export abstract class FeedClient {
   readonly tracker = new FeedTracker()
   /** Current connection state. */
   state: ClientState = 'closed'
+  /**
+   * The encoding the server's frames arrive in (`json`, or `binary` from a `--encoding binary`
+   * server), known from the first frame or snapshot; undefined before it.
+   */
+  encoding: FeedEncoding | undefined
   #attempt = 0
   #retryTimer: ReturnType<typeof setTimeout> | undefined
   #connectedBefore = false
@@ -109,9 +115,14 @@ export abstract class FeedClient {
   /** Resumes delivery on the open connection after `pause()`. */
   protected abstract resume(): void
 
-  /** A protocol module calls this for every message it receives. */
-  protected deliver(message: ServerMessage): void {
+  /**
+   * A protocol module calls this for every message it receives.
+   * @param encoding how it arrived (see `feed-decoding.ts`); polls always answer JSON
+   */
+  protected deliver(message: ServerMessage, encoding: FeedEncoding = 'json'): void {
     if (this.state === 'connecting') this.opened()
+    // reset, pong and error stay JSON on a binary server: only frames and snapshots tell.
+    if (message.type === 'frame' || message.type === 'snapshot') this.encoding = encoding
     this.tracker.receive(message)
   }
 

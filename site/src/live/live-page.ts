@@ -20,6 +20,8 @@ interface Panel {
   canvas: HTMLCanvasElement
   colour: string
   counters: Map<keyof FeedCounters, HTMLElement>
+  /** Shows the encoding the frames arrive in. */
+  encoding: HTMLElement | null
 }
 
 function drawSprites(canvas: HTMLCanvasElement, sprites: readonly Sprite[], colour: string): void {
@@ -66,7 +68,13 @@ function setUpPanel(element: HTMLElement, protocol: Protocol): Panel {
     counters.set(cell.dataset['counter'] as keyof FeedCounters, cell)
   }
   const canvas = element.querySelector('canvas') ?? document.createElement('canvas')
-  return { client, canvas, colour: element.dataset['colour'] ?? '#3b82f6', counters }
+  return {
+    client,
+    canvas,
+    colour: element.dataset['colour'] ?? '#3b82f6',
+    counters,
+    encoding: element.querySelector<HTMLElement>('[data-encoding]'),
+  }
 }
 
 function setUpFallback(root: HTMLElement): void {
@@ -138,6 +146,7 @@ async function main(): Promise<void> {
       for (const panel of panels) {
         const counters = panel.client.tracker.counters()
         for (const [key, cell] of panel.counters) cell.textContent = formatCounter(key, counters)
+        if (panel.encoding) panel.encoding.textContent = panel.client.encoding ?? '—'
       }
     }
     requestAnimationFrame(frame)

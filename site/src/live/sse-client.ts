@@ -3,9 +3,12 @@
  * eventsource-parser rather than `EventSource`: a new `EventSource` cannot send `Last-Event-ID`,
  * so a reconnect driven by our own backoff could not resume; with `fetch` every reconnect sends
  * `Last-Event-ID: <epoch>:<seq>`. Start/Stop go to `POST /api/control` with the announced session.
+ * A `data:` field is JSON, or base64 of a binary frame from a `--encoding binary` server
+ * (`feed-decoding.ts`).
  */
 import { EventSourceParserStream } from 'eventsource-parser/stream'
-import { FeedClient, parseServerMessage } from './feed-client.ts'
+import { FeedClient } from './feed-client.ts'
+import { decodeSseData } from './feed-decoding.ts'
 import type { ResumeCursor } from './feed-tracker.ts'
 
 /** Server-Sent Events feed client. */
@@ -44,8 +47,8 @@ export class SseFeedClient extends FeedClient {
           if (announced !== undefined) this.#session = announced
           continue
         }
-        const message = parseServerMessage(value.data)
-        if (message) this.deliver(message)
+        const decoded = decodeSseData(value.data)
+        if (decoded) this.deliver(decoded.message, decoded.encoding)
       }
     } catch (error) {
       if (this.#abort !== controller) return

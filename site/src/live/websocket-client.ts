@@ -1,8 +1,10 @@
 /**
  * The live page's WebSocket client: `GET /ws?epoch=&since=`, Start/Stop as `control` messages on
- * the socket (seed 000's buttons), reconnect and resume handled by {@link FeedClient}.
+ * the socket (seed 000's buttons), reconnect and resume handled by {@link FeedClient}. Text
+ * messages are JSON; binary ones (a `--encoding binary` server) are decoded by `feed-decoding.ts`.
  */
-import { FeedClient, parseServerMessage } from './feed-client.ts'
+import { FeedClient } from './feed-client.ts'
+import { decodeSocketMessage } from './feed-decoding.ts'
 import type { ResumeCursor } from './feed-tracker.ts'
 
 /** WebSocket feed client. */
@@ -18,14 +20,15 @@ export class WebSocketFeedClient extends FeedClient {
       url.searchParams.set('since', String(cursor.since))
     }
     const socket = new WebSocket(url)
+    // Binary messages as ArrayBuffer (the default is Blob, which would need an async read).
+    socket.binaryType = 'arraybuffer'
     this.#socket = socket
     socket.addEventListener('open', () => {
       this.opened()
     })
     socket.addEventListener('message', (event: MessageEvent<unknown>) => {
-      if (typeof event.data !== 'string') return
-      const message = parseServerMessage(event.data)
-      if (message) this.deliver(message)
+      const decoded = decodeSocketMessage(event.data)
+      if (decoded) this.deliver(decoded.message, decoded.encoding)
     })
     socket.addEventListener('close', (event) => {
       // A socket this client already replaced or dropped reports nothing.
