@@ -1,11 +1,26 @@
 /**
  * The study site in real Chromium: it builds; a question page shows a measured figure read from
- * the results; the results page draws a chart per protocol; the live page, against a server this
- * test starts, shows frames on all four panels and resumes without a gap after "kill connection".
- * Screenshots of each page land in test-output/ for review.
+ * the results; the results page draws a chart per protocol, and a run with variant steps its
+ * single-vs-cluster and JSON-vs-binary comparison; the live page, against a server this test
+ * starts, shows frames on all four panels and resumes without a gap after "kill connection" —
+ * also against a `--encoding binary` server. Screenshots of each page land in test-output/.
+ *
+ * The site is built from a temporary results folder: every run under results/ plus the real quick
+ * variants run of test/site/fixtures (results/ holds only the reference run, which may have no
+ * variant steps).
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -14,7 +29,14 @@ import { startServer, type RunningServer } from '../../servers/main.ts'
 import { PROTOCOLS, type Protocol } from '../../servers/feed/messages.ts'
 import { formatFigure, isMetricId } from '../../site/src/lib/figures.ts'
 import { PROTOCOL_LABELS } from '../../site/src/lib/labels.ts'
-import { METRICS, reportSchema, type Report } from '../../load/bench/report-schema.ts'
+import {
+  METRICS,
+  isDefaultVariant,
+  reportSchema,
+  sameVariant,
+  type Report,
+} from '../../load/bench/report-schema.ts'
+import { VARIANT_BENCH_COMMAND } from '../../site/src/lib/variant-specs.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const DIST = join(ROOT, 'site/dist')
@@ -29,13 +51,39 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
   '--no-first-run',
 ]
+/** The fixture run with variant steps, and its folder name in the build's results. */
+const VARIANT_FIXTURE = join(ROOT, 'test/site/fixtures/quick-variants')
+const VARIANT_RUN = 'quick-variants'
 const hasChromium = existsSync(CHROMIUM)
 if (!hasChromium)
   console.warn(`site tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`)
 
+/** Every run under results/ (linked) and the variants fixture (copied), in a new temporary folder. */
+function resultsForBuild(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'site-results-'))
+  const results = join(ROOT, 'results')
+  if (existsSync(results))
+    for (const folder of readdirSync(results))
+      if (existsSync(join(results, folder, 'report.json')))
+        symlinkSync(join(results, folder), join(dir, folder))
+  cpSync(VARIANT_FIXTURE, join(dir, VARIANT_RUN), { recursive: true })
+  return dir
+}
+
+/** The runs the site was built from, by folder. */
+function builtRuns(dir: string): { folder: string; report: Report }[] {
+  return readdirSync(dir)
+    .filter((folder) => existsSync(join(dir, folder, 'report.json')))
+    .map((folder) => ({
+      folder,
+      report: reportSchema.parse(
+        JSON.parse(readFileSync(join(dir, folder, 'report.json'), 'utf8')),
+      ),
+    }))
+}
+
 /** The run the site cites from: results/reference, else the newest run, as site/src/lib/figures.ts picks it. */
-function citedRun(): Report | undefined {
-  const dir = join(ROOT, 'results')
+function citedRun(dir: string): Report | undefined {
   if (!existsSync(dir)) return undefined
   const runs = readdirSync(dir)
     .filter((folder) => existsSync(join(dir, folder, 'report.json')))
@@ -54,14 +102,20 @@ describe.skipIf(!hasChromium)('the study site', () => {
   let build: ReturnType<typeof spawnSync>
   let server: RunningServer
   let browser: Browser
+  let resultsDir: string
 
   beforeAll(async () => {
+    resultsDir = resultsForBuild()
     build = spawnSync(
       process.execPath,
       [join(ROOT, 'node_modules/astro/bin/astro.mjs'), 'build', '--root', 'site'],
       {
         cwd: ROOT,
-        env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' },
+        env: {
+          ...process.env,
+          ASTRO_TELEMETRY_DISABLED: '1',
+          REALTIME_LAB_RESULTS_DIR: resultsDir,
+        },
         encoding: 'utf8',
         timeout: 280_000,
       },
@@ -74,6 +128,7 @@ describe.skipIf(!hasChromium)('the study site', () => {
   afterAll(async () => {
     await browser.close()
     await server.close()
+    rmSync(resultsDir, { recursive: true, force: true })
   })
 
   const openPage = async (path: string): Promise<Page> => {
@@ -99,7 +154,7 @@ describe.skipIf(!hasChromium)('the study site', () => {
   })
 
   it('shows a question’s measured figure, read from the results', async () => {
-    const run = citedRun()
+    const run = citedRun(resultsDir)
     // A built question page that cites a figure in its frontmatter, preferring one the run measured.
     const questionsDir = join(DIST, 'questions')
     const pages = readdirSync(questionsDir, { recursive: true, encoding: 'utf8' })
@@ -124,6 +179,10 @@ describe.skipIf(!hasChromium)('the study site', () => {
       const id = (await figure.getAttribute('data-measured')) ?? ''
       const connections = Number(await figure.getAttribute('data-connections'))
       const design = (await figure.getAttribute('data-design')) ?? 'reference'
+      const variant = {
+        topology: (await figure.getAttribute('data-topology')) ?? undefined,
+        encoding: (await figure.getAttribute('data-encoding')) ?? undefined,
+      }
       expect(isMetricId(id)).toBe(true)
       if (!isMetricId(id)) return
       expect(text).toContain(`at ${connections.toLocaleString('en-GB')} connections`)
@@ -136,7 +195,8 @@ describe.skipIf(!hasChromium)('the study site', () => {
           (candidate) =>
             candidate.protocol === protocol &&
             candidate.design === design &&
-            candidate.connections === connections,
+            candidate.connections === connections &&
+            sameVariant(candidate, variant),
         )
         const value = step ? formatFigure(METRICS[id].pick(step), METRICS[id].unit) : 'not measured'
         expect(text).toContain(`${PROTOCOL_LABELS[protocol]} ${value}`)
@@ -147,7 +207,7 @@ describe.skipIf(!hasChromium)('the study site', () => {
   })
 
   it('draws a latency chart for every protocol of the cited run', async () => {
-    const run = citedRun()
+    const run = citedRun(resultsDir)
     expect(run, 'no run under results/: run `npm run bench -- --quick` first').toBeDefined()
     const page = await openPage('/results/')
     const protocols = PROTOCOLS.filter((protocol) =>
@@ -163,6 +223,73 @@ describe.skipIf(!hasChromium)('the study site', () => {
       .toBe(protocols.length)
     await page.screenshot({ path: join(OUTPUT, 'results.png'), fullPage: true })
     await page.close()
+  })
+
+  it('charts a run’s variants against its default variant, and says how to make them when it has none', async () => {
+    for (const { folder, report } of builtRuns(resultsDir)) {
+      const page = await openPage(`/results/${folder}/`)
+      const variantSteps = report.steps.filter(
+        (step) => step.design === 'reference' && !isDefaultVariant(step),
+      )
+      if (variantSteps.length === 0) {
+        await expect
+          .poll(() => page.locator('[data-testid="no-variants"]').innerText())
+          .toContain(VARIANT_BENCH_COMMAND)
+        expect(await page.locator('[data-variant-comparison]').count()).toBe(0)
+        await page.close()
+        continue
+      }
+      // One comparison per protocol and dimension measured, each chart drawn by uPlot.
+      const protocols = [...new Set(variantSteps.map((step) => step.protocol))]
+      const topologyProtocols = protocols.filter((protocol) =>
+        variantSteps.some(
+          (step) =>
+            step.protocol === protocol &&
+            (step.topology ?? 'single') !== 'single' &&
+            (step.encoding ?? 'json') === 'json',
+        ),
+      )
+      for (const protocol of topologyProtocols) {
+        const comparison = page.locator(`[data-variant-comparison="topology-${protocol}"]`)
+        await expect.poll(() => comparison.locator('[data-drawn="true"] canvas').count()).toBe(2)
+      }
+      const encodingProtocols = protocols.filter((protocol) =>
+        variantSteps.some(
+          (step) =>
+            step.protocol === protocol &&
+            (step.encoding ?? 'json') !== 'json' &&
+            (step.topology ?? 'single') === 'single',
+        ),
+      )
+      for (const protocol of encodingProtocols) {
+        const comparison = page.locator(`[data-variant-comparison="encoding-${protocol}"]`)
+        await expect.poll(() => comparison.locator('[data-drawn="true"] canvas').count()).toBe(3)
+      }
+      // The table holds every reference step of those protocols; invalid ones are marked.
+      const steps = report.steps.filter(
+        (step) => step.design === 'reference' && protocols.includes(step.protocol),
+      )
+      const rows = page.locator('[data-testid="variant-table"] tbody tr')
+      expect(await rows.count()).toBe(steps.length)
+      const invalid = steps.filter((step) => !step.valid).length
+      expect(
+        await page.locator('[data-testid="variant-table"] tr[data-valid="false"]').count(),
+      ).toBe(invalid)
+      if (invalid > 0)
+        expect(
+          await page.locator('[data-testid="variants"] figcaption.invalid-step').count(),
+        ).toBeGreaterThan(0)
+      if (folder === VARIANT_RUN) {
+        // The fixture: every variant of WebSocket and SSE, with one generator-limited step.
+        expect(topologyProtocols).toEqual(['websocket', 'sse'])
+        expect(encodingProtocols).toEqual(['websocket', 'sse'])
+        expect(invalid).toBe(1)
+        await page
+          .locator('[data-testid="variants"]')
+          .screenshot({ path: join(OUTPUT, 'results-variants.png') })
+      }
+      await page.close()
+    }
   })
 
   it('streams on all four live panels and resumes without a gap after kill connection', async () => {
@@ -223,6 +350,57 @@ describe.skipIf(!hasChromium)('the study site', () => {
       .toContain('sse')
     await page.locator('[data-fallback]').screenshot({ path: join(OUTPUT, 'live-fallback.png') })
     await page.close()
+  })
+
+  it('decodes a --encoding binary server on the live page: frames, kill and resume, stop and catch-up, no gap', async () => {
+    const binary = await startServer({ port: 0, encoding: 'binary' })
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    try {
+      await page.goto(`${binary.url}/live/`)
+      const panel = (protocol: string) => page.locator(`[data-panel="${protocol}"]`)
+      const counter = async (protocol: string, key: string): Promise<number> =>
+        Number(await panel(protocol).locator(`[data-counter="${key}"]`).innerText())
+      for (const protocol of PROTOCOLS) {
+        await expect.poll(() => counter(protocol, 'frames'), { timeout: 15_000 }).toBeGreaterThan(3)
+      }
+      // WebSocket and SSE carry binary frames (base64 on SSE); polls always answer JSON.
+      const streamed = ['websocket', 'sse'] as const
+      for (const protocol of streamed) {
+        expect(await panel(protocol).locator('[data-encoding]').innerText()).toBe('binary')
+        expect(await panel(protocol).locator('[data-counter="latencyMs"]').innerText()).toMatch(
+          /^\d+\.\d ms$/,
+        )
+      }
+      for (const protocol of ['long-poll', 'short-poll'])
+        expect(await panel(protocol).locator('[data-encoding]').innerText()).toBe('json')
+      await page.screenshot({ path: join(OUTPUT, 'live-binary.png'), fullPage: true })
+      for (const protocol of streamed) {
+        const before = await counter(protocol, 'frames')
+        await panel(protocol).locator('[data-action="kill"]').click()
+        await expect.poll(() => counter(protocol, 'reconnects'), { timeout: 15_000 }).toBe(1)
+        await expect
+          .poll(() => counter(protocol, 'frames'), { timeout: 15_000 })
+          .toBeGreaterThan(before + 5)
+        expect(await counter(protocol, 'gaps')).toBe(0)
+      }
+      for (const protocol of streamed) await panel(protocol).locator('[data-action="stop"]').click()
+      await page.waitForTimeout(500)
+      const paused = await Promise.all(streamed.map((protocol) => counter(protocol, 'frames')))
+      await page.waitForTimeout(1500)
+      for (const protocol of streamed)
+        await panel(protocol).locator('[data-action="start"]').click()
+      for (const [index, protocol] of streamed.entries()) {
+        // The missed frames are replayed from history, encoded binary too, and none is missing.
+        await expect
+          .poll(() => counter(protocol, 'frames'), { timeout: 15_000 })
+          .toBeGreaterThan((paused[index] ?? 0) + 15)
+        expect(await counter(protocol, 'gaps')).toBe(0)
+        expect(await panel(protocol).locator('[data-encoding]').innerText()).toBe('binary')
+      }
+    } finally {
+      await page.close()
+      await binary.close()
+    }
   })
 
   it('renders the home, lab and topic pages', async () => {
