@@ -14,11 +14,13 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { basename, join } from 'node:path'
+import { basename, join, relative } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { METRICS } from '../load/bench/report-schema.ts'
+import { METRICS, reportSchema } from '../load/bench/report-schema.ts'
 import { TOPICS, questionSchema, type Question } from '../site/src/schemas/question.ts'
+import { citationProblem } from '../site/src/lib/figures.ts'
+import { measuredCitation, type CheckedRun } from '../site/src/lib/question-checks.ts'
 
 const REPO_ROOT = join(import.meta.dirname, '..')
 const LABS_DIR = join(REPO_ROOT, 'site', 'src', 'content', 'docs', 'labs')
@@ -43,12 +45,42 @@ function splitFrontmatter(text: string): { yaml: string; body: string } {
   return { yaml: match[1] ?? '', body: match[2] ?? '' }
 }
 
-/** Reads every `.mdx` under `<root>/<folder>/` and returns the files plus every problem found. */
+/**
+ * The run the site cites figures from, as `site/src/lib/figures.ts` picks it: `<dir>/reference`,
+ * else the newest run; undefined when there is none. Its `steps` hold every variant.
+ */
+function citedRun(dir: string): CheckedRun | undefined {
+  if (!existsSync(dir)) return undefined
+  const runs = readdirSync(dir)
+    .filter((folder) => existsSync(join(dir, folder, 'report.json')))
+    .map((folder) => ({
+      folder,
+      report: reportSchema.parse(
+        JSON.parse(readFileSync(join(dir, folder, 'report.json'), 'utf8')),
+      ),
+    }))
+  const chosen =
+    runs.find((run) => run.folder === 'reference') ??
+    runs.sort((a, b) => b.report.createdAt.localeCompare(a.report.createdAt))[0]
+  return chosen === undefined
+    ? undefined
+    : {
+        steps: chosen.report.steps,
+        reportFile: relative(REPO_ROOT, join(dir, chosen.folder, 'report.json')),
+      }
+}
+
+/**
+ * Reads every `.mdx` under `<root>/<folder>/` and returns the files plus every problem found.
+ * A citation of a variant (`topology`, `encoding`) must name one `run` measured, as the site
+ * build requires (`site/src/lib/question-checks.ts`).
+ */
 function checkBank(
   root: string,
   labSlugs: ReadonlySet<string> | undefined,
   minQuestions: number,
   repoRoot: string = REPO_ROOT,
+  run?: CheckedRun,
 ): { files: BankFile[]; problems: string[] } {
   const problems: string[] = []
   const files: BankFile[] = []
@@ -126,6 +158,23 @@ function checkBank(
         problems.push(`${file.rel}: <Measured id="${id}"> is not listed in frontmatter metrics`)
       }
     }
+    // The props of each citation (protocols, connections, design, topology, encoding) as the
+    // site build reads them; unknown ids are reported above.
+    const where = run?.reportFile ?? ''
+    for (const match of file.body.matchAll(/<Measured\b[^>]*>/g)) {
+      const citation = measuredCitation(match[0])
+      if (typeof citation === 'string') {
+        if (!citation.endsWith('unknown metric id')) problems.push(`${file.rel}: ${citation}`)
+        continue
+      }
+      const problem = citationProblem(run, citation, where)
+      if (problem !== undefined) problems.push(`${file.rel}: ${match[0]}: ${problem}`)
+    }
+    for (const metric of data.metrics) {
+      if (!Object.hasOwn(METRICS, metric.id)) continue
+      const problem = citationProblem(run, metric, where)
+      if (problem !== undefined) problems.push(`${file.rel}: metrics "${metric.id}": ${problem}`)
+    }
     // <Source> reads the file at build time: a missing path breaks the site build.
     for (const match of file.body.matchAll(/<Source\s+path=["']([^"']+)["']/g)) {
       const path = match[1] ?? ''
@@ -158,7 +207,13 @@ function readLabSlugs(): Set<string> | undefined {
 
 describe('question bank (questions/)', () => {
   const labSlugs = readLabSlugs()
-  const { files, problems } = checkBank(join(REPO_ROOT, 'questions'), labSlugs, MIN_QUESTIONS)
+  const { files, problems } = checkBank(
+    join(REPO_ROOT, 'questions'),
+    labSlugs,
+    MIN_QUESTIONS,
+    REPO_ROOT,
+    citedRun(join(REPO_ROOT, 'results')),
+  )
   const about = (pattern: RegExp): string[] => problems.filter((p) => pattern.test(p))
 
   it('every file has frontmatter that parses and matches the question schema', () => {
@@ -173,6 +228,9 @@ describe('question bank (questions/)', () => {
   })
   it('every metric id cited is a key of METRICS and listed in the frontmatter', () => {
     expect(about(/metric "|<Measured/)).toEqual([])
+  })
+  it('every citation’s props are literal and valid, and a cited variant was measured in the cited run', () => {
+    expect(about(/<Measured id="[^"]*" protocols|metrics "/)).toEqual([])
   })
   it('every <Lab> in a body is listed in the frontmatter', () => {
     expect(about(/<Lab slug=/)).toEqual([])
@@ -310,6 +368,36 @@ describe('the bank checker rejects each violation', () => {
     expect(problems).toEqual([
       'sse/x.mdx: metric "latency.p42" is not a key of METRICS',
       'sse/x.mdx: <Measured id="server.cpu"> is not listed in frontmatter metrics',
+    ])
+  })
+  it('rejects a variant citation the cited run did not measure, naming the report file', () => {
+    const run = citedRun(join(REPO_ROOT, 'test', 'site', 'fixtures'))
+    expect(run?.reportFile).toBe('test/site/fixtures/quick-variants/report.json')
+    const metrics =
+      '[{ id: server.cpu, protocols: [sse], topology: cluster-2 }, { id: bytesPerFrame, protocols: [websocket], encoding: binary, connections: 5000 }]'
+    const text = `${frontmatter('sse', 'Cluster cost?', { metrics })}<Measured id="server.cpu" protocols={["sse"]} topology="cluster-2" /> <Measured id="server.cpu" protocols={["sse","websocket"]} topology="cluster-9" /> <Measured id="server.cpu" protocols={[sse]} />\n`
+    const { problems } = checkBank(bank({ 'sse/x.mdx': text }), LABS, 1, REPO_ROOT, run)
+    expect(problems).toEqual([
+      'sse/x.mdx: <Measured id="server.cpu" protocols={["sse","websocket"]} topology="cluster-9" />: test/site/fixtures/quick-variants/report.json has no connection count that sse, websocket all reached (reference design, cluster-9)',
+      'sse/x.mdx: <Measured id="server.cpu" protocols={[sse]} />: protocols must be a literal list of websocket, sse, long-poll, short-poll',
+      'sse/x.mdx: metrics "bytesPerFrame": test/site/fixtures/quick-variants/report.json has no websocket step at 5000 connections (reference design, single/binary)',
+    ])
+  })
+  it('rejects a topology or encoding the bench does not know', () => {
+    const text = `${frontmatter('sse', 'Odd variant?', {
+      metrics: '[{ id: server.cpu, protocols: [sse], topology: two-servers, encoding: msgpack }]',
+    })}<Measured id="server.cpu" protocols={["sse"]} encoding="msgpack" />\n`
+    const { problems } = checkBank(bank({ 'sse/x.mdx': text }), LABS, 1)
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^sse\/x\.mdx: frontmatter fails the schema: metrics\.0\.topology: topology is single or cluster-N.*metrics\.0\.encoding/,
+      ),
+    ])
+    const body = `${frontmatter('sse', 'Odd encoding?', {
+      metrics: '[{ id: server.cpu, protocols: [sse] }]',
+    })}<Measured id="server.cpu" protocols={["sse"]} encoding="msgpack" />\n`
+    expect(checkBank(bank({ 'sse/x.mdx': body }), LABS, 1).problems).toEqual([
+      'sse/x.mdx: <Measured id="server.cpu" protocols={["sse"]} encoding="msgpack" />: encoding "msgpack" is not one of json, binary',
     ])
   })
   it('rejects a <Source> path that does not exist', () => {
