@@ -11,18 +11,19 @@ import { encodeBinaryMessage } from '../../servers/feed/binary-codec.ts'
 import { encodeFrame, encodeReset, encodeSnapshot } from '../../servers/feed/codec.ts'
 import type { FrameMessage, SnapshotMessage } from '../../servers/feed/messages.ts'
 import { Simulation } from '../../servers/feed/simulation.ts'
-import { citationProblem, findStep, largestSharedStep } from '../../site/src/lib/figures.ts'
+import {
+  VARIANT_BENCH_COMMAND,
+  citationProblem,
+  findStep,
+  largestSharedStep,
+} from '../../site/src/lib/figures.ts'
 import {
   checkQuestion,
   measuredCitation,
   type CheckedQuestion,
 } from '../../site/src/lib/question-checks.ts'
 import { splitVariants, type RunEntry } from '../../site/src/lib/results-loader.ts'
-import {
-  VARIANT_BENCH_COMMAND,
-  variantComparisons,
-  variantTables,
-} from '../../site/src/lib/variant-specs.ts'
+import { variantComparisons, variantTables } from '../../site/src/lib/variant-specs.ts'
 import { decodeSocketMessage, decodeSseData } from '../../site/src/live/feed-decoding.ts'
 
 const FIXTURE = new URL('fixtures/quick-variants/report.json', import.meta.url)
@@ -180,7 +181,7 @@ describe('variant citations', () => {
     expect(citationProblem(run, { ...cite, topology: 'cluster-2' }, REPORT_FILE)).toBeUndefined()
     expect(citationProblem(run, { ...cite, encoding: 'binary' }, REPORT_FILE)).toBeUndefined()
     expect(citationProblem(run, { ...cite, topology: 'cluster-4' }, REPORT_FILE)).toBe(
-      `${REPORT_FILE} has no connection count that websocket all reached (reference design, cluster-4)`,
+      `${REPORT_FILE} has no websocket step of that variant (reference design, cluster-4); a run with variants: ${VARIANT_BENCH_COMMAND}`,
     )
     expect(
       citationProblem(run, { ...cite, topology: 'cluster-2', connections: 5000 }, REPORT_FILE),
@@ -192,7 +193,7 @@ describe('variant citations', () => {
         REPORT_FILE,
       ),
     ).toBe(
-      `${REPORT_FILE} has no long-poll step at 20 connections (reference design, single/binary)`,
+      `${REPORT_FILE} has no long-poll step of that variant (reference design, single/binary); a run with variants: ${VARIANT_BENCH_COMMAND}`,
     )
     expect(citationProblem(run, { ...cite, topology: 'two' }, REPORT_FILE)).toMatch(
       /topology "two"/,
@@ -247,7 +248,7 @@ describe('variant citations', () => {
         run,
       )
     }).toThrow(
-      `questions/scaling/cluster.mdx: <Measured id="latency.p99" protocols={["websocket"]} topology="cluster-4" />: ${REPORT_FILE} has no connection count`,
+      `questions/scaling/cluster.mdx: <Measured id="latency.p99" protocols={["websocket"]} topology="cluster-4" />: ${REPORT_FILE} has no websocket step of that variant`,
     )
     expect(() => {
       checkQuestion(

@@ -19,15 +19,16 @@ import {
   readFileSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { startServer, type RunningServer } from '../../servers/main.ts'
 import { PROTOCOLS, type Protocol } from '../../servers/feed/messages.ts'
-import { formatFigure, isMetricId } from '../../site/src/lib/figures.ts'
+import { VARIANT_BENCH_COMMAND, formatFigure, isMetricId } from '../../site/src/lib/figures.ts'
 import { PROTOCOL_LABELS } from '../../site/src/lib/labels.ts'
 import {
   METRICS,
@@ -36,7 +37,6 @@ import {
   sameVariant,
   type Report,
 } from '../../load/bench/report-schema.ts'
-import { VARIANT_BENCH_COMMAND } from '../../site/src/lib/variant-specs.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const DIST = join(ROOT, 'site/dist')
@@ -420,4 +420,109 @@ describe.skipIf(!hasChromium)('the study site', () => {
       await page.close()
     }
   })
+})
+
+describe('variant citations in a site build', () => {
+  const dirs: string[] = []
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  })
+  const tempDir = (prefix: string): string => {
+    const dir = mkdtempSync(join(tmpdir(), prefix))
+    dirs.push(dir)
+    return dir
+  }
+  /** The question bank plus one question whose body is `body`, citing the frontmatter `metrics` given. */
+  const bankWith = (body: string, metrics: string): string => {
+    const bank = tempDir('site-bank-')
+    cpSync(join(ROOT, 'questions'), bank, { recursive: true })
+    writeFileSync(
+      join(bank, 'scaling', 'zz-variant-citation.mdx'),
+      `---\ntitle: "What do a cluster and binary frames cost here?"\ntopic: scaling\ndifficulty: senior\nprotocols: [websocket, sse]\ntldr: "A question written by the test to cite figures of variants of the fixture run."\nlabs: []\nmetrics: ${metrics}\norder: 99\n---\n\n${body}\n`,
+    )
+    return bank
+  }
+  /** `astro build` into a temporary folder, from `questions` and `results`. */
+  const buildSite = (
+    questions: string,
+    results: string,
+  ): { status: number | null; out: string; log: string } => {
+    const out = tempDir('site-dist-')
+    const run = spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/astro/bin/astro.mjs'), 'build', '--root', 'site', '--outDir', out],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          ASTRO_TELEMETRY_DISABLED: '1',
+          REALTIME_LAB_QUESTIONS_DIR: questions,
+          REALTIME_LAB_RESULTS_DIR: results,
+        },
+        encoding: 'utf8',
+        timeout: 280_000,
+      },
+    )
+    return { status: run.status, out, log: `${run.stdout}\n${run.stderr}` }
+  }
+
+  it('shows a variant’s figures from the run, and fails the build naming the question when the run lacks the variant', () => {
+    const results = tempDir('site-results-')
+    cpSync(VARIANT_FIXTURE, join(results, VARIANT_RUN), { recursive: true })
+    const report = reportSchema.parse(
+      JSON.parse(readFileSync(join(VARIANT_FIXTURE, 'report.json'), 'utf8')),
+    )
+    const good = buildSite(
+      bankWith(
+        '<Measured id="latency.p99" protocols={["websocket","sse"]} topology="cluster-2" /> <Measured id="bytesPerFrame" protocols={["websocket","sse"]} encoding="binary" connections={20} />',
+        '[{ id: latency.p99, protocols: [websocket, sse], topology: cluster-2 }, { id: bytesPerFrame, protocols: [websocket, sse], encoding: binary, connections: 20 }]',
+      ),
+      results,
+    )
+    expect(good.status, good.log.slice(-2000)).toBe(0)
+    const html = readFileSync(
+      join(good.out, 'questions/scaling/zz-variant-citation/index.html'),
+      'utf8',
+    )
+    const figures = [...html.matchAll(/<span class="measured" ([^>]*)>([\s\S]*?)<\/span>/g)]
+    // Two in the body and the same two in the "Measured in this lab" box.
+    expect(figures.length).toBe(4)
+    for (const [, attributes = '', inner = ''] of figures) {
+      const attr = (name: string): string =>
+        new RegExp(`data-${name}="([^"]*)"`).exec(attributes)?.[1] ?? ''
+      const id = attr('measured')
+      if (!isMetricId(id)) throw new Error(`unknown metric ${id}`)
+      const variant = { topology: attr('topology'), encoding: attr('encoding') }
+      expect(isDefaultVariant(variant)).toBe(false)
+      const text = inner.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ')
+      expect(text).toContain(
+        `(${variant.topology === 'single' ? `single/${variant.encoding}` : variant.topology})`,
+      )
+      for (const protocol of attr('protocols').split(',') as Protocol[]) {
+        const step = report.steps.find(
+          (candidate) =>
+            candidate.protocol === protocol &&
+            candidate.design === 'reference' &&
+            candidate.connections === Number(attr('connections')) &&
+            sameVariant(candidate, variant),
+        )
+        expect(step, `${protocol} ${JSON.stringify(variant)}`).toBeDefined()
+        if (step === undefined) continue
+        expect(text).toContain(
+          `${PROTOCOL_LABELS[protocol]} ${formatFigure(METRICS[id].pick(step), METRICS[id].unit)}`,
+        )
+      }
+    }
+    const bad = buildSite(
+      bankWith(
+        '<Measured id="server.cpu" protocols={["websocket"]} topology="cluster-4" />',
+        '[{ id: server.cpu, protocols: [websocket] }]',
+      ),
+      results,
+    )
+    expect(bad.status).not.toBe(0)
+    expect(bad.log).toContain(
+      `questions/scaling/zz-variant-citation.mdx: <Measured id="server.cpu" protocols={["websocket"]} topology="cluster-4" />: ${relative(ROOT, join(results, VARIANT_RUN, 'report.json'))} has no websocket step of that variant (reference design, cluster-4)`,
+    )
+  }, 600_000)
 })

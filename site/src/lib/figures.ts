@@ -99,6 +99,9 @@ export function formatFigure(value: number | null, unit: string): string {
   return `${number} ${unit}`
 }
 
+/** The command that makes a run with variant steps (cluster topology, binary encoding). */
+export const VARIANT_BENCH_COMMAND = 'npm run bench -- --cluster 2 --encodings json,binary'
+
 /** What a `<Measured>` tag or a frontmatter `metrics` entry cites. */
 export interface Citation {
   /** An id of `METRICS`. */
@@ -146,6 +149,12 @@ export function citationProblem(
   if (run === undefined || isDefaultVariant(variant)) return undefined
   const design = citation.design ?? 'reference'
   const label = `${design} design, ${variantLabel(variant)}`
+  const steps = stepsOfVariant(run, variant).filter((step) => step.design === design)
+  const unmeasured = citation.protocols.filter(
+    (protocol) => !steps.some((step) => step.protocol === protocol),
+  )
+  if (unmeasured.length > 0)
+    return `${where} has no ${unmeasured.join(', ')} step of that variant (${label}); a run with variants: ${VARIANT_BENCH_COMMAND}`
   const count = citation.connections ?? largestSharedStep(run, citation.protocols, design, variant)
   if (count === undefined)
     return `${where} has no connection count that ${citation.protocols.join(', ')} all reached (${label})`

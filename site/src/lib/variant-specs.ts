@@ -14,9 +14,6 @@ import type { ChartLine, ChartSpec } from './chart-specs.ts'
 import { PROTOCOL_COLOURS, PROTOCOL_LABELS } from './labels.ts'
 import type { RunEntry } from './results-loader.ts'
 
-/** The command that makes a run with variant steps, shown when a run has none. */
-export const VARIANT_BENCH_COMMAND = 'npm run bench -- --cluster 2 --encodings json,binary'
-
 /** Line colours for the non-default variants, in the order they appear (the default keeps its protocol's colour). */
 const VARIANT_COLOURS = ['#a855f7', '#f97316', '#14b8a6', '#e11d48', '#84cc16'] as const
 
