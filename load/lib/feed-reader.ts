@@ -79,136 +79,176 @@ function readString(text: string, key: string, from: number): string {
 
 /**
  * Per-connection feed state: last `seq` and `epoch` (the resume cursor), gap and reset
- * counting, and latency inside the steady window. Create one per VU iteration, never at
- * module level.
+ * counting, and latency inside the steady window. Make one per VU iteration with
+ * {@link createFeedTracker}, never at module level.
+ *
+ * A plain object read by plain functions, not a class, and that is for speed: every VU runs
+ * the script's init code (module state is per VU, in k6 and in the built-in engine), so a
+ * class here would be a new class per VU, and the shared optimized code of its methods
+ * would see one object shape per VU (megamorphic property loads on every message). Objects
+ * made by one object literal share one shape across VUs (load/perf/per-vu-classes.ts
+ * measures both).
  */
-export class FeedTracker {
+export interface FeedTracker {
   /** Epoch of the last snapshot or reset; '' before the first. */
-  epoch = ''
+  epoch: string
   /** `seq` of the last frame seen; -1 before the first. */
-  lastSeq = -1
+  lastSeq: number
   /** Frames seen by this tracker. */
-  frames = 0
-  private readonly tags: Record<string, string>
-  private readonly steadyFrom: number
-  // Decoded SSE headers land here: made once per tracker, on the first base64 message.
-  private scratch: Uint8Array | undefined
-  private scratchView: DataView | undefined
+  frames: number
+  /** Metric tags: `{ protocol }`. */
+  readonly tags: Record<string, string>
+  /** Unix ms from which latency counts (after ramp-up). */
+  readonly steadyFrom: number
+  /** Decoded SSE headers land here: made on the first base64 message. */
+  scratch: Uint8Array | null
+  /** A view of {@link FeedTracker.scratch}. */
+  scratchView: DataView | null
+}
 
-  /**
-   * @param protocol metric tag value
-   * @param steadyFrom unix ms from which latency counts (after ramp-up)
-   */
-  constructor(protocol: string, steadyFrom: number) {
-    this.tags = { protocol }
-    this.steadyFrom = steadyFrom
-    feedGaps.add(0, this.tags)
+/**
+ * A tracker for one connection's feed.
+ *
+ * @param protocol metric tag value
+ * @param steadyFrom unix ms from which latency counts (after ramp-up)
+ */
+export function createFeedTracker(protocol: string, steadyFrom: number): FeedTracker {
+  const tracker: FeedTracker = {
+    epoch: '',
+    lastSeq: -1,
+    frames: 0,
+    tags: { protocol },
+    steadyFrom,
+    scratch: null,
+    scratchView: null,
   }
+  feedGaps.add(0, tracker.tags)
+  return tracker
+}
 
-  /**
-   * Reads one message starting at `from` in `text` (a whole WebSocket/SSE message, or one
-   * element of a poll reply). Returns the message type.
-   */
-  read(text: string, receivedAt: number, from = 0): string {
-    if (!text.startsWith(TYPE_PREFIX, from)) return ''
-    const typeStart = from + TYPE_PREFIX.length
-    // startsWith, not slice: no string is allocated for the type of every frame.
-    const isFrame = text.startsWith('frame"', typeStart)
-    const isSnapshot = !isFrame && text.startsWith('snapshot"', typeStart)
-    const typeEnd = typeStart + (isFrame ? 5 : isSnapshot ? 8 : 0)
-    if (isFrame || isSnapshot) {
-      const seq = readNumber(text, SEQ_KEY, typeEnd)
-      const t = readNumber(text, T_KEY, typeEnd)
-      if (isSnapshot) this.epoch = readString(text, EPOCH_KEY, typeEnd)
-      return this.count(isFrame, seq, t, receivedAt)
-    }
-    const otherEnd = text.indexOf('"', typeStart)
-    const type = text.slice(typeStart, otherEnd)
-    if (type === 'reset') {
-      feedResets.add(1, this.tags)
-      this.epoch = readString(text, EPOCH_KEY, otherEnd)
-      this.lastSeq = -1
-    }
-    return type
+/**
+ * Reads one message starting at `from` in `text` (a whole WebSocket/SSE message, or one
+ * element of a poll reply). Returns the message type.
+ */
+export function readFeedText(
+  tracker: FeedTracker,
+  text: string,
+  receivedAt: number,
+  from = 0,
+): string {
+  if (!text.startsWith(TYPE_PREFIX, from)) return ''
+  const typeStart = from + TYPE_PREFIX.length
+  // startsWith, not slice: no string is allocated for the type of every frame.
+  const isFrame = text.startsWith('frame"', typeStart)
+  const isSnapshot = !isFrame && text.startsWith('snapshot"', typeStart)
+  const typeEnd = typeStart + (isFrame ? 5 : isSnapshot ? 8 : 0)
+  if (isFrame || isSnapshot) {
+    const seq = readNumber(text, SEQ_KEY, typeEnd)
+    const t = readNumber(text, T_KEY, typeEnd)
+    if (isSnapshot) tracker.epoch = readString(text, EPOCH_KEY, typeEnd)
+    return count(tracker, isFrame, seq, t, receivedAt)
   }
+  const otherEnd = text.indexOf('"', typeStart)
+  const type = text.slice(typeStart, otherEnd)
+  if (type === 'reset') {
+    feedResets.add(1, tracker.tags)
+    tracker.epoch = readString(text, EPOCH_KEY, otherEnd)
+    tracker.lastSeq = -1
+  }
+  return type
+}
 
-  /**
-   * Reads one binary feed message (a binary WebSocket message from `--encoding binary`).
-   * Returns the message type, or '' when the bytes are not a frame or snapshot.
-   */
-  readBinary(buffer: ArrayBuffer, receivedAt: number): string {
-    if (buffer.byteLength < HEADER_BYTES) return ''
-    return this.readHeader(new DataView(buffer), buffer.byteLength, receivedAt)
-  }
+/**
+ * Reads one binary feed message (a binary WebSocket message from `--encoding binary`).
+ * Returns the message type, or '' when the bytes are not a frame or snapshot.
+ */
+export function readFeedBinary(
+  tracker: FeedTracker,
+  buffer: ArrayBuffer,
+  receivedAt: number,
+): string {
+  if (buffer.byteLength < HEADER_BYTES) return ''
+  return readHeader(tracker, new DataView(buffer), buffer.byteLength, receivedAt)
+}
 
-  /**
-   * Reads one SSE event's `data`: JSON text, or the base64 of a binary message (from
-   * `--encoding binary`), of which only the header is decoded. Returns the message type.
-   */
-  readSseData(data: string, receivedAt: number): string {
-    // '{': JSON (every encoding's reset, and every message of a JSON feed).
-    if (data.charCodeAt(0) === 123) return this.read(data, receivedAt)
-    this.scratch ??= new Uint8Array(HEADER_BYTES + 255)
-    this.scratchView ??= new DataView(this.scratch.buffer)
-    let length = decodeBase64Prefix(data, this.scratch, HEADER_BYTES)
-    if (length < HEADER_BYTES) return ''
-    if (this.scratch[OFFSET_KIND] === KIND_SNAPSHOT) {
-      // Only a snapshot's epoch is read: decode that far (snapshots are rare).
-      const withEpoch = HEADER_BYTES + (this.scratch[OFFSET_EPOCH_LENGTH] ?? 0)
-      length = decodeBase64Prefix(data, this.scratch, withEpoch)
-      if (length < withEpoch) return ''
-    }
-    return this.readHeader(this.scratchView, length, receivedAt)
+/**
+ * Reads one SSE event's `data`: JSON text, or the base64 of a binary message (from
+ * `--encoding binary`), of which only the header is decoded. Returns the message type.
+ */
+export function readFeedSseData(tracker: FeedTracker, data: string, receivedAt: number): string {
+  // '{': JSON (every encoding's reset, and every message of a JSON feed).
+  if (data.charCodeAt(0) === 123) return readFeedText(tracker, data, receivedAt)
+  tracker.scratch ??= new Uint8Array(HEADER_BYTES + 255)
+  tracker.scratchView ??= new DataView(tracker.scratch.buffer)
+  const scratch = tracker.scratch
+  let length = decodeBase64Prefix(data, scratch, HEADER_BYTES)
+  if (length < HEADER_BYTES) return ''
+  if (scratch[OFFSET_KIND] === KIND_SNAPSHOT) {
+    // Only a snapshot's epoch is read: decode that far (snapshots are rare).
+    const withEpoch = HEADER_BYTES + (scratch[OFFSET_EPOCH_LENGTH] ?? 0)
+    length = decodeBase64Prefix(data, scratch, withEpoch)
+    if (length < withEpoch) return ''
   }
+  return readHeader(tracker, tracker.scratchView, length, receivedAt)
+}
 
-  /**
-   * Reads a poll reply `{"epoch","next","messages":[…]}` and returns its `next` cursor
-   * (NaN when the body is not a poll reply).
-   */
-  readPollReply(body: string, receivedAt: number): number {
-    const next = readNumber(body, '"next":', 0)
-    const epoch = readString(body, EPOCH_KEY, 0)
-    if (epoch !== '') this.epoch = epoch
-    let at = body.indexOf(TYPE_PREFIX)
-    while (at >= 0) {
-      this.read(body, receivedAt, at)
-      at = body.indexOf(TYPE_PREFIX, at + TYPE_PREFIX.length)
-    }
-    return next
+/**
+ * Reads a poll reply `{"epoch","next","messages":[…]}` and returns its `next` cursor
+ * (NaN when the body is not a poll reply).
+ */
+export function readFeedPollReply(tracker: FeedTracker, body: string, receivedAt: number): number {
+  const next = readNumber(body, '"next":', 0)
+  const epoch = readString(body, EPOCH_KEY, 0)
+  if (epoch !== '') tracker.epoch = epoch
+  let at = body.indexOf(TYPE_PREFIX)
+  while (at >= 0) {
+    readFeedText(tracker, body, receivedAt, at)
+    at = body.indexOf(TYPE_PREFIX, at + TYPE_PREFIX.length)
   }
+  return next
+}
 
-  /** Seq, t and (for a snapshot) epoch from a binary header of `length` readable bytes. */
-  private readHeader(view: DataView, length: number, receivedAt: number): string {
-    const kind = view.getUint8(OFFSET_KIND)
-    if (kind !== KIND_FRAME && kind !== KIND_SNAPSHOT) return ''
-    const seq =
-      view.getUint32(OFFSET_SEQ_LOW, true) + view.getUint32(OFFSET_SEQ_HIGH, true) * HIGH_WORD
-    const t = view.getFloat64(OFFSET_T, true)
-    if (kind === KIND_SNAPSHOT) {
-      const end = Math.min(length, HEADER_BYTES + view.getUint8(OFFSET_EPOCH_LENGTH))
-      let epoch = ''
-      for (let i = HEADER_BYTES; i < end; i++) epoch += String.fromCharCode(view.getUint8(i))
-      this.epoch = epoch
-    }
-    return this.count(kind === KIND_FRAME, seq, t, receivedAt)
+/** Seq, t and (for a snapshot) epoch from a binary header of `length` readable bytes. */
+function readHeader(
+  tracker: FeedTracker,
+  view: DataView,
+  length: number,
+  receivedAt: number,
+): string {
+  const kind = view.getUint8(OFFSET_KIND)
+  if (kind !== KIND_FRAME && kind !== KIND_SNAPSHOT) return ''
+  const seq =
+    view.getUint32(OFFSET_SEQ_LOW, true) + view.getUint32(OFFSET_SEQ_HIGH, true) * HIGH_WORD
+  const t = view.getFloat64(OFFSET_T, true)
+  if (kind === KIND_SNAPSHOT) {
+    const end = Math.min(length, HEADER_BYTES + view.getUint8(OFFSET_EPOCH_LENGTH))
+    let epoch = ''
+    for (let i = HEADER_BYTES; i < end; i++) epoch += String.fromCharCode(view.getUint8(i))
+    tracker.epoch = epoch
   }
+  return count(tracker, kind === KIND_FRAME, seq, t, receivedAt)
+}
 
-  /** Counts one frame or snapshot: gaps, the cursor, frames and latency. */
-  private count(isFrame: boolean, seq: number, t: number, receivedAt: number): string {
-    if (isFrame && this.lastSeq >= 0 && seq > this.lastSeq + 1) {
-      feedGaps.add(seq - this.lastSeq - 1, this.tags)
-    }
-    if (seq > this.lastSeq) this.lastSeq = seq
-    this.frames++
-    feedFrames.add(1, this.tags)
-    if (receivedAt >= this.steadyFrom) feedLatency.add(receivedAt - t, this.tags)
-    return isFrame ? 'frame' : 'snapshot'
-  }
+/** Counts one frame or snapshot: gaps, the cursor, frames and latency. */
+function count(
+  tracker: FeedTracker,
+  isFrame: boolean,
+  seq: number,
+  t: number,
+  receivedAt: number,
+): string {
+  const lastSeq = tracker.lastSeq
+  if (isFrame && lastSeq >= 0 && seq > lastSeq + 1) feedGaps.add(seq - lastSeq - 1, tracker.tags)
+  if (seq > lastSeq) tracker.lastSeq = seq
+  tracker.frames++
+  feedFrames.add(1, tracker.tags)
+  if (receivedAt >= tracker.steadyFrom) feedLatency.add(receivedAt - t, tracker.tags)
+  return isFrame ? 'frame' : 'snapshot'
+}
 
-  /** The resume query `?epoch=…&since=…`, or '' before any frame. */
-  cursorQuery(): string {
-    return this.lastSeq >= 0 && this.epoch !== ''
-      ? `?epoch=${encodeURIComponent(this.epoch)}&since=${this.lastSeq}`
-      : ''
-  }
+/** The resume query `?epoch=…&since=…`, or '' before any frame. */
+export function cursorQuery(tracker: FeedTracker): string {
+  return tracker.lastSeq >= 0 && tracker.epoch !== ''
+    ? `?epoch=${encodeURIComponent(tracker.epoch)}&since=${String(tracker.lastSeq)}`
+    : ''
 }

@@ -1,10 +1,12 @@
 /**
  * Benchmark (not a test): what the per-VU module instances cost per message. Every VU runs
- * the bundled script's init code, as k6 does, so every VU has its own copy of each class the
- * script defines (here load/lib/feed-reader.ts's FeedTracker): instances of different VUs
- * have different hidden classes, and the shared optimized code of `read` sees as many
- * shapes as there are VUs on the thread. This times `tracker.read(frame)` called round-robin
- * over the trackers of N VUs on one thread, for several N.
+ * the bundled script's init code, as k6 does, so a class the script defines is a new class
+ * per VU: instances of different VUs have different hidden classes, and the shared
+ * optimized code of its methods sees as many shapes as there are VUs on the thread. That is
+ * why load/lib/feed-reader.ts's tracker is a plain object made by one object literal (one
+ * shape for every VU) read by plain functions. This times `readFeedText(tracker, frame)`
+ * called round-robin over the trackers of N VUs on one thread, for several N; run it in a
+ * checkout from before that change (the class `FeedTracker`) to see the difference.
  *
  *   npx node load/perf/per-vu-classes.ts [--vus 1,4,50,500,2500] [--calls 2000000]
  */
@@ -23,10 +25,8 @@ const { values: args } = parseArgs({
 })
 const calls = Number(args.calls)
 
-interface Tracker {
-  read(text: string, receivedAt: number): string
-}
-type TrackerClass = new (protocol: string, steadyFrom: number) => Tracker
+type CreateTracker = (protocol: string, steadyFrom: number) => object
+type ReadText = (tracker: object, text: string, receivedAt: number) => string
 
 const factory = compileFactory(
   await bundleScript(join(import.meta.dirname, '../lib/feed-reader.ts')),
@@ -38,16 +38,21 @@ const frame =
 
 const rows: { vus: number; nsPerRead: number }[] = []
 for (const vus of args.vus.split(',').map(Number)) {
-  const trackers: Tracker[] = []
+  const trackers: object[] = []
+  const readers: ReadText[] = []
   for (let id = 1; id <= vus; id++) {
     const vu = new VuContext({ id, scenario: undefined, scenarioStartTime: 0, sink, env: {} })
-    const FeedTracker = instantiate(factory, vu).exports['FeedTracker'] as TrackerClass
-    trackers.push(new FeedTracker('websocket', 0))
+    const { exports } = instantiate(factory, vu)
+    trackers.push((exports['createFeedTracker'] as CreateTracker)('websocket', 0))
+    readers.push(exports['readFeedText'] as ReadText)
   }
   let best = Infinity
   for (let round = 0; round < 3; round++) {
     const started = process.hrtime.bigint()
-    for (let i = 0; i < calls; i++) trackers[i % vus]?.read(frame, 1795334466605)
+    for (let i = 0; i < calls; i++) {
+      const tracker = trackers[i % vus]
+      if (tracker !== undefined) readers[i % vus]?.(tracker, frame, 1795334466605)
+    }
     best = Math.min(best, Number(process.hrtime.bigint() - started) / calls)
     sink.cut()
   }

@@ -7,7 +7,7 @@
 import http from 'k6/http'
 import { feedConnect } from '../lib/feed-metrics.ts'
 import { baseUrl, connectionPlan, feedOptions, wait } from '../lib/feed-options.ts'
-import { FeedTracker } from '../lib/feed-reader.ts'
+import { createFeedTracker, readFeedPollReply } from '../lib/feed-reader.ts'
 
 const PROTOCOL = 'long-poll'
 const TAGS = { protocol: PROTOCOL }
@@ -21,7 +21,7 @@ export const options = feedOptions(PROTOCOL)
 /** One VU: poll back to back until the end of the steady window. */
 export default async function (): Promise<void> {
   const plan = connectionPlan()
-  const tracker = new FeedTracker(PROTOCOL, plan.steadyFrom)
+  const tracker = createFeedTracker(PROTOCOL, plan.steadyFrom)
   let epoch = ''
   let since = -1
   let first = true
@@ -46,7 +46,7 @@ export default async function (): Promise<void> {
       first = false
       feedConnect.add(now - sentAt, TAGS)
     }
-    const next = tracker.readPollReply(res.body, now)
+    const next = readFeedPollReply(tracker, res.body, now)
     if (!Number.isNaN(next)) since = next
     if (tracker.epoch !== '') epoch = tracker.epoch
   }

@@ -7,7 +7,7 @@
 import http from 'k6/http'
 import { feedConnect } from '../lib/feed-metrics.ts'
 import { baseUrl, connectionPlan, feedOptions, pollIntervalMs, wait } from '../lib/feed-options.ts'
-import { FeedTracker } from '../lib/feed-reader.ts'
+import { createFeedTracker, readFeedPollReply } from '../lib/feed-reader.ts'
 
 const PROTOCOL = 'short-poll'
 const TAGS = { protocol: PROTOCOL }
@@ -18,7 +18,7 @@ export const options = feedOptions(PROTOCOL, pollIntervalMs)
 /** One VU: poll every `POLL_INTERVAL` until the end of the steady window. */
 export default async function (): Promise<void> {
   const plan = connectionPlan()
-  const tracker = new FeedTracker(PROTOCOL, plan.steadyFrom)
+  const tracker = createFeedTracker(PROTOCOL, plan.steadyFrom)
   const headers: Record<string, string> = {}
   const params = { headers, tags: { protocol: PROTOCOL, name: 'poll-short' }, timeout: '10s' }
   let epoch = ''
@@ -38,7 +38,7 @@ export default async function (): Promise<void> {
         first = false
         feedConnect.add(now - sentAt, TAGS)
       }
-      const next = tracker.readPollReply(res.body, now)
+      const next = readFeedPollReply(tracker, res.body, now)
       if (!Number.isNaN(next)) since = next
       if (tracker.epoch !== '') epoch = tracker.epoch
       const etag = res.headers['Etag']

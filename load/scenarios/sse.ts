@@ -7,7 +7,7 @@
 import sse from 'k6/x/sse'
 import { feedConnect } from '../lib/feed-metrics.ts'
 import { baseUrl, connectionPlan, feedOptions, wait } from '../lib/feed-options.ts'
-import { FeedTracker } from '../lib/feed-reader.ts'
+import { createFeedTracker, readFeedSseData } from '../lib/feed-reader.ts'
 
 const PROTOCOL = 'sse'
 const TAGS = { protocol: PROTOCOL }
@@ -19,7 +19,7 @@ export const options = feedOptions(PROTOCOL)
 /** One VU: hold the stream until the end of the steady window, resuming if it drops. */
 export default async function (): Promise<void> {
   const plan = connectionPlan()
-  const tracker = new FeedTracker(PROTOCOL, plan.steadyFrom)
+  const tracker = createFeedTracker(PROTOCOL, plan.steadyFrom)
   let attempt = 0
   while (Date.now() < plan.until - 50 && attempt < 100) {
     const openedAt = Date.now()
@@ -36,7 +36,7 @@ export default async function (): Promise<void> {
           feedConnect.add(now - openedAt, TAGS)
         }
         // JSON text or base64 of the binary layout (`--encoding binary`), told apart per event.
-        tracker.readSseData(event.data, now)
+        readFeedSseData(tracker, event.data, now)
         if (now >= plan.until) client.close()
       })
       client.on('error', () => {

@@ -9,7 +9,13 @@ import { WebSocket } from 'k6/websockets'
 import { setTimeout, clearTimeout } from 'k6/timers'
 import { feedConnect } from '../lib/feed-metrics.ts'
 import { baseUrl, connectionPlan, feedOptions, wait } from '../lib/feed-options.ts'
-import { FeedTracker } from '../lib/feed-reader.ts'
+import {
+  createFeedTracker,
+  cursorQuery,
+  readFeedBinary,
+  readFeedText,
+  type FeedTracker,
+} from '../lib/feed-reader.ts'
 
 const PROTOCOL = 'websocket'
 const TAGS = { protocol: PROTOCOL }
@@ -23,7 +29,7 @@ function connectOnce(tracker: FeedTracker, until: number): Promise<void> {
   return new Promise((resolve) => {
     const openedAt = Date.now()
     let connected = false
-    const socket = new WebSocket(WS_URL + tracker.cursorQuery())
+    const socket = new WebSocket(WS_URL + cursorQuery(tracker))
     // A server with --encoding binary sends frames as binary messages: read them as ArrayBuffers.
     socket.binaryType = 'arraybuffer'
     const closer = setTimeout(() => {
@@ -38,8 +44,8 @@ function connectOnce(tracker: FeedTracker, until: number): Promise<void> {
         feedConnect.add(now - openedAt, TAGS)
       }
       // The encoding is learned from each message: text is JSON, binary the binary layout.
-      if (typeof data === 'string') tracker.read(data, now)
-      else if (data instanceof ArrayBuffer) tracker.readBinary(data, now)
+      if (typeof data === 'string') readFeedText(tracker, data, now)
+      else if (data instanceof ArrayBuffer) readFeedBinary(tracker, data, now)
     }
     socket.onclose = () => {
       clearTimeout(closer)
@@ -54,7 +60,7 @@ function connectOnce(tracker: FeedTracker, until: number): Promise<void> {
 /** One VU: connect, reconnect with a short backoff until the end of the steady window. */
 export default async function (): Promise<void> {
   const plan = connectionPlan()
-  const tracker = new FeedTracker(PROTOCOL, plan.steadyFrom)
+  const tracker = createFeedTracker(PROTOCOL, plan.steadyFrom)
   let attempt = 0
   while (Date.now() < plan.until - 50 && attempt < 100) {
     await connectOnce(tracker, plan.until)

@@ -140,7 +140,9 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(settings.port, settings.host, () => {
+    // Thousands of clients connect within seconds: Node's default backlog (511) overflows
+    // and the rest wait for SYN retries, seconds each. The kernel caps it at somaxconn.
+    server.listen({ port: settings.port, host: settings.host, backlog: 4096 }, () => {
       server.off('error', reject)
       resolve()
     })

@@ -17,20 +17,20 @@ describe('FeedTracker', () => {
     const script = join(dir, 'reader.ts')
     writeFileSync(
       script,
-      `import { FeedTracker } from ${JSON.stringify(READER)}
+      `import { createFeedTracker, cursorQuery, readFeedBinary, readFeedPollReply, readFeedSseData, readFeedText } from ${JSON.stringify(READER)}
 export default function () {
-  const tracker = new FeedTracker('websocket', 0)
+  const tracker = createFeedTracker('websocket', 0)
   const t = 1795322254816.5994
   const msg = (type: string, seq: number) =>
     '{"type":"' + type + '","epoch":"e1","seq":' + seq + ',"t":' + (t + seq) + ',"sprites":[{"id":0,"x":1}],"events":[]}'
-  tracker.read(msg('snapshot', 5), t + 5 + 7)
-  tracker.read(msg('frame', 6), t + 6 + 7)
-  tracker.read(msg('frame', 9), t + 9 + 7)
-  tracker.read('{"type":"reset","epoch":"e2","seq":20,"reason":"expired"}', t)
-  tracker.read(msg('snapshot', 20), t + 20 + 7)
-  tracker.read('{"type":"pong","id":1,"t":1}', t)
-  const next = tracker.readPollReply('{"epoch":"e2","next":22,"messages":[' + msg('frame', 21) + ',' + msg('frame', 22) + ']}', t + 22 + 7)
-  if (next !== 22 || tracker.epoch !== 'e2' || tracker.cursorQuery() !== '?epoch=e2&since=22') throw new Error('cursor ' + next + ' ' + tracker.cursorQuery())
+  readFeedText(tracker, msg('snapshot', 5), t + 5 + 7)
+  readFeedText(tracker, msg('frame', 6), t + 6 + 7)
+  readFeedText(tracker, msg('frame', 9), t + 9 + 7)
+  readFeedText(tracker, '{"type":"reset","epoch":"e2","seq":20,"reason":"expired"}', t)
+  readFeedText(tracker, msg('snapshot', 20), t + 20 + 7)
+  readFeedText(tracker, '{"type":"pong","id":1,"t":1}', t)
+  const next = readFeedPollReply(tracker, '{"epoch":"e2","next":22,"messages":[' + msg('frame', 21) + ',' + msg('frame', 22) + ']}', t + 22 + 7)
+  if (next !== 22 || tracker.epoch !== 'e2' || cursorQuery(tracker) !== '?epoch=e2&since=22') throw new Error('cursor ' + next + ' ' + cursorQuery(tracker))
 }
 `,
     )
@@ -86,25 +86,25 @@ export default function () {
     ].map((bytes) => Buffer.from(bytes).toString('base64'))
     writeFileSync(
       script,
-      `import { FeedTracker } from ${JSON.stringify(READER)}
+      `import { createFeedTracker, cursorQuery, readFeedBinary, readFeedPollReply, readFeedSseData, readFeedText } from ${JSON.stringify(READER)}
 const WS = ${JSON.stringify(ws)}
 const SSE = ${JSON.stringify(sse)}
 const check = (what: string, got: unknown, want: unknown) => { if (got !== want) throw new Error(what + ': ' + String(got) + ' != ' + String(want)) }
 export default function () {
   const t = ${String(t)}
-  const ws = new FeedTracker('websocket', 0)
+  const ws = createFeedTracker('websocket', 0)
   const types = WS.map((bytes: number[]) => {
     const buffer = new Uint8Array(bytes).buffer
-    return ws.readBinary(buffer, t + new DataView(buffer).getUint32(4, true) + 4294967296 + 7)
+    return readFeedBinary(ws, buffer, t + new DataView(buffer).getUint32(4, true) + 4294967296 + 7)
   })
   check('ws types', types.join(), 'snapshot,frame,frame')
-  check('ws cursor', ws.cursorQuery(), '?epoch=epoch-1&since=' + String(2 ** 32 + 9))
-  const sse = new FeedTracker('sse', 0)
-  check('sse reset', sse.readSseData('{"type":"reset","epoch":"e2","seq":10,"reason":"expired"}', t), 'reset')
+  check('ws cursor', cursorQuery(ws), '?epoch=epoch-1&since=' + String(2 ** 32 + 9))
+  const sse = createFeedTracker('sse', 0)
+  check('sse reset', readFeedSseData(sse, '{"type":"reset","epoch":"e2","seq":10,"reason":"expired"}', t), 'reset')
   const seqs = [10, 11, 13]
-  SSE.forEach((data: string, i: number) => sse.readSseData(data, t + seqs[i] + 7))
-  check('sse cursor', sse.cursorQuery(), '?epoch=e2&since=13')
-  check('not base64', sse.readSseData('!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!', t), '')
+  SSE.forEach((data: string, i: number) => readFeedSseData(sse, data, t + seqs[i] + 7))
+  check('sse cursor', cursorQuery(sse), '?epoch=e2&since=13')
+  check('not base64', readFeedSseData(sse, '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!', t), '')
 }
 `,
     )
