@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { countOf, parseSummary, trendOf } from './k6-summary.ts'
-import { parseSeconds, parseSteps, parseProtocols } from './main.ts'
+import { parseSeconds, parseSteps, parseProtocols, planLadders } from './main.ts'
 import {
   parseStatCpu,
   parseStatTicks,
@@ -203,6 +203,47 @@ describe('bench options', () => {
   it('rejects an unknown protocol by name', () => {
     expect(parseProtocols('sse,websocket')).toEqual(['sse', 'websocket'])
     expect(() => parseProtocols('sse,mqtt')).toThrow(/unknown protocol "mqtt"/)
+  })
+})
+
+describe('ladder plan', () => {
+  const none = { baseline: [], cluster: [], encodings: [], allVariants: false }
+  const name = (p: { design: string; topology: string; encoding: string | undefined }): string =>
+    `${p.design} ${p.topology}${p.encoding === undefined ? '' : `/${p.encoding}`}`
+  it('runs the single reference ladder, then the baseline when asked', () => {
+    expect(planLadders('websocket', none).map(name)).toEqual(['reference single'])
+    expect(planLadders('sse', { ...none, baseline: ['sse'] }).map(name)).toEqual([
+      'reference single',
+      'baseline single',
+    ])
+  })
+  it('varies one dimension at a time from single/json', () => {
+    const options = { ...none, cluster: [2, 4], encodings: ['binary', 'json'] }
+    expect(planLadders('websocket', options).map(name)).toEqual([
+      'reference single/json',
+      'reference cluster-2/json',
+      'reference cluster-4/json',
+      'reference single/binary',
+    ])
+  })
+  it('crosses every topology with every encoding with allVariants', () => {
+    const options = { ...none, cluster: [2], encodings: ['json', 'binary'], allVariants: true }
+    expect(planLadders('sse', options).map(name)).toEqual([
+      'reference single/json',
+      'reference single/binary',
+      'reference cluster-2/json',
+      'reference cluster-2/binary',
+    ])
+  })
+  it('runs polls with the base encoding only: their replies are JSON whatever the encoding', () => {
+    const options = { ...none, cluster: [2], encodings: ['json', 'binary'], allVariants: true }
+    expect(planLadders('long-poll', options).map(name)).toEqual([
+      'reference single/json',
+      'reference cluster-2/json',
+    ])
+    expect(planLadders('short-poll', { ...none, encodings: ['binary'] }).map(name)).toEqual([
+      'reference single/binary',
+    ])
   })
 })
 

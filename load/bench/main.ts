@@ -60,6 +60,8 @@ export interface BenchOptions {
   cluster: number[]
   /** Feed encodings to run every reference ladder with; empty leaves the server's default. */
   encodings: string[]
+  /** Cross every topology with every encoding instead of varying one dimension at a time. */
+  allVariants: boolean
 }
 
 /** Parses a duration: `30s`, `500ms`, `1m`, or a bare number of seconds. */
@@ -164,10 +166,49 @@ function prepareRunDir(dir: string): void {
 }
 
 /** One ladder to run: a design and a variant. */
-interface LadderPlan {
+export interface LadderPlan {
   design: 'reference' | 'baseline'
   topology: string
   encoding: string | undefined
+}
+
+/** Protocols whose replies do not depend on the feed encoding: polls always answer JSON. */
+const JSON_ONLY_PROTOCOLS: readonly Protocol[] = ['long-poll', 'short-poll']
+
+/**
+ * The ladders one protocol runs. The reference design runs the default variant — a single
+ * process with the base encoding (`json` when listed, else the first) — then, one dimension
+ * at a time, every other topology with the base encoding and every other encoding on a
+ * single process; `allVariants` crosses every topology with every encoding instead. Polls
+ * answer JSON whatever the server's encoding, so they run the base encoding only. The
+ * baseline runs once: single, its own framing.
+ */
+export function planLadders(
+  protocol: Protocol,
+  options: Pick<BenchOptions, 'baseline' | 'cluster' | 'encodings' | 'allVariants'>,
+): LadderPlan[] {
+  const topologies = ['single', ...options.cluster.map((n) => `cluster-${String(n)}`)]
+  // undefined: the server's default encoding, recorded as no encoding at all.
+  const base: string | undefined = options.encodings.includes('json')
+    ? 'json'
+    : options.encodings[0]
+  const encodings: (string | undefined)[] = JSON_ONLY_PROTOCOLS.includes(protocol)
+    ? [base]
+    : options.encodings.length === 0
+      ? [undefined]
+      : options.encodings
+  const pairs = options.allVariants
+    ? topologies.flatMap((topology) => encodings.map((encoding) => ({ topology, encoding })))
+    : [
+        ...topologies.map((topology) => ({ topology, encoding: base })),
+        ...encodings
+          .filter((encoding) => encoding !== base)
+          .map((encoding) => ({ topology: 'single', encoding })),
+      ]
+  const reference = pairs.map((pair): LadderPlan => ({ design: 'reference', ...pair }))
+  return options.baseline.includes(protocol)
+    ? [...reference, { design: 'baseline', topology: 'single', encoding: undefined }]
+    : reference
 }
 
 /** Runs the whole bench; returns the report (already written) and the exit code. */
@@ -194,9 +235,6 @@ export async function runBench(
     if (missing !== null) throw new InvalidArgumentError(`--cluster: ${missing}`)
   }
   const topologies = ['single', ...options.cluster.map((n) => `cluster-${String(n)}`)]
-  // undefined: the server's default encoding, recorded as no encoding at all.
-  const encodings: (string | undefined)[] =
-    options.encodings.length === 0 ? [undefined] : options.encodings
   const runId =
     options.outDir === undefined
       ? runIdNow(profile)
@@ -238,17 +276,7 @@ export async function runBench(
   const ladders: LadderResult[] = []
 
   for (const protocol of options.protocols) {
-    const designs = options.baseline.includes(protocol)
-      ? (['reference', 'baseline'] as const)
-      : (['reference'] as const)
-    // The baseline is the seeds' single process with its own framing: no cluster, no encoding.
-    const ladderPlans: LadderPlan[] = designs.flatMap((design): LadderPlan[] =>
-      design === 'baseline'
-        ? [{ design, topology: 'single', encoding: undefined }]
-        : topologies.flatMap((topology) =>
-            encodings.map((encoding): LadderPlan => ({ design, topology, encoding })),
-          ),
-    )
+    const ladderPlans = planLadders(protocol, options)
     for (const { design, topology, encoding } of ladderPlans) {
       const variant = { topology, ...(encoding === undefined ? {} : { encoding }) }
       const name = `${protocol} ${design} ${variantLabel(variant)}`
@@ -429,6 +457,11 @@ export function buildProgram(): Command {
       parseEncodings,
       [],
     )
+    .option(
+      '--all-variants',
+      'cross every --cluster topology with every --encodings encoding (default: vary one at a time from single/json)',
+      false,
+    )
     .option('--compare <runs...>', 'print deltas between two runs (folders or report.json files)')
 }
 
@@ -453,6 +486,7 @@ async function main(argv: readonly string[]): Promise<number> {
     loadProcesses: number
     cluster: number[]
     encodings: string[]
+    allVariants: boolean
   }>()
   if (o.compare !== undefined) {
     if (o.compare.length !== 2)
@@ -482,6 +516,7 @@ async function main(argv: readonly string[]): Promise<number> {
     loadProcesses: o.loadProcesses,
     cluster: o.cluster,
     encodings: o.encodings,
+    allVariants: o.allVariants,
   }
   const tty = process.stderr.isTTY
   let lastLive = 0
