@@ -29,6 +29,9 @@ const topicLinks = [
 
 export default defineConfig({
   site: 'http://127.0.0.1:8080',
+  // A build from another question or results folder (REALTIME_LAB_QUESTIONS_DIR/_RESULTS_DIR)
+  // can keep its content cache apart: a cached entry of a folder that is gone breaks later builds.
+  ...(process.env.REALTIME_LAB_CACHE_DIR ? { cacheDir: process.env.REALTIME_LAB_CACHE_DIR } : {}),
   // Question pages and results pages are generated from ../questions and ../results.
   vite: {
     server: { fs: { allow: [repoRoot] } },
