@@ -7,19 +7,15 @@
  *
  *   npx node --expose-gc load/perf/vu-memory.ts [--vus 1000] [--snapshot] [--keep] [--init-only]
  */
-import { spawn } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { writeHeapSnapshot } from 'node:v8'
-import { bundleScript } from '../engine/bundle.ts'
-import type { ScenarioPlan } from '../engine/executors.ts'
 import { MetricSink } from '../engine/metric-sink.ts'
-import { compileFactory } from '../engine/vu-instance.ts'
-import { VuRunner } from '../engine/vu-runner.ts'
+import type { VuRunner } from '../engine/vu-runner.ts'
+import { makeVu, startServer, websocketFactory, websocketPlan } from './thread-vus.ts'
 
-const ROOT = join(import.meta.dirname, '../..')
 const { values: args } = parseArgs({
   options: {
     vus: { type: 'string', default: '1000' },
@@ -35,23 +31,7 @@ const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined)
   throw new Error('run with --expose-gc: npx node --expose-gc load/perf/vu-memory.ts')
 
-const server = spawn(process.execPath, [join(ROOT, 'servers/main.ts'), 'serve', '--port', '0'], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-})
-const baseUrl = await new Promise<string>((resolve, reject) => {
-  let text = ''
-  const timer = setTimeout(() => {
-    reject(new Error('server did not start in 20 s'))
-  }, 20_000)
-  server.stdout.on('data', (chunk: Buffer) => {
-    text += chunk.toString()
-    const match = /listening on (http:\/\/[\d.:]+)/.exec(text)
-    if (match?.[1] !== undefined) {
-      clearTimeout(timer)
-      resolve(match[1])
-    }
-  })
-})
+const { baseUrl, server } = await startServer()
 
 function settle(): { heap: number; heapTotal: number; external: number; rss: number } {
   gc?.()
@@ -66,49 +46,23 @@ function settle(): { heap: number; heapTotal: number; external: number; rss: num
 }
 
 const env = { BASE_URL: baseUrl, VUS: String(vus), RAMP: '1s', HOLD: '60s' }
-const factory = compileFactory(
-  await bundleScript(join(ROOT, 'load/scenarios/websocket.ts')),
-  'websocket.ts',
-)
-const plan: ScenarioPlan = {
-  name: 'websocket',
-  executor: 'constant-vus',
-  startTimeMs: 0,
-  gracefulStopMs: 0,
-  exec: 'default',
-  env: {},
-  tags: {},
-  vus,
-  durationMs: 60_000,
-  iterations: 1,
-  startVUs: 0,
-  stages: [],
-  gracefulRampDownMs: 0,
-}
+const factory = await websocketFactory()
+const plan = websocketPlan(vus, 60_000)
 const sink = new MetricSink(false)
 const startedAt = Date.now()
 const runners: VuRunner[] = []
-const hooks = {
-  onExit: () => undefined,
-  onAbort: (reason: string) => {
-    throw new Error(reason)
-  },
-  claimShared: () => true,
-  onIteration: () => undefined,
-}
 // Flushes metrics as the worker does, so series buffers hold one second at most.
 const flusher = setInterval(() => sink.cut(), 1000)
 
 async function startVus(count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
-    const runner = new VuRunner({
+    const runner = makeVu({
       vuId: runners.length + 1,
       plan,
       scenarioStartTime: startedAt,
       sink,
       env,
       factory,
-      hooks,
     })
     runners.push(runner)
     if (!args['init-only']) void runner.run(undefined)
