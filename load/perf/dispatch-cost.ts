@@ -8,10 +8,12 @@
  * Beside it, the same frames into N bare lean clients that only decode and count
  * (raw-lean-clients.ts's work): the floor the engine's own JavaScript is measured against.
  *
- *   npx node load/perf/dispatch-cost.ts [--vus 2500] [--rounds 200] [--repeat 5]
+ *   npx node load/perf/dispatch-cost.ts [--vus 2500] [--rounds 200] [--repeat 9] [--pollute KB] [--out FILE]
  *
- * Prints ns per message for both (best of --repeat), and the ratio.
+ * Prints ns per message for both (medians over --repeat alternating passes), the median
+ * difference, and the heap bytes each allocates per message.
  */
+import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { getHeapStatistics } from 'node:v8'
 import { MetricSink } from '../engine/metric-sink.ts'
@@ -27,6 +29,8 @@ const { values: args } = parseArgs({
     repeat: { type: 'string', default: '9' },
     /** KB of unrelated memory read between two messages (the kernel's and other threads' share of the caches). */
     pollute: { type: 'string', default: '0' },
+    /** Also write the figures to this file (JSON). */
+    out: { type: 'string' },
   },
 })
 const vus = Number(args.vus)
@@ -195,6 +199,10 @@ const report = {
   checksum: pollutionSum,
 }
 process.stdout.write(`${JSON.stringify(report)}\n`)
+if (args.out !== undefined) {
+  const file = { measuredAt: new Date().toISOString(), node: process.version, ...report }
+  writeFileSync(args.out, `${JSON.stringify(file, null, 2)}\n`)
+}
 if (counted === 0) throw new Error('the bare clients counted no message')
 
 clearInterval(flusher)
