@@ -3,6 +3,10 @@
  * when it runs load/scenarios/websocket.ts against a real server.
  *
  *   npx node load/perf/engine-cost.ts [--clients 1000,5000] [--ramp 10] [--hold 15] [--workers N] [--out FILE] [--readme]
+ *   npx node load/perf/engine-cost.ts --table-from load/perf/last-run.json[,OTHER.json…]   (README table only)
+ *
+ * With several files the first fills the table and the others follow it in a smaller table
+ * of CPU per message (runs of other code or other moments, to compare by their ratios).
  *
  * For each client count it starts the server (servers/main.ts serve) as its own process,
  * then measures in the steady window (after ramp-up, from /proc of the measured process):
@@ -20,7 +24,7 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 
 const ROOT = join(import.meta.dirname, '../..')
@@ -34,6 +38,8 @@ const { values: args } = parseArgs({
     workers: { type: 'string' },
     /** Also rewrite the measured-cost table in load/README.md from this run. */
     readme: { type: 'boolean', default: false },
+    /** Run nothing: rewrite the README table from this results file (comma-separated: more runs below it). */
+    'table-from': { type: 'string' },
   },
 })
 const CLK_TCK = 100
@@ -269,37 +275,128 @@ async function rawRun(
   }
 }
 
-/** The README's table of this run: figures, and ratios to the bare-ws clients of the same run. */
-function readmeTable(
-  file: string,
-  measuredAt: string,
-  rows: readonly {
-    clients: number
-    engine: {
-      cpuUsPerMessage: number
-      rssBytesPerVu: number
-      messages: number
-      expectedMessages: number
-    }
-    bareWsBaseline: { cpuUsPerMessage: number; rssBytesPerClient: number }
-    bareLeanBaseline: { cpuUsPerMessage: number; rssBytesPerClient: number }
-    ratios: { cpuPerMessageVsBareWs: number; rssPerVuVsBareWsPerClient: number }
-  }[],
-): string {
+interface TableRow {
+  clients: number
+  engine: {
+    messages: number
+    cpuS: number
+    systemCpuS: number
+    cpuUsPerMessage: number
+    rssBytesPerVu: number
+    expectedMessages: number
+  }
+  bareWsBaseline: { cpuUsPerMessage: number; rssBytesPerClient: number }
+  bareLeanBaseline: {
+    messages: number
+    cpuS: number
+    systemCpuS: number
+    cpuUsPerMessage: number
+    rssBytesPerClient: number
+  }
+  ratios: { cpuPerMessageVsBareWs: number; rssPerVuVsBareWsPerClient: number }
+}
+
+/** User and system CPU µs per message of one side of a row. */
+function split(side: { messages: number; cpuS: number; systemCpuS: number }): {
+  user: number
+  system: number
+} {
+  const messages = Math.max(1, side.messages)
+  return {
+    user: ((side.cpuS - side.systemCpuS) * 1e6) / messages,
+    system: (side.systemCpuS * 1e6) / messages,
+  }
+}
+
+/**
+ * The README's table of a run: CPU per message split into user and system time beside the
+ * bare lean clients (the floor) and the bare `ws` clients of the same run, and RSS per VU.
+ */
+function readmeTable(file: string, measuredAt: string, rows: readonly TableRow[]): string {
   const lines = [
     `Last run (\`${file}\`, ${measuredAt}):`,
     '',
-    '| clients | engine CPU µs/message | bare ws µs/message | ratio | bare lean µs/message | engine RSS KB/VU | bare ws KB/client | ratio | bare lean KB/client | engine messages / feed rate |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| clients | engine CPU µs/message (user + system) | bare lean µs/message (user + system) | engine ÷ bare lean: total, user, system | bare ws µs/message | engine ÷ bare ws | engine RSS KB/VU | bare ws KB/client | ratio | bare lean KB/client | engine messages / feed rate |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ]
   for (const row of rows) {
+    const engine = split(row.engine)
+    const lean = split(row.bareLeanBaseline)
+    const f = (value: number): string => value.toFixed(1)
+    const x = (value: number): string => `×${value.toFixed(2)}`
     lines.push(
-      `| ${String(row.clients)} | ${row.engine.cpuUsPerMessage.toFixed(1)} | ${row.bareWsBaseline.cpuUsPerMessage.toFixed(1)} | ×${row.ratios.cpuPerMessageVsBareWs.toFixed(2)} | ${row.bareLeanBaseline.cpuUsPerMessage.toFixed(1)} | ` +
-        `${(row.engine.rssBytesPerVu / 1024).toFixed(1)} | ${(row.bareWsBaseline.rssBytesPerClient / 1024).toFixed(1)} | ×${row.ratios.rssPerVuVsBareWsPerClient.toFixed(2)} | ${(row.bareLeanBaseline.rssBytesPerClient / 1024).toFixed(1)} | ` +
+      `| ${String(row.clients)} | ${f(row.engine.cpuUsPerMessage)} (${f(engine.user)} + ${f(engine.system)}) | ` +
+        `${f(row.bareLeanBaseline.cpuUsPerMessage)} (${f(lean.user)} + ${f(lean.system)}) | ` +
+        `${x(row.engine.cpuUsPerMessage / row.bareLeanBaseline.cpuUsPerMessage)}, ${x(engine.user / lean.user)}, ${x(engine.system / lean.system)} | ` +
+        `${f(row.bareWsBaseline.cpuUsPerMessage)} | ${x(row.ratios.cpuPerMessageVsBareWs)} | ` +
+        `${f(row.engine.rssBytesPerVu / 1024)} | ${f(row.bareWsBaseline.rssBytesPerClient / 1024)} | ${x(row.ratios.rssPerVuVsBareWsPerClient)} | ${f(row.bareLeanBaseline.rssBytesPerClient / 1024)} | ` +
         `${String(row.engine.messages)} / ${String(row.engine.expectedMessages)} |`,
     )
   }
   return `${lines.join('\n')}\n`
+}
+
+interface SavedRun {
+  file: string
+  measuredAt: string
+  results: TableRow[]
+}
+
+/** The smaller table of other runs: CPU per message and its ratios to the same run's floors. */
+function otherRunsTable(runs: readonly SavedRun[]): string {
+  const lines = [
+    "Other runs, CPU µs per message (user + system) and the engine ÷ the same run's bare clients:",
+    '',
+    '| run | clients | engine | bare lean | engine ÷ bare lean: total, user | engine ÷ bare ws |',
+    '|---|---:|---:|---:|---:|---:|',
+  ]
+  for (const run of runs) {
+    for (const row of run.results) {
+      const engine = split(row.engine)
+      const lean = split(row.bareLeanBaseline)
+      const f = (value: number): string => value.toFixed(1)
+      const x = (value: number): string => `×${value.toFixed(2)}`
+      lines.push(
+        `| \`${relative(ROOT, run.file)}\` (${run.measuredAt}) | ${String(row.clients)} | ${f(row.engine.cpuUsPerMessage)} (${f(engine.user)} + ${f(engine.system)}) | ` +
+          `${f(row.bareLeanBaseline.cpuUsPerMessage)} (${f(lean.user)} + ${f(lean.system)}) | ` +
+          `${x(row.engine.cpuUsPerMessage / row.bareLeanBaseline.cpuUsPerMessage)}, ${x(engine.user / lean.user)} | ${x(row.ratios.cpuPerMessageVsBareWs)} |`,
+      )
+    }
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/** Rewrites the block between README_BEGIN and README_END in load/README.md. */
+function writeReadmeTable(
+  file: string,
+  measuredAt: string,
+  rows: readonly TableRow[],
+  others: readonly SavedRun[] = [],
+): void {
+  const readme = join(ROOT, 'load/README.md')
+  const text = readFileSync(readme, 'utf8')
+  const begin = text.indexOf(README_BEGIN)
+  const end = text.indexOf(README_END)
+  if (begin < 0 || end < begin) {
+    throw new Error(`load/README.md has no ${README_BEGIN} … ${README_END} block to fill`)
+  }
+  const tables =
+    readmeTable(relative(ROOT, file), measuredAt, rows) +
+    (others.length > 0 ? `\n${otherRunsTable(others)}` : '')
+  const updated = `${text.slice(0, begin + README_BEGIN.length)}\n${tables}${text.slice(end)}`
+  writeFileSync(readme, updated)
+  process.stdout.write(`updated the measured-cost table in ${readme}\n`)
+}
+
+const tableFrom = args['table-from']
+if (tableFrom !== undefined) {
+  const [first, ...others] = tableFrom.split(',').map((file): SavedRun => {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as Omit<SavedRun, 'file'>
+    return { file: resolve(file), measuredAt: saved.measuredAt, results: saved.results }
+  })
+  if (first === undefined) throw new Error('--table-from needs a results file')
+  writeReadmeTable(first.file, first.measuredAt, first.results, others)
+  process.exit(0)
 }
 
 const results = []
@@ -398,15 +495,4 @@ const report = {
 }
 writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`)
 process.stdout.write(`written ${args.out}\n`)
-if (args.readme) {
-  const readme = join(ROOT, 'load/README.md')
-  const text = readFileSync(readme, 'utf8')
-  const begin = text.indexOf(README_BEGIN)
-  const end = text.indexOf(README_END)
-  if (begin < 0 || end < begin) {
-    throw new Error(`load/README.md has no ${README_BEGIN} … ${README_END} block to fill`)
-  }
-  const updated = `${text.slice(0, begin + README_BEGIN.length)}\n${readmeTable(relative(ROOT, args.out), report.measuredAt, results)}${text.slice(end)}`
-  writeFileSync(readme, updated)
-  process.stdout.write(`updated the measured-cost table in ${readme}\n`)
-}
+if (args.readme) writeReadmeTable(args.out, report.measuredAt, results)
