@@ -10,6 +10,8 @@ export default tseslint.config(
       'results/**',
       'coverage/**',
       'test-output/**',
+      // Left by an Astro build run from the repository root (gitignored too).
+      '.astro/**',
       'eslint.config.js',
     ],
   },
