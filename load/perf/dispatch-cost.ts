@@ -20,7 +20,8 @@ import { MetricSink } from '../engine/metric-sink.ts'
 import type { VuRunner } from '../engine/vu-runner.ts'
 import { LeanWebSocket } from '../engine/wire/websocket-client.ts'
 import type { WebSocketEvents } from '../engine/wire/websocket-client.ts'
-import { makeVu, startServer, websocketFactory, websocketPlan } from './thread-vus.ts'
+import { startServer } from './server-process.ts'
+import { makeVu, websocketFactory, websocketPlan } from './thread-vus.ts'
 
 const { values: args } = parseArgs({
   options: {

@@ -21,11 +21,11 @@
  * and each as a ratio to the bare-ws baseline.
  */
 import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { exited, startServer } from './server-process.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
 const { values: args } = parseArgs({
@@ -68,37 +68,6 @@ function sample(pid: number): { cpuS: number; systemCpuS: number; rssBytes: numb
 
 function wait(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
-function exited(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode)
-    else
-      child.once('exit', (code) => {
-        resolve(code ?? -1)
-      })
-  })
-}
-
-async function startServer(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(ROOT, 'servers/main.ts'), 'serve', '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    let text = ''
-    const timer = setTimeout(() => {
-      reject(new Error('server did not start in 20 s'))
-    }, 20_000)
-    child.stdout.on('data', (chunk: Buffer) => {
-      text += chunk.toString()
-      const match = /listening on (http:\/\/[\d.:]+)/.exec(text)
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer)
-        resolve(match[1])
-      }
-    })
-  })
-  return { url, child }
 }
 
 interface SteadyWindow {
@@ -401,15 +370,15 @@ if (tableFrom !== undefined) {
 
 const results = []
 for (const clients of args.clients.split(',').map(Number)) {
-  const server = await startServer()
+  const { baseUrl, server } = await startServer()
   try {
-    const serverPid = server.child.pid ?? 0
-    const single = await engineRun(server.url, serverPid, REFERENCE_VUS)
-    const engine = await engineRun(server.url, serverPid, clients)
-    const raw = await rawRun('raw-ws-clients.ts', server.url, serverPid, clients)
-    const rawSingle = await rawRun('raw-ws-clients.ts', server.url, serverPid, REFERENCE_VUS)
-    const lean = await rawRun('raw-lean-clients.ts', server.url, serverPid, clients)
-    const leanSingle = await rawRun('raw-lean-clients.ts', server.url, serverPid, REFERENCE_VUS)
+    const serverPid = server.pid ?? 0
+    const single = await engineRun(baseUrl, serverPid, REFERENCE_VUS)
+    const engine = await engineRun(baseUrl, serverPid, clients)
+    const raw = await rawRun('raw-ws-clients.ts', baseUrl, serverPid, clients)
+    const rawSingle = await rawRun('raw-ws-clients.ts', baseUrl, serverPid, REFERENCE_VUS)
+    const lean = await rawRun('raw-lean-clients.ts', baseUrl, serverPid, clients)
+    const leanSingle = await rawRun('raw-lean-clients.ts', baseUrl, serverPid, REFERENCE_VUS)
     const leanUsPerMessage = (lean.window.cpuS * 1e6) / Math.max(1, lean.messages)
     const leanBytesPerClient =
       (lean.window.peakRssBytes - leanSingle.window.peakRssBytes) / (clients - REFERENCE_VUS)
@@ -476,8 +445,8 @@ for (const clients of args.clients.split(',').map(Number)) {
         `${engine.messages} messages in the window (feed rate: ${result.engine.expectedMessages}), engine loop delay p99 max ${engine.loopDelayP99Max.toFixed(1)} ms, server ${(engine.window.serverCpuS / (engine.window.toS - engine.window.fromS)).toFixed(2)} cores busy, exit ${engine.exitCode}\n`,
     )
   } finally {
-    server.child.kill('SIGTERM')
-    await exited(server.child)
+    server.kill('SIGTERM')
+    await exited(server)
   }
 }
 const report = {

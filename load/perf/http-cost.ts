@@ -23,13 +23,13 @@
  * `--readme` rewrites the table between the http-cost markers in load/README.md from this run.
  */
 import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createParser } from 'eventsource-parser'
 import { format } from 'prettier'
+import { exited, startServer } from './server-process.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
 const { values: args } = parseArgs({
@@ -82,37 +82,6 @@ function sample(pid: number): { cpuS: number; rssBytes: number } {
 
 function wait(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
-function exited(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode)
-    else
-      child.once('exit', (code) => {
-        resolve(code ?? -1)
-      })
-  })
-}
-
-async function startServer(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(ROOT, 'servers/main.ts'), 'serve', '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    let text = ''
-    const timer = setTimeout(() => {
-      reject(new Error('server did not start in 20 s'))
-    }, 20_000)
-    child.stdout.on('data', (chunk: Buffer) => {
-      text += chunk.toString()
-      const match = /listening on (http:\/\/[\d.:]+)/.exec(text)
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer)
-        resolve(match[1])
-      }
-    })
-  })
-  return { url, child }
 }
 
 interface Window {
@@ -433,22 +402,22 @@ async function measureAll(): Promise<CostReport> {
   const machineLoadBefore = loadavg()
   const results: CostResult[] = []
   for (const scenario of scenarios) {
-    const server = await startServer()
-    const serverPid = server.child.pid ?? 0
+    const { baseUrl, server } = await startServer()
+    const serverPid = server.pid ?? 0
     try {
       const unit: CostResult['unit'] = scenario === 'sse' ? 'message' : 'request'
-      const engineOne = await engineRun(ROOT, server.url, serverPid, scenario, REFERENCE_VUS)
-      const engine = await engineRun(ROOT, server.url, serverPid, scenario, clients)
-      const bare = await bareRun(server.url, serverPid, scenario, clients)
-      const bareOne = await bareRun(server.url, serverPid, scenario, REFERENCE_VUS)
+      const engineOne = await engineRun(ROOT, baseUrl, serverPid, scenario, REFERENCE_VUS)
+      const engine = await engineRun(ROOT, baseUrl, serverPid, scenario, clients)
+      const bare = await bareRun(baseUrl, serverPid, scenario, clients)
+      const bareOne = await bareRun(baseUrl, serverPid, scenario, REFERENCE_VUS)
       let before: { one: EngineFigures; many: EngineFigures } | undefined
       if (args.before !== undefined) {
         before = {
-          one: await engineRun(args.before, server.url, serverPid, scenario, REFERENCE_VUS),
-          many: await engineRun(args.before, server.url, serverPid, scenario, clients),
+          one: await engineRun(args.before, baseUrl, serverPid, scenario, REFERENCE_VUS),
+          many: await engineRun(args.before, baseUrl, serverPid, scenario, clients),
         }
       }
-      const parser = scenario === 'sse' ? await parserCost(server.url) : undefined
+      const parser = scenario === 'sse' ? await parserCost(baseUrl) : undefined
       const engineUnits = scenario === 'sse' ? engine.events : engine.requests
       const bareUnits = scenario === 'sse' ? bare.messages : bare.requests
       const engineCpuPerUnit = perUnit(engine.window.cpuS, engineUnits)
@@ -532,8 +501,8 @@ async function measureAll(): Promise<CostReport> {
           '\n',
       )
     } finally {
-      server.child.kill('SIGTERM')
-      await exited(server.child)
+      server.kill('SIGTERM')
+      await exited(server)
     }
   }
   return {

@@ -1,10 +1,7 @@
 /**
- * Shared by the in-thread benchmarks (vu-memory.ts, dispatch-cost.ts): a reference server
- * as a child process, and VUs of load/scenarios/websocket.ts run on the calling thread by
- * the same VuRunner a worker runs.
+ * Shared by the in-thread benchmarks (vu-memory.ts, dispatch-cost.ts): VUs of
+ * load/scenarios/websocket.ts run on the calling thread by the same VuRunner a worker runs.
  */
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { bundleScript } from '../engine/bundle.ts'
 import type { ScenarioPlan } from '../engine/executors.ts'
@@ -13,32 +10,6 @@ import { compileFactory } from '../engine/vu-instance.ts'
 import { VuRunner } from '../engine/vu-runner.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
-
-/** Starts `servers/main.ts serve --port 0 …extraArgs` and resolves with its base URL. */
-export async function startServer(
-  extraArgs: readonly string[] = [],
-): Promise<{ baseUrl: string; server: ChildProcess }> {
-  const server = spawn(
-    process.execPath,
-    [join(ROOT, 'servers/main.ts'), 'serve', '--port', '0', ...extraArgs],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  )
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    let text = ''
-    const timer = setTimeout(() => {
-      reject(new Error('server did not start in 20 s'))
-    }, 20_000)
-    server.stdout.on('data', (chunk: Buffer) => {
-      text += chunk.toString()
-      const match = /listening on (http:\/\/[\d.:]+)/.exec(text)
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer)
-        resolve(match[1])
-      }
-    })
-  })
-  return { baseUrl, server }
-}
 
 /** The WebSocket scenario compiled once for this thread. */
 export async function websocketFactory(): Promise<ScriptFactory> {

@@ -14,7 +14,8 @@ import { parseArgs } from 'node:util'
 import { writeHeapSnapshot } from 'node:v8'
 import { MetricSink } from '../engine/metric-sink.ts'
 import type { VuRunner } from '../engine/vu-runner.ts'
-import { makeVu, startServer, websocketFactory, websocketPlan } from './thread-vus.ts'
+import { startServer } from './server-process.ts'
+import { makeVu, websocketFactory, websocketPlan } from './thread-vus.ts'
 
 const { values: args } = parseArgs({
   options: {
