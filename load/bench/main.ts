@@ -172,6 +172,11 @@ export interface LadderPlan {
   encoding: string | undefined
 }
 
+/** `single`, then `cluster-N` for every `--cluster` count. */
+function topologyNames(cluster: readonly number[]): string[] {
+  return ['single', ...cluster.map((n) => `cluster-${String(n)}`)]
+}
+
 /** Protocols whose replies do not depend on the feed encoding: polls always answer JSON. */
 const JSON_ONLY_PROTOCOLS: readonly Protocol[] = ['long-poll', 'short-poll']
 
@@ -187,7 +192,7 @@ export function planLadders(
   protocol: Protocol,
   options: Pick<BenchOptions, 'baseline' | 'cluster' | 'encodings' | 'allVariants'>,
 ): LadderPlan[] {
-  const topologies = ['single', ...options.cluster.map((n) => `cluster-${String(n)}`)]
+  const topologies = topologyNames(options.cluster)
   // undefined: the server's default encoding, recorded as no encoding at all.
   const base: string | undefined = options.encodings.includes('json')
     ? 'json'
@@ -234,7 +239,7 @@ export async function runBench(
     const missing = clusterUnavailable()
     if (missing !== null) throw new InvalidArgumentError(`--cluster: ${missing}`)
   }
-  const topologies = ['single', ...options.cluster.map((n) => `cluster-${String(n)}`)]
+  const topologies = topologyNames(options.cluster)
   const runId =
     options.outDir === undefined
       ? runIdNow(profile)
