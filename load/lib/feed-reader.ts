@@ -6,8 +6,8 @@
  *
  * A server started with `--encoding binary` sends frames and snapshots in the binary
  * layout of `servers/feed/binary-layout.ts`: as binary WebSocket messages
- * ({@link FeedTracker.readBinary}: one DataView, three reads) and as base64 SSE data
- * ({@link FeedTracker.readSseData}: only the header is decoded, into a reused buffer). The
+ * ({@link readFeedBinary}: one DataView, three reads) and as base64 SSE data
+ * ({@link readFeedSseData}: only the header is decoded, into a reused buffer). The
  * encoding is learned from the data itself (binary opcode; SSE data not starting with `{`),
  * so the scenarios need no setting for it; `reset`, `pong` and `error` stay JSON either way.
  */
