@@ -2,14 +2,15 @@
  * Benchmark (not a test): what the built-in engine costs per VU and per received message
  * when it runs load/scenarios/websocket.ts against a real server.
  *
- *   npx node load/perf/engine-cost.ts [--clients 1000,5000] [--ramp 10] [--hold 15] [--repeat N] [--workers N] [--out FILE] [--readme]
+ *   npx node load/perf/engine-cost.ts [--clients 1000,5000] [--ramp 10] [--hold 30] [--settle 10] [--repeat N] [--workers N] [--out FILE] [--readme]
  *   npx node load/perf/engine-cost.ts --table-from load/perf/last-run.json[,OTHER.json…]   (README table only)
  *
  * With several files the first fills the table and the others follow it in a smaller table
  * of CPU per message (runs of other code or other moments, to compare by their ratios).
  *
  * For each client count it starts the server (servers/main.ts serve) as its own process,
- * then measures in the steady window (after ramp-up, from /proc of the measured process):
+ * then measures in the steady window (from `--settle` seconds after the ramp to 1 s before
+ * the end, from /proc of the measured process):
  * - the engine: RSS, CPU time, and `ws_msgs_received` from its `--out series` file;
  * - a baseline: the same number of bare `ws` clients (raw-ws-clients.ts) doing nothing but
  *   decoding each message; RSS per VU/client is (peak RSS − peak RSS of a 2-VU/2-client run
@@ -38,7 +39,14 @@ const { values: args } = parseArgs({
   options: {
     clients: { type: 'string', default: '1000,5000' },
     ramp: { type: 'string', default: '10' },
-    hold: { type: 'string', default: '15' },
+    hold: { type: 'string', default: '30' },
+    /**
+     * Seconds after the ramp before the window opens. The first seconds after startup and
+     * ramp are not steady: V8 runs major GCs on every thread then (the ramp's garbage, and the
+     * memory reducer shrinking the heaps once allocation slows), with its GC helper threads
+     * busy, a one-off cost that a window opening 2 s after the ramp charged to its messages.
+     */
+    settle: { type: 'string', default: '10' },
     /** Measured runs per client count; the median one is reported. */
     repeat: { type: 'string', default: '1' },
     out: { type: 'string', default: join(import.meta.dirname, 'last-run.json') },
@@ -62,6 +70,10 @@ const README_END = '<!-- engine-cost:end -->'
 const REFERENCE_VUS = Math.min(2, cpus().length)
 const rampS = Number(args.ramp)
 const holdS = Number(args.hold)
+const settleS = Number(args.settle)
+if (!(settleS >= 0 && settleS < holdS - 2)) {
+  throw new Error(`--settle must be ≥ 0 and leave at least 2 s of --hold, got ${args.settle}`)
+}
 const repeat = Number(args.repeat)
 if (!Number.isInteger(repeat) || repeat < 1) {
   throw new Error(`--repeat must be a whole number ≥ 1, got "${args.repeat}"`)
@@ -154,11 +166,11 @@ async function engineRun(
     { stdio: ['ignore', 'inherit', 'inherit'] },
   )
   if (child.pid === undefined) throw new Error('engine did not start')
-  // Steady window: from 2 s after the ramp (connections settled) to 1 s before the end.
+  // Steady window: from --settle s after the ramp to 1 s before the end.
   const window = await measure(
     child.pid,
     serverPid,
-    started + (rampS + 2) * 1000,
+    started + (rampS + settleS) * 1000,
     started + (rampS + holdS - 1) * 1000,
   )
   const exitCode = await exited(child)
@@ -231,7 +243,7 @@ async function rawRun(
   const window = await measure(
     child.pid,
     serverPid,
-    started + (rampS + 2) * 1000,
+    started + (rampS + settleS) * 1000,
     started + (rampS + holdS - 1) * 1000,
   )
   await exited(child)
@@ -526,6 +538,7 @@ const report = {
   parameters: {
     rampS,
     holdS,
+    settleS,
     scenario: 'load/scenarios/websocket.ts',
     serverRateHz: 10,
     engineWorkers: args.workers === undefined ? 'default (one per core)' : Number(args.workers),
