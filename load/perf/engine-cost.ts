@@ -453,6 +453,8 @@ for (const clients of args.clients.split(',').map(Number)) {
       (lean.window.peakRssBytes - leanSingle.window.peakRssBytes) / (clients - REFERENCE_VUS)
     const engineUsPerMessage = usPerMessage(engine)
     const rawUsPerMessage = usPerMessage(raw)
+    const rawBytesPerClient =
+      (raw.window.peakRssBytes - rawSingle.window.peakRssBytes) / (clients - REFERENCE_VUS)
     const engineBytesPerVu =
       (engine.window.peakRssBytes - single.window.peakRssBytes) / (clients - REFERENCE_VUS)
     const result = {
@@ -484,8 +486,7 @@ for (const clients of args.clients.split(',').map(Number)) {
         cpuUsPerMessage: rawUsPerMessage,
         referenceClients: REFERENCE_VUS,
         referencePeakRssBytes: rawSingle.window.peakRssBytes,
-        rssBytesPerClient:
-          (raw.window.peakRssBytes - rawSingle.window.peakRssBytes) / (clients - REFERENCE_VUS),
+        rssBytesPerClient: rawBytesPerClient,
       },
       /** Bare lean clients (raw-lean-clients.ts): the engine's client without the engine. */
       bareLeanBaseline: {
@@ -502,9 +503,7 @@ for (const clients of args.clients.split(',').map(Number)) {
         cpuPerMessageVsBareWs: engineUsPerMessage / rawUsPerMessage,
         bareLeanVsBareWsCpuPerMessage: leanUsPerMessage / rawUsPerMessage,
         cpuPerMessageVsBareLean: engineUsPerMessage / leanUsPerMessage,
-        rssPerVuVsBareWsPerClient:
-          engineBytesPerVu /
-          ((raw.window.peakRssBytes - rawSingle.window.peakRssBytes) / (clients - REFERENCE_VUS)),
+        rssPerVuVsBareWsPerClient: engineBytesPerVu / rawBytesPerClient,
       },
       repeats: repeats.map((run): RepeatFigures => {
         const { user, system } = split({
