@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ExecutionTuple } from './execution-segment.ts'
-import { runTest } from './runner.ts'
+import { runTest, vuBlockSize, workerIndexOf } from './runner.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'engine-runner-'))
 
@@ -21,6 +21,45 @@ const quiet = {
   stdout: () => undefined,
   stderr: () => undefined,
 }
+
+/** VU ids 1..total dealt to workers, as runTest deals them. */
+function deal(total: number, workerCount: number): number[][] {
+  const block = vuBlockSize(total, workerCount)
+  const byWorker: number[][] = Array.from({ length: workerCount }, () => [])
+  for (let vuId = 1; vuId <= total; vuId++)
+    byWorker[workerIndexOf(vuId, block, workerCount)]?.push(vuId)
+  return byWorker
+}
+
+describe('dealing VUs to worker threads', () => {
+  it('gives each worker runs of 50 consecutive VUs at 1000 VUs, evenly', () => {
+    const [first, second] = deal(1000, 2)
+    expect(first?.slice(0, 51)).toEqual([...Array.from({ length: 50 }, (_, i) => i + 1), 101])
+    expect(second?.slice(0, 2)).toEqual([51, 52])
+    expect([first?.length, second?.length]).toEqual([500, 500])
+  })
+
+  it('deals a few VUs one by one, so every thread gets work', () => {
+    expect(deal(6, 2)).toEqual([
+      [1, 3, 5],
+      [2, 4, 6],
+    ])
+    expect(deal(3, 4)).toEqual([[1], [2], [3], []])
+  })
+
+  it('keeps the threads within one run of each other at any VU count', () => {
+    for (const workerCount of [1, 2, 3, 8]) {
+      for (let total = 1; total <= 600; total += 7) {
+        const lengths = deal(total, workerCount).map((ids) => ids.length)
+        const spread = Math.max(...lengths) - Math.min(...lengths)
+        expect(spread).toBeLessThanOrEqual(vuBlockSize(total, workerCount))
+        // Every run is at most a quarter of a thread's share: no thread waits for a whole ramp.
+        if (total >= workerCount * 4)
+          expect(vuBlockSize(total, workerCount)).toBeLessThanOrEqual(total / workerCount / 4)
+      }
+    }
+  })
+})
 
 describe('runTest', () => {
   it('gives every VU its own module state', async () => {
