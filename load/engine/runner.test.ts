@@ -102,6 +102,20 @@ export function teardown(data: { n: number }) { torn.add(data.n) }
     expect(result.store.values('teardown_calls', 1000)['count']).toBe(5)
   })
 
+  it('shares iterations exactly when VUs are dealt to the threads in runs', async () => {
+    const path = script(
+      'shared-runs.ts',
+      `export const options = { scenarios: { s: { executor: 'shared-iterations', vus: 40, iterations: 107 } } }
+export default function () {}
+`,
+    )
+    // 40 VUs on two threads: runs of 5, so each thread's quota is summed over its runs.
+    expect(vuBlockSize(40, 2)).toBe(5)
+    const result = await runTest({ ...quiet, scriptPath: path, workers: 2 })
+    expect(result.exitCode).toBe(0)
+    expect(result.store.values('iterations', 1000)['count']).toBe(107)
+  })
+
   it('exits 99 when a threshold fails, and 0 when it holds', async () => {
     const path = script(
       'threshold.ts',

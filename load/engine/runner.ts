@@ -121,6 +121,8 @@ interface ScenarioState {
   running: Map<number, number>
   stopping: Set<number>
   launched: number
+  /** shared-iterations: each worker's share of the iterations, counted at its first VU. */
+  quotas?: number[]
 }
 
 /** Evaluates every threshold against the merged metrics. */
@@ -296,8 +298,8 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
     worker.postMessage(init)
   }
   const block = vuBlockSize(totalMax, workers.length)
-  const workerOf = (vuId: number): Worker =>
-    workers[workerIndexOf(vuId, block, workers.length)] as Worker
+  const workerIndex = (vuId: number): number => workerIndexOf(vuId, block, workers.length)
+  const workerOf = (vuId: number): Worker => workers[workerIndex(vuId)] as Worker
 
   const states: ScenarioState[] = []
   let baseId = 0
@@ -324,17 +326,22 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
     state.running.set(slot, vuId)
     state.launched++
     vuScenario.set(vuId, state)
-    const workerIndex = workerIndexOf(vuId, block, workers.length)
+    const index = workerIndex(vuId)
     // shared-iterations: iteration j belongs to slot j % vus, so a worker's share is the
-    // sum over its slots (each worker claims from its own share).
+    // sum over its slots (each worker claims from its own share). Counted once per scenario:
+    // a worker keeps the quota of its first VU.
     let quota = 0
     if (state.plan.executor === 'shared-iterations') {
       const { vus, iterations } = state.plan
-      for (let s = 0; s < vus; s++) {
-        if (workerIndexOf(state.baseId + s + 1, block, workers.length) === workerIndex) {
-          quota += Math.floor(iterations / vus) + (s < iterations % vus ? 1 : 0)
+      if (state.quotas === undefined) {
+        state.quotas = workers.map(() => 0)
+        for (let s = 0; s < vus; s++) {
+          const slotWorker = workerIndex(state.baseId + s + 1)
+          const share = Math.floor(iterations / vus) + (s < iterations % vus ? 1 : 0)
+          state.quotas[slotWorker] = (state.quotas[slotWorker] ?? 0) + share
         }
       }
+      quota = state.quotas[index] ?? 0
     }
     const message: ToWorker = {
       kind: 'start',
