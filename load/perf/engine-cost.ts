@@ -418,6 +418,15 @@ if (tableFrom !== undefined) {
   process.exit(0)
 }
 
+/** RSS per client of a run: its peak above the reference run's, over the clients added. */
+function bytesPerClient(
+  run: { window: SteadyWindow },
+  reference: { window: SteadyWindow },
+  clients: number,
+): number {
+  return (run.window.peakRssBytes - reference.window.peakRssBytes) / (clients - REFERENCE_VUS)
+}
+
 /** CPU µs per message of one measured run (engine or bare clients). */
 function usPerMessage(run: { window: SteadyWindow; messages: number }): number {
   return (run.window.cpuS * 1e6) / Math.max(1, run.messages)
@@ -449,14 +458,11 @@ for (const clients of args.clients.split(',').map(Number)) {
     if (chosen === undefined) throw new Error('no measured run')
     const { engine, raw, lean } = chosen
     const leanUsPerMessage = usPerMessage(lean)
-    const leanBytesPerClient =
-      (lean.window.peakRssBytes - leanSingle.window.peakRssBytes) / (clients - REFERENCE_VUS)
+    const leanBytesPerClient = bytesPerClient(lean, leanSingle, clients)
     const engineUsPerMessage = usPerMessage(engine)
     const rawUsPerMessage = usPerMessage(raw)
-    const rawBytesPerClient =
-      (raw.window.peakRssBytes - rawSingle.window.peakRssBytes) / (clients - REFERENCE_VUS)
-    const engineBytesPerVu =
-      (engine.window.peakRssBytes - single.window.peakRssBytes) / (clients - REFERENCE_VUS)
+    const rawBytesPerClient = bytesPerClient(raw, rawSingle, clients)
+    const engineBytesPerVu = bytesPerClient(engine, single, clients)
     const result = {
       clients,
       engine: {
