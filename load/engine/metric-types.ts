@@ -42,7 +42,7 @@ export interface WorkerReport {
   /** Unix ms when the batch was cut. */
   at: number
   series: SeriesBatch[]
-  /** p99 event-loop delay of the worker over the last second, ms. */
+  /** p99 of how late the worker's event loop ran due timers in the last second, ms (loop-delay.ts). */
   loopDelayP99: number
   iterations: number
   iterationsInterrupted: number

@@ -5,13 +5,13 @@
  */
 import { writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Worker } from 'node:worker_threads'
 import { bundleScript } from './bundle.ts'
 import { durationMs, formatDuration } from './duration.ts'
 import { ExecutionTuple } from './execution-segment.ts'
 import type { ExecutionFlags, ScenarioPlan, ScenarioShare } from './executors.ts'
 import { planScenarios, scenarioLengthMs, scenarioShare } from './executors.ts'
+import { startLoopDelayProbe } from './loop-delay.ts'
 import { MetricSink } from './metric-sink.ts'
 import { MetricStore, SUMMARY_TREND_STATS } from './metric-store.ts'
 import type { SeriesBatch, WorkerReport } from './metric-types.ts'
@@ -319,8 +319,7 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
   }
 
   const t0 = Date.now()
-  const mainLoop = monitorEventLoopDelay({ resolution: 10 })
-  mainLoop.enable()
+  const mainLoop = startLoopDelayProbe()
   const startVu = (state: ScenarioState, slot: number): void => {
     const vuId = state.baseId + slot + 1
     state.running.set(slot, vuId)
@@ -447,7 +446,7 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
       if (second !== lastSecond) {
         lastSecond = second
         mainSampleSink()
-        const loopP99 = Math.max(mainLoop.percentile(99) / 1e6, ...workerLoop)
+        const loopP99 = Math.max(mainLoop.p99Ms(), ...workerLoop)
         mainLoop.reset()
         workerLoop.fill(0)
         const lines = window.cut(second - 1)
@@ -499,7 +498,7 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
   mainSampleSink()
   const finalLines = window.cut(Math.floor(Date.now() / 1000))
   series?.write(finalLines)
-  mainLoop.disable()
+  mainLoop.stop()
   if (!run.quiet) err('\n')
 
   const verdicts = evaluateThresholds(store, thresholds, testRunDurationMs)

@@ -2,8 +2,8 @@
  * A VU worker thread: runs the VUs the main thread assigns, batches their metrics once per
  * second, and measures its own event-loop delay (generator saturation).
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { parentPort } from 'node:worker_threads'
+import { startLoopDelayProbe } from './loop-delay.ts'
 import { MetricSink } from './metric-sink.ts'
 import type { WorkerReport } from './metric-types.ts'
 import type { FromWorker, ToWorker } from './worker-messages.ts'
@@ -23,8 +23,7 @@ const vus = new Map<number, VuRunner>()
 const sharedQuota = new Map<string, number>()
 let iterations = 0
 let interrupted = 0
-const loopDelay = monitorEventLoopDelay({ resolution: 10 })
-loopDelay.enable()
+const loopDelay = startLoopDelayProbe()
 
 function post(message: FromWorker): void {
   port?.postMessage(message)
@@ -42,7 +41,7 @@ function report(): void {
     kind: 'metrics',
     at: Date.now(),
     series,
-    loopDelayP99: loopDelay.percentile(99) / 1e6,
+    loopDelayP99: loopDelay.p99Ms(),
     iterations,
     iterationsInterrupted: interrupted,
     activeVus: vus.size,
