@@ -8,8 +8,9 @@
  *   {"t","metric","tags","type":"rate","count","sum"}           (sum = non-zero samples)
  *   {"t","metric","tags","type":"gauge","value"}
  *
- * plus the generator's own saturation signal, `engine_event_loop_delay_p99` (gauge, ms, the
- * worst worker thread's p99 event-loop delay in that second).
+ * plus the generator's own saturation signal, `engine_event_loop_delay_p99` (gauge, ms: the
+ * worst p99 over the main and worker threads of how late each ran a due timer in that
+ * second; see loop-delay.ts).
  */
 import { createWriteStream } from 'node:fs'
 import type { WriteStream } from 'node:fs'
