@@ -9,7 +9,11 @@ import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
 import { Command, InvalidArgumentError } from 'commander'
 import { PROTOCOLS, type Protocol } from '../feed/messages.ts'
+import { FAULTS, type Fault } from '../http/errors.ts'
+import { HandlerGuard } from '../http/handler-guard.ts'
+import { parseTarget } from '../http/request-target.ts'
 import { stopOnSignals } from '../http/stop-on-signals.ts'
+import { rejectUpgrade } from '../http/upgrade-router.ts'
 import { createNaiveFeed, NAIVE_FEED_DEFAULTS } from './naive-feed.ts'
 import { createNaiveMetrics } from './naive-metrics.ts'
 import { NaivePolls } from './naive-polls.ts'
@@ -42,7 +46,8 @@ export async function startBaselineServer(
   const protocols = new Set<Protocol>(options.protocols ?? PROTOCOLS)
   const feed = createNaiveFeed({ rateHz: options.rateHz ?? NAIVE_FEED_DEFAULTS.rateHz })
   const metrics = createNaiveMetrics(feed)
-  const ws = new NaiveWebSocket(feed, metrics)
+  const guard = new HandlerGuard(metrics.registry)
+  const ws = new NaiveWebSocket(feed, metrics, guard)
   const sse = new NaiveSse(feed, metrics)
   const polls = new NaivePolls(feed, metrics)
 
@@ -51,56 +56,82 @@ export async function startBaselineServer(
     res.end(JSON.stringify({ type: 'error', code: 'not-found', message: what }))
   }
 
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://baseline')
-    if (req.method !== 'GET') {
-      res.writeHead(405, { 'content-type': 'application/json', allow: 'GET' })
-      res.end(
-        JSON.stringify({ type: 'error', code: 'method', message: 'the baseline serves GET only' }),
-      )
-      return
-    }
-    switch (url.pathname) {
-      case '/healthz':
-        res.writeHead(200, { 'content-type': 'application/json' })
-        res.end(JSON.stringify({ status: 'ok', design: 'baseline', seq: feed.currentSeq() }))
+  const badTarget = (res: import('node:http').ServerResponse, failure: Fault): void => {
+    res.writeHead(FAULTS[failure.code].status, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ type: 'error', code: failure.code, message: failure.message }))
+  }
+
+  const server: Server = createServer(
+    guard.request('baseline request', (req, res) => {
+      const target = parseTarget(req.url)
+      if (!target.ok) {
+        badTarget(res, target.fault)
         return
-      case '/metrics':
-        metrics.registry.metrics().then(
-          (text) => {
-            res.writeHead(200, { 'content-type': metrics.registry.contentType })
-            res.end(text)
-          },
-          (error: unknown) => {
-            res.writeHead(500)
-            res.end(String(error))
-          },
+      }
+      const { pathname, query } = target.value
+      const params = new URLSearchParams(query)
+      if (req.method !== 'GET') {
+        res.writeHead(405, { 'content-type': 'application/json', allow: 'GET' })
+        res.end(
+          JSON.stringify({
+            type: 'error',
+            code: 'method',
+            message: 'the baseline serves GET only',
+          }),
         )
         return
-      case '/sse':
-        if (protocols.has('sse')) sse.handle(req, res, url)
-        else notFound(res, 'sse is not served by this process')
+      }
+      switch (pathname) {
+        case '/healthz':
+          res.writeHead(200, { 'content-type': 'application/json' })
+          res.end(JSON.stringify({ status: 'ok', design: 'baseline', seq: feed.currentSeq() }))
+          return
+        case '/metrics':
+          metrics.registry.metrics().then(
+            (text) => {
+              res.writeHead(200, { 'content-type': metrics.registry.contentType })
+              res.end(text)
+            },
+            (error: unknown) => {
+              res.writeHead(500)
+              res.end(String(error))
+            },
+          )
+          return
+        case '/sse':
+          if (protocols.has('sse')) sse.handle(req, res, params)
+          else notFound(res, 'sse is not served by this process')
+          return
+        case '/poll/long':
+          if (protocols.has('long-poll')) polls.long(res, params)
+          else notFound(res, 'long-poll is not served by this process')
+          return
+        case '/poll/short':
+          if (protocols.has('short-poll')) polls.short(res, params)
+          else notFound(res, 'short-poll is not served by this process')
+          return
+        default:
+          notFound(res, `no route ${pathname.slice(0, 100)}`)
+      }
+    }),
+  )
+  server.on(
+    'upgrade',
+    guard.upgrade('baseline upgrade', (req, socket, head) => {
+      // A socket error before or during the handshake must not become an uncaught exception.
+      socket.on('error', () => socket.destroy())
+      const target = parseTarget(req.url)
+      if (!target.ok) {
+        rejectUpgrade(socket, target.fault)
         return
-      case '/poll/long':
-        if (protocols.has('long-poll')) polls.long(res, url)
-        else notFound(res, 'long-poll is not served by this process')
+      }
+      if (target.value.pathname === '/ws' && protocols.has('websocket')) {
+        ws.upgrade(req, socket, head, new URLSearchParams(target.value.query))
         return
-      case '/poll/short':
-        if (protocols.has('short-poll')) polls.short(res, url)
-        else notFound(res, 'short-poll is not served by this process')
-        return
-      default:
-        notFound(res, `no route ${url.pathname}`)
-    }
-  })
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://baseline')
-    if (url.pathname === '/ws' && protocols.has('websocket')) {
-      ws.upgrade(req, socket, head, url)
-      return
-    }
-    socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
-  })
+      }
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+    }),
+  )
   // Thousands of clients on one machine: do not let the default backlog refuse them.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

@@ -39,8 +39,8 @@ export class NaivePolls {
   }
 
   /** Answers at once with what is newer than the cursor. */
-  short(res: ServerResponse, url: URL): void {
-    const cursor = parseCursor(url.searchParams.get('epoch'), url.searchParams.get('since'))
+  short(res: ServerResponse, params: URLSearchParams): void {
+    const cursor = parseCursor(params.get('epoch'), params.get('since'))
     if (!cursor.ok) {
       this.#badRequest(res, cursor.message)
       return
@@ -50,13 +50,13 @@ export class NaivePolls {
   }
 
   /** Holds the request until a newer frame exists or `wait` seconds pass. */
-  long(res: ServerResponse, url: URL): void {
-    const cursor = parseCursor(url.searchParams.get('epoch'), url.searchParams.get('since'))
+  long(res: ServerResponse, params: URLSearchParams): void {
+    const cursor = parseCursor(params.get('epoch'), params.get('since'))
     if (!cursor.ok) {
       this.#badRequest(res, cursor.message)
       return
     }
-    const waitParam = url.searchParams.get('wait')
+    const waitParam = params.get('wait')
     const waitS = waitParam === null ? DEFAULT_WAIT_S : Number(waitParam)
     if (!Number.isFinite(waitS) || waitS < 0 || waitS > MAX_WAIT_S) {
       this.#badRequest(res, `wait must be a number of seconds from 0 to ${MAX_WAIT_S}`)

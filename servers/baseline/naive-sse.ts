@@ -26,12 +26,12 @@ export class NaiveSse {
   }
 
   /** Opens a stream; resumes from `Last-Event-ID` or `?epoch=&since=`. */
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): void {
+  handle(req: IncomingMessage, res: ServerResponse, params: URLSearchParams): void {
     const header = req.headers['last-event-id']
     const cursor =
       typeof header === 'string'
         ? parseLastEventId(header)
-        : parseCursor(url.searchParams.get('epoch'), url.searchParams.get('since'))
+        : parseCursor(params.get('epoch'), params.get('since'))
     if (!cursor.ok) {
       res.writeHead(400, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ type: 'error', code: 'bad-cursor', message: cursor.message }))

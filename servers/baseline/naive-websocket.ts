@@ -4,7 +4,8 @@
  */
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { WebSocketServer, type WebSocket } from 'ws'
+import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import type { HandlerGuard } from '../http/handler-guard.ts'
 import type { NaiveFeed } from './naive-feed.ts'
 import type { NaiveMetrics } from './naive-metrics.ts'
 import { parseCursor } from './naive-cursor.ts'
@@ -13,17 +14,19 @@ import { parseCursor } from './naive-cursor.ts'
 export class NaiveWebSocket {
   readonly #feed: NaiveFeed
   readonly #metrics: NaiveMetrics
+  readonly #guard: HandlerGuard
   readonly #server = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
 
-  constructor(feed: NaiveFeed, metrics: NaiveMetrics) {
+  constructor(feed: NaiveFeed, metrics: NaiveMetrics, guard: HandlerGuard) {
     this.#feed = feed
     this.#metrics = metrics
+    this.#guard = guard
   }
 
   /** Completes the upgrade for a request to `/ws`. */
-  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, params: URLSearchParams): void {
     this.#server.handleUpgrade(request, socket, head, (ws) => {
-      this.#serve(ws, url)
+      this.#serve(ws, params)
     })
   }
 
@@ -33,8 +36,8 @@ export class NaiveWebSocket {
     this.#metrics.bytesSent.inc({ protocol: 'websocket' }, Buffer.byteLength(text))
   }
 
-  #serve(ws: WebSocket, url: URL): void {
-    const cursor = parseCursor(url.searchParams.get('epoch'), url.searchParams.get('since'))
+  #serve(ws: WebSocket, params: URLSearchParams): void {
+    const cursor = parseCursor(params.get('epoch'), params.get('since'))
     if (!cursor.ok) {
       ws.send(JSON.stringify({ type: 'error', code: 'bad-cursor', message: cursor.message }))
       ws.close(1008, 'bad cursor')
@@ -50,32 +53,43 @@ export class NaiveWebSocket {
       last = seq
       this.#send(ws, this.#feed.frame(seq))
     }, this.#feed.periodMs)
-    ws.on('message', (raw, isBinary) => {
-      if (isBinary) {
-        ws.close(1003, 'text frames only')
-        return
-      }
-      let message: unknown
-      try {
-        message = JSON.parse(Buffer.isBuffer(raw) ? raw.toString('utf8') : '')
-      } catch {
-        ws.send(JSON.stringify({ type: 'error', code: 'bad-json', message: 'message is not JSON' }))
-        return
-      }
-      if (typeof message === 'object' && message !== null && 'type' in message) {
-        if (message.type === 'ping' && 'id' in message) {
-          ws.send(JSON.stringify({ type: 'pong', id: message.id, t: Date.now() }))
-          return
-        }
-      }
-      ws.send(
-        JSON.stringify({
-          type: 'error',
-          code: 'unknown-type',
-          message: 'the baseline answers only {"type":"ping","id":…}',
-        }),
-      )
-    })
+    ws.on(
+      'message',
+      this.#guard.callback(
+        'baseline websocket message',
+        (raw: RawData, isBinary: boolean) => {
+          if (isBinary) {
+            ws.close(1003, 'text frames only')
+            return
+          }
+          let message: unknown
+          try {
+            message = JSON.parse(Buffer.isBuffer(raw) ? raw.toString('utf8') : '')
+          } catch {
+            ws.send(
+              JSON.stringify({ type: 'error', code: 'bad-json', message: 'message is not JSON' }),
+            )
+            return
+          }
+          if (typeof message === 'object' && message !== null && 'type' in message) {
+            if (message.type === 'ping' && 'id' in message) {
+              ws.send(JSON.stringify({ type: 'pong', id: message.id, t: Date.now() }))
+              return
+            }
+          }
+          ws.send(
+            JSON.stringify({
+              type: 'error',
+              code: 'unknown-type',
+              message: 'the baseline answers only {"type":"ping","id":…}',
+            }),
+          )
+        },
+        () => {
+          ws.close(1011, 'internal error')
+        },
+      ),
+    )
     ws.on('close', () => {
       clearInterval(timer)
       this.#metrics.clients.dec({ protocol: 'websocket' })

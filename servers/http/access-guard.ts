@@ -8,9 +8,11 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { encodeError } from '../feed/codec.ts'
 import { TokenVerifier, type AuthOptions } from './auth.ts'
 import { FAULTS, fault, type Fault } from './errors.ts'
+import { answerRequest, type HandlerGuard } from './handler-guard.ts'
 import { OriginPolicy } from './origin-policy.ts'
 import { clientAddress, ConnectionLimiter, KeyedRateLimiter } from './rate-limit.ts'
-import { routePath } from './route-path.ts'
+import { parseTarget } from './request-target.ts'
+import { fold } from './route-path.ts'
 
 /** What the gate is configured with (the matching `ServerOptions` fields). */
 export interface AccessGuardOptions {
@@ -41,10 +43,16 @@ export class AccessGuard {
   readonly #limitsConnections: boolean
   readonly #polls: KeyedRateLimiter | null
   readonly #trustProxy: boolean
+  readonly #guard: HandlerGuard
   // Token expiry of admitted HTTP requests, read by the SSE transport to end the stream.
   readonly #expiries = new WeakMap<IncomingMessage, number>()
 
-  constructor(options: AccessGuardOptions) {
+  /**
+   * @param options - The gate's settings.
+   * @param guard - Guards the callbacks that run after an asynchronous token check.
+   */
+  constructor(options: AccessGuardOptions, guard: HandlerGuard) {
+    this.#guard = guard
     this.originPolicy = new OriginPolicy(options.allowedOrigins ?? [])
     this.#verifier = options.auth === null ? null : new TokenVerifier(options.auth)
     this.#connections = new ConnectionLimiter(options.maxConnectionsPerIp)
@@ -99,10 +107,18 @@ export class AccessGuard {
     return this.#expiries.get(request) ?? null
   }
 
-  /** Wraps the app: guarded paths pass the gate first, every other path goes straight on. */
+  /**
+   * Wraps the app: guarded paths pass the gate first, every other path goes straight on. A
+   * target that cannot be parsed gets 400 `bad-target` here, before anything routes it.
+   */
   wrap(app: RequestListener): RequestListener {
     return (req, res) => {
-      const kind = pathKind(req.url ?? '/')
+      const target = parseTarget(req.url)
+      if (!target.ok) {
+        writeFault(res, target.fault)
+        return
+      }
+      const kind = pathKind(fold(target.value.pathname))
       if (kind === null) {
         app(req, res)
         return
@@ -157,14 +173,22 @@ export class AccessGuard {
       this.#proceed(req, res, kind, app, null)
       return
     }
+    const answer = (): void => {
+      answerRequest(res)
+    }
     this.authenticate(req).then(
-      (admission) => {
-        if (res.destroyed) return
-        if (admission.ok) this.#proceed(req, res, kind, app, admission.expiresAtMs)
-        else writeFault(res, admission.fault, admission.headers)
-      },
-      () => {
-        writeFault(res, fault('internal'))
+      this.#guard.callback(
+        'request (after token check)',
+        (admission: Admission) => {
+          if (res.destroyed) return
+          if (admission.ok) this.#proceed(req, res, kind, app, admission.expiresAtMs)
+          else writeFault(res, admission.fault, admission.headers)
+        },
+        answer,
+      ),
+      (error: unknown) => {
+        this.#guard.caught('token check', error)
+        answer()
       },
     )
   }
@@ -191,12 +215,11 @@ export class AccessGuard {
 }
 
 /**
- * Which guard a path gets; null for paths that are not guarded (health, metrics, site, REST
- * reads). Paths are folded as express matches them (any case, one trailing slash), so
- * `/SSE` or `/poll/short/` cannot reach a guarded route past the gate.
+ * Which guard a route path ({@link fold}ed as express matches it: any case, one trailing
+ * slash, so `/SSE` or `/poll/short/` cannot reach a guarded route past the gate) gets; null
+ * for paths that are not guarded (health, metrics, site, REST reads).
  */
-function pathKind(url: string): PathKind | null {
-  const path = routePath(url)
+function pathKind(path: string): PathKind | null {
   if (path === '/sse') return 'stream'
   if (path === '/poll/long') return 'long-poll'
   if (path === '/poll/short') return 'short-poll'

@@ -9,6 +9,11 @@ import { encodeError } from '../feed/codec.ts'
 
 /** Every peer fault, by code. */
 export const FAULTS = {
+  'bad-target': {
+    status: 400,
+    close: null,
+    message: 'bad request-target: send a path such as /sse or /poll/long?epoch=…&since=…',
+  },
   'bad-json': { status: 400, close: null, message: 'the message is not valid JSON' },
   'bad-message': { status: 400, close: null, message: 'the message has missing or invalid fields' },
   'unknown-type': {

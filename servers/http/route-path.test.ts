@@ -17,6 +17,15 @@ describe('routePath', () => {
   ])('folds %s to %s', (target, path) => {
     expect(routePath(target)).toBe(path)
   })
+
+  it.each(['http://[/sse', '*', 'lab.example:443'])('is null for the unparsable %s', (target) => {
+    expect(routePath(target)).toBeNull()
+  })
+
+  it('keeps a //-path a path instead of reading an authority from it', () => {
+    expect(routePath('//[')).toBe('//[')
+    expect(routePath('//SSE/')).toBe('//sse')
+  })
 })
 
 describe('plainTarget', () => {

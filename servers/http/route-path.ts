@@ -4,6 +4,7 @@
  * from a guarded route is always guarded. Express matches routes case-insensitively and
  * with one optional trailing slash; both are folded here.
  */
+import { parseTarget } from './request-target.ts'
 
 // A path that needs no normalization: no dot segments, percent-escapes or other characters
 // URL parsing would rewrite.
@@ -11,7 +12,8 @@ const PLAIN_PATH = /^\/[A-Za-z0-9_\-/.~]*$/
 // Express (parseurl) hands a target holding any of these to the legacy URL parser.
 const SPECIAL_IN_TARGET = /[#\s\u00a0\ufeff]/
 
-function fold(path: string): string {
+/** A pathname in canonical route form: lower case, without one trailing slash. */
+export function fold(path: string): string {
   const lower = path.toLowerCase()
   return lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower
 }
@@ -20,13 +22,12 @@ function fold(path: string): string {
  * The canonical route path of a request-target (`req.url`): lower case, without the query
  * and without one trailing slash (`/POLL/Short/?x=1` → `/poll/short`). Targets that are not
  * plain (absolute-form, dot segments, escapes, fragments) are normalized by WHATWG URL
- * parsing first, so the result is never less than what express would match.
+ * parsing first, so the result is never less than what express would match. Null when the
+ * target cannot be parsed at all ({@link parseTarget} says why); never throws.
  */
-export function routePath(target: string): string {
-  const query = target.indexOf('?')
-  const path = query === -1 ? target : target.slice(0, query)
-  if (PLAIN_PATH.test(path) && !path.includes('/.')) return fold(path)
-  return fold(new URL(target, 'http://localhost').pathname)
+export function routePath(target: string): string | null {
+  const parsed = parseTarget(target)
+  return parsed.ok ? fold(parsed.value.pathname) : null
 }
 
 /** A plain request-target split as express would split it. */

@@ -14,6 +14,7 @@ import { TRANSPORTS } from '../transports/registry.ts'
 import type { CloseReason, Transport } from '../transports/transport.ts'
 import { createLabs, LABS_PATH } from '../labs/index.ts'
 import { AccessGuard } from './access-guard.ts'
+import { HandlerGuard } from './handler-guard.ts'
 import { createApp } from './app.ts'
 import { PlainRoutes } from './plain-routes.ts'
 import { ServerMetrics } from './metrics.ts'
@@ -68,8 +69,9 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   const clientCounts = (): [Protocol, number][] =>
     transports.map((transport) => [transport.name, transport.clientCount])
   const metrics = new ServerMetrics(clientCounts, () => feed.seq)
-  const access = new AccessGuard(settings)
-  const labs = createLabs({ originPolicy: access.originPolicy })
+  const guard = new HandlerGuard(metrics.registry)
+  const access = new AccessGuard(settings, guard)
+  const labs = createLabs({ originPolicy: access.originPolicy, guard })
   const { app, transportRouter } = createApp({
     mounts: [{ path: LABS_PATH, router: labs.router }],
     feed,
@@ -81,15 +83,18 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   })
   registerBusMetric(metrics.registry, busStatus)
   const plainRoutes = new PlainRoutes(transportRouter)
-  const handler: RequestListener = access.wrap(
-    plainRoutes.listener(
-      feed instanceof StreamFeed
-        ? withBusHealth(app, busStatus, () => ({
-            epoch: feed.epoch,
-            seq: feed.seq,
-            clients: Object.fromEntries(clientCounts()),
-          }))
-        : app,
+  const handler: RequestListener = guard.request(
+    'request',
+    access.wrap(
+      plainRoutes.listener(
+        feed instanceof StreamFeed
+          ? withBusHealth(app, busStatus, () => ({
+              epoch: feed.epoch,
+              seq: feed.seq,
+              clients: Object.fromEntries(clientCounts()),
+            }))
+          : app,
+      ),
     ),
   )
   // Slowloris bounds. requestTimeout covers receiving the request only, so a long poll or a
@@ -112,7 +117,7 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   server.keepAliveTimeout = 65_000
   // One 'upgrade' listener owns the dispatch: transports claim exact paths, labs the rest.
   const upgrades = new UpgradeRouter()
-  server.on('upgrade', upgrades.listener)
+  server.on('upgrade', guard.upgrade('upgrade', upgrades.listener))
   upgrades.claim((request, socket, head) => labs.handleUpgrade(request, socket, head))
   for (const transport of transports) {
     transport.attach({
@@ -124,6 +129,7 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
       metrics,
       sessions,
       access,
+      guard,
       options: settings,
     })
   }

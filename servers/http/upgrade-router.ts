@@ -8,6 +8,7 @@ import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { encodeError } from '../feed/codec.ts'
 import { FAULTS, fault, type Fault } from './errors.ts'
+import { parseTarget } from './request-target.ts'
 
 /** Takes an upgrade request whose path it owns. */
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void
@@ -37,7 +38,12 @@ export class UpgradeRouter {
   readonly listener = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     // A socket error before or during the handshake must not become an uncaught exception.
     socket.on('error', () => socket.destroy())
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname
+    const target = parseTarget(request.url)
+    if (!target.ok) {
+      rejectUpgrade(socket, target.fault)
+      return
+    }
+    const path = target.value.pathname
     const handler = this.#routes.get(path)
     if (handler !== undefined) {
       handler(request, socket, head)

@@ -20,6 +20,9 @@ import { createChatLab } from './chat-lab.ts'
 import { createWhiteboardLab } from './whiteboard-lab.ts'
 import { LAB_CATALOG } from './lab-catalog.ts'
 import { KeyedRateLimiter } from '../http/rate-limit.ts'
+import { parseTarget } from '../http/request-target.ts'
+import { HandlerGuard } from '../http/handler-guard.ts'
+import { Registry } from 'prom-client'
 import type { OriginPolicy } from '../http/origin-policy.ts'
 
 /** The labs, ready to mount. */
@@ -45,11 +48,16 @@ export interface CreateLabsOptions extends Partial<LabOptions> {
    * every origin is allowed, as for local study.
    */
   readonly originPolicy?: Pick<OriginPolicy, 'check'>
+  /**
+   * Guards the message handlers (the server's guard, so its counter sees them). Absent, the
+   * labs keep a guard of their own whose counter nobody scrapes.
+   */
+  readonly guard?: HandlerGuard
 }
 
 /** Creates the labs. Options default to {@link LAB_DEFAULTS}. */
 export function createLabs(options: CreateLabsOptions = {}): Labs {
-  const { originPolicy, ...bounds } = options
+  const { originPolicy, guard = new HandlerGuard(new Registry()), ...bounds } = options
   const settings: LabOptions = { ...LAB_DEFAULTS, ...bounds }
   const chat = createChatLab(settings)
   const whiteboard = createWhiteboardLab(settings)
@@ -85,7 +93,7 @@ export function createLabs(options: CreateLabsOptions = {}): Labs {
     return sockets.size + sessions.size
   }
 
-  function acceptWebSocket(socket: WebSocket, request: IncomingMessage, lab: Lab): void {
+  function acceptWebSocket(socket: WebSocket, params: URLSearchParams, lab: Lab): void {
     const peer = new WebSocketPeer(
       socket,
       settings.messageRatePerS,
@@ -109,28 +117,42 @@ export function createLabs(options: CreateLabsOptions = {}): Labs {
     socket.on('pong', () => {
       peer.alive = true
     })
-    socket.on('message', (data: RawData, isBinary: boolean) => {
-      const bytes = Array.isArray(data)
-        ? Buffer.concat(data)
-        : Buffer.isBuffer(data)
-          ? data
-          : Buffer.from(data)
-      const error = isBinary ? lab.receiveBinary(peer, bytes) : lab.receive(peer, bytes.toString())
-      if (error !== undefined) peer.send(new PreparedMessage(error))
-    })
+    socket.on(
+      'message',
+      guard.callback(
+        `lab ${lab.name} message`,
+        (data: RawData, isBinary: boolean) => {
+          const bytes = Array.isArray(data)
+            ? Buffer.concat(data)
+            : Buffer.isBuffer(data)
+              ? data
+              : Buffer.from(data)
+          const error = isBinary
+            ? lab.receiveBinary(peer, bytes)
+            : lab.receive(peer, bytes.toString())
+          if (error !== undefined) peer.send(new PreparedMessage(error))
+        },
+        () => {
+          socket.close(1011, 'internal error')
+        },
+      ),
+    )
     socket.on('close', () => {
       sockets.delete(peer)
       lab.disconnect(peer)
     })
     hello(peer, lab)
-    lab.connect(peer, new URL(request.url ?? '/', 'http://labs').searchParams)
+    lab.connect(peer, params)
   }
 
   function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const url = new URL(request.url ?? '/', 'http://labs')
+    // The upgrade router refuses an unparsable target before asking any claim.
+    const target = parseTarget(request.url)
+    if (!target.ok) return false
+    const { pathname, query } = target.value
     const prefix = `${LABS_PATH}/`
-    if (!url.pathname.startsWith(prefix)) return false
-    const name = url.pathname.slice(prefix.length).replace(/\/+$/, '')
+    if (!pathname.startsWith(prefix)) return false
+    const name = pathname.slice(prefix.length).replace(/\/+$/, '')
     if (!isLabName(name)) return false
     const lab = labs[name]
     // A socket error before or during the handshake must not become an uncaught exception.
@@ -146,7 +168,7 @@ export function createLabs(options: CreateLabsOptions = {}): Labs {
       return true
     }
     wss.handleUpgrade(request, socket, head, (webSocket) => {
-      acceptWebSocket(webSocket, request, lab)
+      acceptWebSocket(webSocket, new URLSearchParams(query), lab)
     })
     return true
   }
@@ -234,7 +256,9 @@ export function createLabs(options: CreateLabsOptions = {}): Labs {
       lab.disconnect(peer)
     })
     hello(peer, lab)
-    lab.connect(peer, new URL(request.originalUrl, 'http://labs').searchParams)
+    // Express has routed this target, so it parses; an unparsable one would carry no query.
+    const target = parseTarget(request.originalUrl)
+    lab.connect(peer, new URLSearchParams(target.ok ? target.value.query : ''))
   })
 
   router.post(

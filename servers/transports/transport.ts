@@ -9,6 +9,7 @@ import type { FeedEncoding } from '../feed/binary-layout.ts'
 import type { Feed, FeedTick } from '../feed/feed.ts'
 import type { Protocol } from '../feed/messages.ts'
 import type { AccessGuard } from '../http/access-guard.ts'
+import type { HandlerGuard } from '../http/handler-guard.ts'
 import type { PlainRoutes } from '../http/plain-routes.ts'
 import type { ServerMetrics } from '../http/metrics.ts'
 import type { UpgradeRouter } from '../http/upgrade-router.ts'
@@ -56,6 +57,8 @@ export interface TransportContext {
   sessions: ControlSessions
   /** Origin, token and per-address limits: the WebSocket transport asks it at the handshake. */
   access: AccessGuard
+  /** Wraps every socket, message and promise callback that runs on peer input. */
+  guard: HandlerGuard
   options: TransportOptions
 }
 

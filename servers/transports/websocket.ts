@@ -14,10 +14,13 @@ import { binaryFromJson } from '../feed/binary-codec.ts'
 import { decodeClientMessage, encodeError, encodePong, wallClock } from '../feed/codec.ts'
 import type { FeedTick } from '../feed/feed.ts'
 import { binaryTickBytes } from '../feed/tick-encodings.ts'
+import type { Admission } from '../http/access-guard.ts'
 import { selectSubprotocol } from '../http/auth.ts'
+import { answerSocket } from '../http/handler-guard.ts'
 import { FAULTS, fault, type Fault } from '../http/errors.ts'
 import { rejectUpgrade } from '../http/upgrade-router.ts'
 import { parseCursorQuery } from '../http/query.ts'
+import { parseTarget } from '../http/request-target.ts'
 import { TokenBucket } from '../http/rate-limit.ts'
 import type { CloseReason, Transport, TransportContext } from './transport.ts'
 
@@ -142,7 +145,11 @@ export class WebSocketTransport implements Transport {
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const context = this.#context
     if (context === undefined) return
-    const url = new URL(request.url ?? '/', 'http://localhost')
+    const target = parseTarget(request.url)
+    if (!target.ok) {
+      rejectUpgrade(socket, target.fault)
+      return
+    }
     if (this.#closing) {
       rejectUpgrade(socket, fault('shutting-down'))
       return
@@ -152,7 +159,7 @@ export class WebSocketTransport implements Transport {
       rejectUpgrade(socket, originFault)
       return
     }
-    const cursor = parseCursorQuery(Object.fromEntries(url.searchParams))
+    const cursor = parseCursorQuery(Object.fromEntries(new URLSearchParams(target.value.query)))
     if (!cursor.ok) {
       rejectUpgrade(socket, cursor.fault)
       return
@@ -162,17 +169,25 @@ export class WebSocketTransport implements Transport {
       this.#accept(request, socket, head, cursor.value, null)
       return
     }
+    const answer = (): void => {
+      answerSocket(socket)
+    }
     context.access.authenticate(request).then(
-      (admission) => {
-        if (socket.destroyed) return
-        if (admission.ok) {
-          this.#accept(request, socket, head, cursor.value, admission.expiresAtMs)
-        } else {
-          rejectUpgrade(socket, admission.fault, admission.headers)
-        }
-      },
-      () => {
-        rejectUpgrade(socket, fault('internal'))
+      context.guard.callback(
+        'websocket handshake (after token check)',
+        (admission: Admission) => {
+          if (socket.destroyed) return
+          if (admission.ok) {
+            this.#accept(request, socket, head, cursor.value, admission.expiresAtMs)
+          } else {
+            rejectUpgrade(socket, admission.fault, admission.headers)
+          }
+        },
+        answer,
+      ),
+      (error: unknown) => {
+        context.guard.caught('token check', error)
+        answer()
       },
     )
   }
@@ -230,9 +245,19 @@ export class WebSocketTransport implements Transport {
       ws.on('pong', () => {
         client.missedPongs = 0
       })
-      ws.on('message', (data, isBinary) => {
-        this.#onMessage(client, data, isBinary)
-      })
+      ws.on(
+        'message',
+        context.guard.callback(
+          'websocket message',
+          (data: RawData, isBinary: boolean) => {
+            this.#onMessage(client, data, isBinary)
+          },
+          () => {
+            this.#clients.delete(client)
+            ws.close(FAULTS.internal.close, 'internal error')
+          },
+        ),
+      )
       // Catch up and join the broadcast in one synchronous step: no tick can fall between.
       this.#sendCatchUp(client, cursor)
       this.#clients.add(client)

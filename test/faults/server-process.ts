@@ -8,6 +8,7 @@ import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 const MAIN = fileURLToPath(new URL('../../servers/main.ts', import.meta.url))
+const BASELINE_MAIN = fileURLToPath(new URL('../../servers/baseline/main.ts', import.meta.url))
 
 /** A running server child. */
 export interface ServerProcess {
@@ -44,6 +45,24 @@ export async function spawnServer(
   prefix: readonly string[] = [],
 ): Promise<ServerProcess> {
   const command = [...prefix, process.execPath, MAIN, 'serve', '--port', String(port), ...args]
+  const { child, exited, banner } = await spawnWithBanner(command, /epoch (\S+)/)
+  return { child, url: `http://127.0.0.1:${String(port)}`, port, epoch: banner, exited }
+}
+
+/** The seeds' naive server (`servers/baseline/main.ts`) as a child process. */
+export async function spawnBaseline(
+  port: number,
+): Promise<Pick<ServerProcess, 'child' | 'url' | 'port' | 'exited'>> {
+  const command = [process.execPath, BASELINE_MAIN, '--port', String(port)]
+  const { child, exited } = await spawnWithBanner(command, /baseline listening on (\S+)/)
+  return { child, url: `http://127.0.0.1:${String(port)}`, port, exited }
+}
+
+/** Runs `command` and resolves once its output matches `banner` (with the first group). */
+async function spawnWithBanner(
+  command: readonly string[],
+  banner: RegExp,
+): Promise<{ child: ChildProcess; exited: Promise<number | string>; banner: string }> {
   const [file, ...rest] = command
   if (file === undefined) throw new Error('empty command')
   const child = spawn(file, rest, { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -53,13 +72,13 @@ export async function spawnServer(
     })
   })
   let output = ''
-  const epoch = await new Promise<string>((resolve, reject) => {
+  const matched = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       reject(new Error(`server did not start within 15 s: ${output}`))
     }, 15_000)
     const onData = (chunk: Buffer): void => {
       output += chunk.toString()
-      const match = /epoch (\S+)/.exec(output)
+      const match = banner.exec(output)
       if (match?.[1] !== undefined) {
         clearTimeout(timer)
         resolve(match[1])
@@ -72,5 +91,5 @@ export async function spawnServer(
       reject(new Error(`server exited (${String(code)}) before its banner: ${output}`))
     })
   })
-  return { child, url: `http://127.0.0.1:${String(port)}`, port, epoch, exited }
+  return { child, exited, banner: matched }
 }

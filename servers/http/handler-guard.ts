@@ -1,0 +1,141 @@
+/**
+ * The one guard around every listener that runs on peer input: `request`, `upgrade`, and
+ * the socket and message handlers of the transports and labs. Parsers of peer input return
+ * faults and do not throw; this guard is what holds when a bug makes one throw anyway. The
+ * throw answers that one peer (HTTP 500, or WebSocket close 1011), is logged once with the
+ * handler's name and is counted in `realtime_handler_errors_total{handler}`: the process
+ * and every other client go on.
+ */
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { Counter, type Registry } from 'prom-client'
+import { fault, writeFaultReply } from './errors.ts'
+import { rejectUpgrade, type UpgradeHandler } from './upgrade-router.ts'
+
+/** A request listener; one that returns a promise has its rejection answered too. */
+export type GuardedRequestListener = (req: IncomingMessage, res: ServerResponse) => unknown
+
+/** Where a caught error is reported: one line per error. */
+export type GuardLog = (line: string) => void
+
+// Node sets `bytesWritten` on net sockets; a socket that wrote nothing can still take an HTTP answer.
+const untouched = (socket: Duplex): boolean =>
+  !socket.destroyed && socket.writable && (socket as { bytesWritten?: number }).bytesWritten === 0
+
+/** Guards the listeners of one server. */
+export class HandlerGuard {
+  readonly #errors: Counter<'handler'>
+  readonly #log: GuardLog
+
+  /**
+   * @param registry - Where `realtime_handler_errors_total{handler}` is registered.
+   * @param log - Receives one line per caught error. Default: `console.error`.
+   */
+  constructor(
+    registry: Registry,
+    log: GuardLog = (line) => {
+      console.error(line)
+    },
+  ) {
+    this.#errors = new Counter({
+      name: 'realtime_handler_errors_total',
+      help: 'Errors thrown by a listener on peer input, caught by the guard (that peer got 500 or close 1011).',
+      labelNames: ['handler'],
+      registers: [registry],
+    })
+    this.#log = log
+  }
+
+  /** Logs and counts one error thrown by `handler`. */
+  caught(handler: string, error: unknown): void {
+    this.#errors.inc({ handler })
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
+    this.#log(`handler ${handler} threw (the peer was answered, the server goes on): ${detail}`)
+  }
+
+  /** `listener` for `server.on('request')`: a throw or rejection answers that request 500. */
+  request(handler: string, listener: GuardedRequestListener): RequestListener {
+    const fail = (res: ServerResponse, error: unknown): void => {
+      this.caught(handler, error)
+      answerRequest(res)
+    }
+    return (req, res) => {
+      try {
+        settle(listener(req, res), (error) => {
+          fail(res, error)
+        })
+      } catch (error) {
+        fail(res, error)
+      }
+    }
+  }
+
+  /**
+   * `listener` for `server.on('upgrade')`: a throw answers 500 while the socket has written
+   * nothing yet, and destroys it after (a finished handshake cannot take an HTTP answer).
+   */
+  upgrade(handler: string, listener: UpgradeHandler): UpgradeHandler {
+    return (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      try {
+        listener(request, socket, head)
+      } catch (error) {
+        this.caught(handler, error)
+        answerSocket(socket)
+      }
+    }
+  }
+
+  /**
+   * Wraps a socket, message or promise callback: a throw is logged, counted and handed to
+   * `answer`, which ends that one peer (close 1011, or a 500).
+   */
+  callback<A extends unknown[]>(
+    handler: string,
+    listener: (...args: A) => void,
+    answer: (error: unknown) => void,
+  ): (...args: A) => void {
+    return (...args: A) => {
+      try {
+        listener(...args)
+      } catch (error) {
+        this.caught(handler, error)
+        try {
+          answer(error)
+        } catch (answerError) {
+          this.caught(`${handler} (answer)`, answerError)
+        }
+      }
+    }
+  }
+}
+
+/** Calls `onError` when `result` is a promise that rejects. */
+function settle(result: unknown, onError: (error: unknown) => void): void {
+  if (result instanceof Promise) result.catch(onError)
+}
+
+/** Answers a request whose handler threw: 500 `internal` when possible, else cut. */
+export function answerRequest(res: ServerResponse): void {
+  try {
+    if (!res.headersSent && !res.destroyed) {
+      writeFaultReply(res, fault('internal'))
+      return
+    }
+  } catch {
+    // Fall through: a response that cannot take an answer is cut.
+  }
+  res.destroy()
+}
+
+/** Answers an upgrade whose handler threw: 500 before the handshake, cut after. */
+export function answerSocket(socket: Duplex): void {
+  try {
+    if (untouched(socket)) {
+      rejectUpgrade(socket, fault('internal'))
+      return
+    }
+  } catch {
+    // Fall through.
+  }
+  socket.destroy()
+}

@@ -1,0 +1,158 @@
+/**
+ * Request-targets that once stopped the whole process (`new URL()` threw on `//[` in the
+ * access guard, the upgrade router, the WebSocket transport and the labs) sent as a hostile
+ * client would, over raw sockets, to a live server process with a bystander of each held
+ * protocol connected: every one gets a 4xx naming the problem, the process stays up, and no
+ * bystander loses a frame (DESIGN.md guarantee 4).
+ */
+import { connect } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Protocol } from '../../servers/feed/messages.ts'
+import { openClient, type FeedClient } from '../conformance/feed-clients.ts'
+import {
+  freePort,
+  spawnBaseline,
+  spawnServer,
+  type ServerProcess,
+} from '../faults/server-process.ts'
+import { expectContiguous, feedSeqs } from '../faults/stream-checks.ts'
+
+/** Targets that threw before the fix, and relatives of them. */
+const TARGETS = [
+  '//[',
+  '//a:99999/',
+  '//%',
+  'http://[/sse',
+  '//[/sse',
+  '/sse/..//[',
+  'http://a:99999/ws',
+  'https://[::1/poll/long',
+  '//[::1]:0/ws?epoch=x&since=1',
+  '/labs//[',
+  '//labs/echo',
+  '/labs/%',
+  '*',
+] as const
+
+const WEBSOCKET_HEADERS =
+  'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n'
+
+type Shape = 'GET' | 'POST' | 'upgrade'
+
+/** Sends one raw request and resolves with the response's status (0 when none came). */
+function rawRequest(
+  port: number,
+  target: string,
+  shape: Shape,
+): Promise<{ status: number; text: string }> {
+  const head =
+    shape === 'upgrade'
+      ? `GET ${target} HTTP/1.1\r\nHost: lab.example\r\n${WEBSOCKET_HEADERS}\r\n`
+      : `${shape} ${target} HTTP/1.1\r\nHost: lab.example\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    let text = ''
+    const done = (): void => {
+      clearTimeout(timer)
+      socket.destroy()
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]
+      resolve({ status: status === undefined ? 0 : Number(status), text })
+    }
+    // An answer arrives at once; a socket that stays open after it (a 101) is cut here.
+    const timer = setTimeout(done, 2000)
+    socket.on('data', (chunk) => {
+      text += chunk.toString()
+      if (/\r\n\r\n/.test(text) && !/^HTTP\/1\.1 101/.test(text)) {
+        // Wait for the body of a Content-Length reply.
+        const length = /content-length: (\d+)/i.exec(text)?.[1]
+        const body = text.slice(text.indexOf('\r\n\r\n') + 4)
+        if (length === undefined || Buffer.byteLength(body) >= Number(length)) done()
+      }
+    })
+    socket.on('error', done)
+    socket.on('close', done)
+    socket.write(head)
+  })
+}
+
+/** Every target in every shape; the statuses answered, keyed `shape target`. */
+async function probeAll(port: number): Promise<Map<string, { status: number; text: string }>> {
+  const answers = new Map<string, { status: number; text: string }>()
+  for (const target of TARGETS) {
+    for (const shape of ['GET', 'POST', 'upgrade'] as const) {
+      answers.set(`${shape} ${target}`, await rawRequest(port, target, shape))
+    }
+  }
+  return answers
+}
+
+function expectAllClientErrors(answers: Map<string, { status: number; text: string }>): void {
+  const wrong = [...answers].filter(([, { status }]) => status < 400 || status > 499)
+  expect(
+    wrong.map(([request, { status, text }]) => `${request} → ${status} ${text.slice(0, 200)}`),
+  ).toEqual([])
+}
+
+describe('malformed request-targets on the reference server', () => {
+  const HELD: readonly Protocol[] = ['websocket', 'sse', 'long-poll']
+  let server: ServerProcess
+  let bystanders: FeedClient[] = []
+
+  beforeAll(async () => {
+    server = await spawnServer(await freePort(), ['--rate', '20'])
+    bystanders = await Promise.all(HELD.map((protocol) => openClient(protocol, server.url)))
+  })
+  afterAll(() => {
+    for (const client of bystanders) client.kill()
+    server.child.kill('SIGKILL')
+  })
+
+  it('answers every target on GET, POST and upgrade with a 4xx, and keeps every bystander stream whole', async () => {
+    const answers = await probeAll(server.port)
+    expectAllClientErrors(answers)
+    expect(server.child.exitCode).toBeNull()
+    const health = await fetch(`${server.url}/healthz`)
+    expect(health.status).toBe(200)
+    const { seq } = (await health.json()) as { seq: number }
+    for (const client of bystanders) {
+      await client.waitFor((m) => m.type === 'frame' && m.seq > seq + 2, 5000)
+      expectContiguous(feedSeqs(client.messages), client.protocol)
+    }
+  })
+
+  it('names the problem: 400 bad-target for a target that is not a path or an http(s) URL', async () => {
+    for (const shape of ['GET', 'POST', 'upgrade'] as const) {
+      const { status, text } = await rawRequest(server.port, 'http://[/sse', shape)
+      expect(status).toBe(400)
+      expect(text).toContain('"code":"bad-target"')
+      expect(text).toContain('http://[/sse')
+    }
+    const { status, text } = await rawRequest(server.port, '//[', 'upgrade')
+    expect(status).toBe(404)
+    expect(text).toContain('no WebSocket endpoint at //[')
+  })
+})
+
+describe('malformed request-targets on the baseline server', () => {
+  it('answers every target with a 4xx and keeps its WebSocket and long-poll bystanders', async () => {
+    const baseline = await spawnBaseline(await freePort())
+    const clients = await Promise.all(
+      (['websocket', 'long-poll'] as const).map((protocol) => openClient(protocol, baseline.url)),
+    )
+    try {
+      expectAllClientErrors(await probeAll(baseline.port))
+      expect(baseline.child.exitCode).toBeNull()
+      expect((await fetch(`${baseline.url}/healthz`)).status).toBe(200)
+      for (const client of clients) {
+        const before = feedSeqs(client.messages).at(-1) ?? 0
+        await client.waitFor((m) => m.type === 'frame' && m.seq > before, 5000)
+        const seqs = feedSeqs(client.messages)
+        // The naive design may skip a seq between its timers; it never goes back.
+        expect(seqs.every((seq, i) => i === 0 || seq > (seqs[i - 1] ?? 0))).toBe(true)
+      }
+    } finally {
+      for (const client of clients) client.kill()
+      baseline.child.kill('SIGKILL')
+    }
+  })
+})
