@@ -13,7 +13,10 @@ import express, {
 import { decodeClientMessage, encodePong, wallClock } from '../feed/codec.ts'
 import type { Feed } from '../feed/feed.ts'
 import type { ControlSessions } from '../transports/control-sessions.ts'
-import { fault, sendFault } from './errors.ts'
+import { redactUrl } from './auth.ts'
+import { FAULTS, fault, sendFault } from './errors.ts'
+import { answerRequest, type HandlerGuard } from './handler-guard.ts'
+import { faultOfLibraryError, libraryClientError } from './library-faults.ts'
 import type { ServerMetrics } from './metrics.ts'
 import { parseSessionId } from './query.ts'
 
@@ -30,6 +33,8 @@ export interface AppContext {
   serveSite: boolean
   /** Open clients per protocol, for `/healthz`. */
   clientCounts: () => Record<string, number>
+  /** Counts and logs the throws of route handlers (`express route`). */
+  guard: HandlerGuard
   /** Further routers mounted before the site and the 404, e.g. the labs at `/labs`. */
   mounts?: readonly { path: string; router: Router }[]
 }
@@ -175,24 +180,25 @@ export function createApp(context: AppContext): { app: Express; transportRouter:
   app.use((_req, res) => {
     sendFault(res, fault('not-found'))
   })
-  const onError: ErrorRequestHandler = (error: unknown, _req, res, _next) => {
+  const onError: ErrorRequestHandler = (error: unknown, req, res, _next) => {
     const type = (error as { type?: unknown } | null)?.type
     if (type === 'request.aborted') {
       // The peer went away mid-body: its fault, not ours, and nobody is left to answer.
       return
     }
-    if (type === 'entity.too.large') {
-      sendFault(res, fault('too-big', `body too big: at most ${context.maxPayload} bytes`))
-    } else if (
-      (typeof type === 'string' && type.startsWith('entity.')) ||
-      type === 'encoding.unsupported' ||
-      type === 'charset.unsupported'
-    ) {
-      sendFault(res, fault('bad-message', `unreadable body (${type})`))
-    } else {
-      console.error('internal error', error)
-      if (!res.headersSent) sendFault(res, fault('internal'))
+    const clientError = libraryClientError(error)
+    if (clientError === null) {
+      context.guard.caught('express route', error)
+      answerRequest(res)
+      return
     }
+    const failure = faultOfLibraryError(clientError, context.maxPayload)
+    // The peer's mistake: one line, no stack.
+    console.warn(
+      `client error ${FAULTS[failure.code].status} ${failure.code} on ${req.method} ${redactUrl(req.originalUrl).slice(0, 100)}: ${clientError.detail}`,
+    )
+    if (res.headersSent) res.destroy()
+    else sendFault(res, failure)
   }
   app.use(onError)
   return { app, transportRouter }

@@ -173,6 +173,18 @@ describe('extractToken', () => {
       extractToken({ headers: { authorization: 'Basic dXNlcjpwYXNz' }, url: '/ws' }),
     ).toBeNull()
   })
+
+  it('reports a cookie whose escapes do not decode, and never throws on any target', () => {
+    expect(extractToken({ headers: { cookie: 'rl_token=%E0%A4%A' }, url: '/sse' })).toEqual({
+      error: 'the rl_token cookie is not valid percent-encoding',
+      source: 'cookie',
+    })
+    expect(extractToken({ headers: {}, url: '//[?access_token=abc' })).toEqual({
+      token: 'abc',
+      source: 'query',
+    })
+    expect(extractToken({ headers: {}, url: 'http://[/ws?access_token=abc' })).toBeNull()
+  })
 })
 
 describe('selectSubprotocol', () => {

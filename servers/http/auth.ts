@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import { errors as joseErrors, importSPKI, jwtVerify, type JWTPayload } from 'jose'
+import { parseTarget } from './request-target.ts'
 
 /** Defaults of {@link AuthOptions}; each is also stated where the option is documented. */
 export const AUTH_DEFAULTS = Object.freeze({
@@ -74,10 +75,15 @@ export async function authFromPublicKey(
   return { key, algorithms: [algorithm], issuer, audience }
 }
 
-/** Finds the token in a request: Authorization header, then cookie, then subprotocol, then query. */
-export function extractToken(
-  request: Pick<IncomingMessage, 'headers' | 'url'>,
-): { token: string; source: TokenSource } | null {
+/** A token found in a request, or why the place that should hold one could not be read. */
+export type FoundToken =
+  { token: string; source: TokenSource } | { error: string; source: TokenSource }
+
+/**
+ * Finds the token in a request: Authorization header, then cookie, then subprotocol, then
+ * query; null when there is none. Never throws: an unreadable cookie is an `error`.
+ */
+export function extractToken(request: Pick<IncomingMessage, 'headers' | 'url'>): FoundToken | null {
   const authorization = request.headers.authorization
   if (authorization !== undefined) {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization)
@@ -88,7 +94,13 @@ export function extractToken(
     for (const part of cookie.split(';')) {
       const [name, ...value] = part.trim().split('=')
       if (name === AUTH_DEFAULTS.cookieName && value.length > 0) {
-        return { token: decodeURIComponent(value.join('=')), source: 'cookie' }
+        const token = decodeCookieValue(value.join('='))
+        return token === null
+          ? {
+              error: `the ${AUTH_DEFAULTS.cookieName} cookie is not valid percent-encoding`,
+              source: 'cookie',
+            }
+          : { token, source: 'cookie' }
       }
     }
   }
@@ -101,11 +113,21 @@ export function extractToken(
       }
     }
   }
-  const query = new URL(request.url ?? '/', 'http://localhost').searchParams.get(
-    AUTH_DEFAULTS.queryParam,
-  )
+  const target = parseTarget(request.url)
+  const query = target.ok
+    ? new URLSearchParams(target.value.query).get(AUTH_DEFAULTS.queryParam)
+    : null
   if (query !== null && query !== '') return { token: query, source: 'query' }
   return null
+}
+
+/** A cookie value with its percent-escapes decoded; null when an escape is malformed. */
+function decodeCookieValue(value: string): string | null {
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return null
+  }
 }
 
 /**
@@ -143,6 +165,7 @@ export class TokenVerifier {
         detail: 'no token in Authorization, cookie, subprotocol or query',
       }
     }
+    if ('error' in found) return { ok: false, failure: 'token-invalid', detail: found.error }
     return this.verify(found.token)
   }
 

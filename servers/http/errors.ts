@@ -99,6 +99,12 @@ export const FAULTS = {
     message: 'too many requests or messages; wait Retry-After seconds (or send fewer) and retry',
   },
   'too-big': { status: 413, close: 1009, message: 'message too big' },
+  'unsupported-encoding': {
+    status: 415,
+    close: null,
+    message:
+      'unsupported body encoding: send UTF-8, with Content-Encoding identity, gzip, deflate or br',
+  },
   slow: {
     status: 503,
     close: 4008,

@@ -10,6 +10,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { parse as parseQuery } from 'node:querystring'
 import type { Router } from 'express'
 import { fault, sendFault, writeFaultReply } from './errors.ts'
+import { answerRequest, type HandlerGuard } from './handler-guard.ts'
 import { plainTarget, routePath } from './route-path.ts'
 
 /** Serves one request; `query` is parsed as express's `req.query` would be. */
@@ -29,10 +30,15 @@ interface PlainRoute {
 export class PlainRoutes {
   readonly #routes = new Map<string, PlainRoute>()
   readonly #router: Router
+  readonly #guard: HandlerGuard
 
-  /** @param router - The express router the same handlers are mounted on for other targets. */
-  constructor(router: Router) {
+  /**
+   * @param router - The express router the same handlers are mounted on for other targets.
+   * @param guard - Logs and counts a throwing handler (`poll route`).
+   */
+  constructor(router: Router, guard: HandlerGuard) {
     this.#router = router
+    this.#guard = guard
   }
 
   /**
@@ -74,9 +80,9 @@ export class PlainRoutes {
       try {
         route.handler(req, res, parseQuery(target.query))
       } catch (error) {
-        // What express's error handler does: log, answer 500, keep the process up.
-        console.error('internal error', error)
-        if (!res.headersSent) writeFaultReply(res, fault('internal'))
+        // What express's error handler does: log, count, answer 500, keep the process up.
+        this.#guard.caught('poll route', error)
+        answerRequest(res)
       }
     }
   }

@@ -78,11 +78,12 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
     metrics,
     sessions,
     maxPayload: settings.maxPayload,
+    guard,
     serveSite: settings.serveSite,
     clientCounts: () => Object.fromEntries(clientCounts()),
   })
   registerBusMetric(metrics.registry, busStatus)
-  const plainRoutes = new PlainRoutes(transportRouter)
+  const plainRoutes = new PlainRoutes(transportRouter, guard)
   const handler: RequestListener = guard.request(
     'request',
     access.wrap(

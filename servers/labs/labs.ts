@@ -21,7 +21,8 @@ import { createWhiteboardLab } from './whiteboard-lab.ts'
 import { LAB_CATALOG } from './lab-catalog.ts'
 import { KeyedRateLimiter } from '../http/rate-limit.ts'
 import { parseTarget } from '../http/request-target.ts'
-import { HandlerGuard } from '../http/handler-guard.ts'
+import { answerRequest, HandlerGuard } from '../http/handler-guard.ts'
+import { libraryClientError } from '../http/library-faults.ts'
 import { Registry } from 'prom-client'
 import type { OriginPolicy } from '../http/origin-policy.ts'
 
@@ -315,10 +316,20 @@ export function createLabs(options: CreateLabsOptions = {}): Labs {
     sendError(response, labError('unknown-lab'))
   })
 
-  // Body-parser faults (too large, bad encoding) become the lab's JSON errors.
+  // Library faults (too large, bad encoding, a bad escape in a param) become the lab's JSON
+  // errors; anything else is a bug of ours: 500, logged and counted by the guard.
   router.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
-    const type = (error as { type?: unknown }).type
-    if (type === 'entity.too.large') {
+    const clientError = libraryClientError(error)
+    if (clientError === null) {
+      guard.caught('lab route', error)
+      answerRequest(response)
+      return
+    }
+    if (response.headersSent) {
+      response.destroy()
+      return
+    }
+    if (clientError.kind === 'too-big') {
       sendError(
         response,
         labError(
@@ -328,7 +339,15 @@ export function createLabs(options: CreateLabsOptions = {}): Labs {
       )
       return
     }
-    sendError(response, labError('invalid-message', 'the request body could not be read'))
+    sendError(
+      response,
+      labError(
+        'invalid-message',
+        clientError.kind === 'target'
+          ? `a %-escape in the path does not decode (${clientError.detail})`
+          : `the request body could not be read (${clientError.detail})`,
+      ),
+    )
   })
 
   const heartbeat = setInterval(() => {
