@@ -13,7 +13,7 @@ import { FAULTS, type Fault } from '../http/errors.ts'
 import { HandlerGuard } from '../http/handler-guard.ts'
 import { parseTarget } from '../http/request-target.ts'
 import { stopOnSignals } from '../http/stop-on-signals.ts'
-import { rejectUpgrade } from '../http/upgrade-router.ts'
+import { handshakeFault, rejectUpgrade } from '../http/upgrade-router.ts'
 import { createNaiveFeed, NAIVE_FEED_DEFAULTS } from './naive-feed.ts'
 import { createNaiveMetrics } from './naive-metrics.ts'
 import { NaivePolls } from './naive-polls.ts'
@@ -123,6 +123,11 @@ export async function startBaselineServer(
       const target = parseTarget(req.url)
       if (!target.ok) {
         rejectUpgrade(socket, target.fault)
+        return
+      }
+      const refused = handshakeFault(req)
+      if (refused !== null) {
+        rejectUpgrade(socket, refused)
         return
       }
       if (target.value.pathname === '/ws' && protocols.has('websocket')) {

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../main.ts'
+import { pathKind } from './access-guard.ts'
 import { authFromSecret } from './auth.ts'
 
 let server: RunningServer
@@ -57,5 +58,49 @@ describe('AccessGuard path classification', () => {
     const res = await fetch(`${server.url}/API/Feed`)
     expect(res.status).toBe(200)
     await res.body?.cancel()
+  })
+
+  it.each([
+    ['GET', '/healthz', 200],
+    ['GET', '/metrics', 200],
+    ['GET', '/api/events', 200],
+    ['GET', '/api/events/EVENT%2300', 200],
+    ['GET', '/api/feed', 200],
+    // The static site's paths are public reads (here no site is served: 404, not 401).
+    ['GET', '/questions/some-page/', 404],
+    ['HEAD', '/', 404],
+  ] as const)(
+    'lets the declared public %s %s through without a token',
+    async (method, path, status) => {
+      const res = await fetch(`${server.url}${path}`, { method })
+      expect(res.status).toBe(status)
+      await res.body?.cancel()
+    },
+  )
+
+  it.each([
+    ['GET', '/api/undeclared'],
+    ['POST', '/api/undeclared'],
+    ['GET', '/poll/other'],
+    ['GET', '/ws'],
+    ['POST', '/'],
+    ['PUT', '/questions/some-page/'],
+    ['DELETE', '/labsx'],
+  ] as const)('fails closed: asks for a token on the undeclared %s %s', async (method, path) => {
+    const res = await fetch(`${server.url}${path}`, { method })
+    expect(res.status).toBe(401)
+    await res.body?.cancel()
+  })
+})
+
+describe('pathKind', () => {
+  it('declares only the listed reads public and guards every other path', () => {
+    expect(pathKind('/healthz')).toBeNull()
+    expect(pathKind('/api/events/event#01')).toBeNull()
+    expect(pathKind('/live', 'GET')).toBeNull()
+    expect(pathKind('/live', 'POST')).toBe('other')
+    expect(pathKind('/api/new-endpoint', 'GET')).toBe('other')
+    expect(pathKind('/sse', 'HEAD')).toBe('stream')
+    expect(pathKind('/labs/chat', 'POST')).toBe('labs')
   })
 })

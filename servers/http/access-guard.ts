@@ -27,8 +27,23 @@ export interface AccessGuardOptions {
 export type Admission =
   { ok: true; expiresAtMs: number | null } | { ok: false; fault: Fault; headers: string[] }
 
-/** How a path is guarded. */
-type PathKind = 'stream' | 'long-poll' | 'short-poll' | 'post' | 'labs'
+/**
+ * How a path is guarded. `other` is every path not declared: it gets the Origin and token
+ * checks (no limits), so an endpoint added without a row here is guarded, not open.
+ */
+type PathKind = 'stream' | 'long-poll' | 'short-poll' | 'post' | 'labs' | 'other'
+
+/** The read-only endpoints declared public: no Origin, token or limit checks. */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
+  '/healthz',
+  '/metrics',
+  '/api/events',
+  '/api/feed',
+])
+// `GET /api/events/:id`, the REST view of one event.
+const PUBLIC_PREFIXES: readonly string[] = ['/api/events/']
+// Paths under these are endpoints, never site pages: not declared, they are guarded.
+const ENDPOINT_PREFIXES: readonly string[] = ['/api/', '/poll/', '/ws', '/sse']
 
 // Sent with every 401 so that clients know which scheme is wanted (RFC 6750).
 const WWW_AUTHENTICATE = 'WWW-Authenticate: Bearer realm="realtime-lab"'
@@ -118,7 +133,7 @@ export class AccessGuard {
         writeFault(res, target.fault)
         return
       }
-      const kind = pathKind(fold(target.value.pathname))
+      const kind = pathKind(fold(target.value.pathname), req.method)
       if (kind === null) {
         app(req, res)
         return
@@ -217,15 +232,22 @@ export class AccessGuard {
 /**
  * Which guard a route path ({@link fold}ed as express matches it: any case, one trailing
  * slash, so `/SSE` or `/poll/short/` cannot reach a guarded route past the gate) gets; null
- * for paths that are not guarded (health, metrics, site, REST reads).
+ * only for what is declared public: {@link PUBLIC_PATHS}, and `GET`/`HEAD` of the static
+ * site (any path outside the endpoint prefixes `/api/`, `/poll/`, `/ws`, `/sse`). Everything
+ * else fails closed to `other`.
  */
-function pathKind(path: string): PathKind | null {
+export function pathKind(path: string, method = 'GET'): PathKind | null {
+  if (PUBLIC_PATHS.has(path) || PUBLIC_PREFIXES.some((prefix) => path.startsWith(prefix))) {
+    return null
+  }
   if (path === '/sse') return 'stream'
   if (path === '/poll/long') return 'long-poll'
   if (path === '/poll/short') return 'short-poll'
   if (path === '/api/ping' || path === '/api/control') return 'post'
   if (path === '/labs' || path.startsWith('/labs/')) return 'labs'
-  return null
+  const read = method === 'GET' || method === 'HEAD'
+  if (read && !ENDPOINT_PREFIXES.some((prefix) => path.startsWith(prefix))) return null
+  return 'other'
 }
 
 /** Answers a refused HTTP request with its status and an `error` body. */

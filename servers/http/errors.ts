@@ -14,6 +14,11 @@ export const FAULTS = {
     close: null,
     message: 'bad request-target: send a path such as /sse or /poll/long?epoch=…&since=…',
   },
+  'bad-handshake': {
+    status: 400,
+    close: null,
+    message: 'bad WebSocket handshake: send it over HTTP/1.1 with a Host header (RFC 6455 §4.1)',
+  },
   'bad-json': { status: 400, close: null, message: 'the message is not valid JSON' },
   'bad-message': { status: 400, close: null, message: 'the message has missing or invalid fields' },
   'unknown-type': {

@@ -43,6 +43,11 @@ export class UpgradeRouter {
       rejectUpgrade(socket, target.fault)
       return
     }
+    const refused = handshakeFault(request)
+    if (refused !== null) {
+      rejectUpgrade(socket, refused)
+      return
+    }
     const path = target.value.pathname
     const handler = this.#routes.get(path)
     if (handler !== undefined) {
@@ -56,6 +61,26 @@ export class UpgradeRouter {
       fault('not-found', `no WebSocket endpoint at ${path.slice(0, 100)}; use ${known}`),
     )
   }
+}
+
+/**
+ * The fault of an upgrade request that RFC 6455 §4.1 does not allow: a version before
+ * HTTP/1.1, or no Host header. Null when the request may go on to its owner.
+ */
+export function handshakeFault(request: IncomingMessage): Fault | null {
+  if (
+    request.httpVersionMajor < 1 ||
+    (request.httpVersionMajor === 1 && request.httpVersionMinor < 1)
+  ) {
+    return fault(
+      'bad-handshake',
+      `bad WebSocket handshake: HTTP/${request.httpVersion}; RFC 6455 §4.1 needs HTTP/1.1`,
+    )
+  }
+  if (request.headers.host === undefined || request.headers.host === '') {
+    return fault('bad-handshake', 'bad WebSocket handshake: no Host header (RFC 6455 §4.1)')
+  }
+  return null
 }
 
 /** Answers a refused upgrade with a plain HTTP error whose body is the `error` message. */
