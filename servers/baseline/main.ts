@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url'
 import { Command, InvalidArgumentError } from 'commander'
 import { PROTOCOLS, type Protocol } from '../feed/messages.ts'
 import { FAULTS, type Fault } from '../http/errors.ts'
-import { HandlerGuard } from '../http/handler-guard.ts'
+import { answerClientError, HandlerGuard } from '../http/handler-guard.ts'
 import { parseTarget } from '../http/request-target.ts'
 import { stopOnSignals } from '../http/stop-on-signals.ts'
 import { handshakeFault, rejectUpgrade } from '../http/upgrade-router.ts'
@@ -135,6 +135,12 @@ export async function startBaselineServer(
         return
       }
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+    }),
+  )
+  server.on(
+    'clientError',
+    guard.callback('baseline clientError', answerClientError, (_error, _failure, socket) => {
+      socket.destroy()
     }),
   )
   // Thousands of clients on one machine: do not let the default backlog refuse them.

@@ -9,6 +9,22 @@ import { encodeError } from '../feed/codec.ts'
 
 /** Every peer fault, by code. */
 export const FAULTS = {
+  'bad-request': {
+    status: 400,
+    close: null,
+    message: 'the request is not valid HTTP/1.1 and could not be parsed',
+  },
+  'request-timeout': {
+    status: 408,
+    close: null,
+    message:
+      'the request did not arrive in time (headers within 10 s, the whole request within 30 s)',
+  },
+  'headers-too-big': {
+    status: 431,
+    close: null,
+    message: 'request headers too large: at most 16 KiB in all',
+  },
   'bad-target': {
     status: 400,
     close: null,

@@ -9,7 +9,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { Counter, type Registry } from 'prom-client'
-import { fault, writeFaultReply } from './errors.ts'
+import { FAULTS, fault, writeFaultReply } from './errors.ts'
 import { rejectUpgrade, type UpgradeHandler } from './upgrade-router.ts'
 
 /** A request listener; one that returns a promise has its rejection answered too. */
@@ -87,12 +87,12 @@ export class HandlerGuard {
 
   /**
    * Wraps a socket, message or promise callback: a throw is logged, counted and handed to
-   * `answer`, which ends that one peer (close 1011, or a 500).
+   * `answer` with the callback's arguments, which ends that one peer (close 1011, or a 500).
    */
   callback<A extends unknown[]>(
     handler: string,
     listener: (...args: A) => void,
-    answer: (error: unknown) => void,
+    answer: (error: unknown, ...args: A) => void,
   ): (...args: A) => void {
     return (...args: A) => {
       try {
@@ -100,7 +100,7 @@ export class HandlerGuard {
       } catch (error) {
         this.caught(handler, error)
         try {
-          answer(error)
+          answer(error, ...args)
         } catch (answerError) {
           this.caught(`${handler} (answer)`, answerError)
         }
@@ -125,6 +125,27 @@ export function answerRequest(res: ServerResponse): void {
     // Fall through: a response that cannot take an answer is cut.
   }
   res.destroy()
+}
+
+/**
+ * `server.on('clientError')`: Node's own answer to a request it could not parse (408 for a
+ * request that took too long, 431 for oversized headers, 400 otherwise), with the fault's
+ * body naming the parser's error code. A socket already in a response, or reset, is cut.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  const inResponse = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage
+  if (error.code === 'ECONNRESET' || !socket.writable || inResponse?.headersSent === true) {
+    socket.destroy()
+    return
+  }
+  const code = typeof error.code === 'string' ? error.code.slice(0, 40) : 'unknown'
+  const failure =
+    code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? fault('request-timeout')
+      : code === 'HPE_HEADER_OVERFLOW'
+        ? fault('headers-too-big')
+        : fault('bad-request', `${FAULTS['bad-request'].message} (${code})`)
+  rejectUpgrade(socket, failure)
 }
 
 /** Answers an upgrade whose handler threw: 500 before the handshake, cut after. */

@@ -14,7 +14,7 @@ import { TRANSPORTS } from '../transports/registry.ts'
 import type { CloseReason, Transport } from '../transports/transport.ts'
 import { createLabs, LABS_PATH } from '../labs/index.ts'
 import { AccessGuard } from './access-guard.ts'
-import { HandlerGuard } from './handler-guard.ts'
+import { answerClientError, HandlerGuard } from './handler-guard.ts'
 import { createApp } from './app.ts'
 import { PlainRoutes } from './plain-routes.ts'
 import { ServerMetrics } from './metrics.ts'
@@ -119,6 +119,12 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   // One 'upgrade' listener owns the dispatch: transports claim exact paths, labs the rest.
   const upgrades = new UpgradeRouter()
   server.on('upgrade', guard.upgrade('upgrade', upgrades.listener))
+  server.on(
+    'clientError',
+    guard.callback('clientError', answerClientError, (_error, _failure, socket) => {
+      socket.destroy()
+    }),
+  )
   upgrades.claim((request, socket, head) => labs.handleUpgrade(request, socket, head))
   for (const transport of transports) {
     transport.attach({

@@ -3,34 +3,18 @@
  * An HTTP/1.0 upgrade or one without Host gets 400 `bad-handshake` on every WebSocket
  * endpoint (the feed, the labs, the baseline), and a well-formed one still opens.
  */
-import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBaselineServer, type RunningBaselineServer } from '../../servers/baseline/main.ts'
 import { startServer, type RunningServer } from '../../servers/main.ts'
+import { rawExchange } from './raw-http.ts'
 
 const KEY_HEADERS =
   'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n'
 
 /** Sends one raw upgrade request; resolves with the status line and body. */
-function upgrade(port: number, requestLine: string, host: boolean): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1')
-    let text = ''
-    const done = (): void => {
-      clearTimeout(timer)
-      socket.destroy()
-      resolve(text)
-    }
-    const timer = setTimeout(done, 2000)
-    socket.on('data', (chunk) => {
-      text += chunk.toString()
-      if (text.includes('\r\n\r\n') && (text.startsWith('HTTP/1.1 101') || text.endsWith('}')))
-        done()
-    })
-    socket.on('error', done)
-    socket.on('close', done)
-    socket.write(`${requestLine}\r\n${host ? 'Host: lab.example\r\n' : ''}${KEY_HEADERS}\r\n`)
-  })
+async function upgrade(port: number, requestLine: string, host: boolean): Promise<string> {
+  const request = `${requestLine}\r\n${host ? 'Host: lab.example\r\n' : ''}${KEY_HEADERS}\r\n`
+  return (await rawExchange(port, request)).text
 }
 
 let server: RunningServer
@@ -67,4 +51,20 @@ describe.each(ENDPOINTS)('WebSocket handshake rules on %s', (_name, port, path) 
   it('opens an HTTP/1.1 handshake with Host', async () => {
     expect(await upgrade(port(), `GET ${path} HTTP/1.1`, true)).toMatch(/^HTTP\/1\.1 101 /)
   })
+})
+
+describe('bytes that are not HTTP', () => {
+  it.each([
+    ['the reference server', () => server.port],
+    ['the baseline', () => baseline.port],
+  ])(
+    'get 400 bad-request naming the parser error on %s, which keeps serving',
+    async (_name, port) => {
+      const answer = await rawExchange(port(), 'GARBAGE\x01 / HTTP/1.1\r\nHost: x\r\n\r\n')
+      expect(answer.status).toBe(400)
+      expect(answer.text).toContain('"code":"bad-request"')
+      expect(answer.text).toMatch(/\(HPE_[A-Z_]+\)/)
+      expect((await fetch(`http://127.0.0.1:${String(port())}/healthz`)).status).toBe(200)
+    },
+  )
 })

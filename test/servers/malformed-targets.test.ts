@@ -5,7 +5,6 @@
  * protocol connected: every one gets a 4xx naming the problem, the process stays up, and no
  * bystander loses a frame (DESIGN.md guarantee 4).
  */
-import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Protocol } from '../../servers/feed/messages.ts'
 import { openClient, type FeedClient } from '../conformance/feed-clients.ts'
@@ -16,6 +15,7 @@ import {
   type ServerProcess,
 } from '../faults/server-process.ts'
 import { expectContiguous, feedSeqs } from '../faults/stream-checks.ts'
+import { rawExchange, type RawAnswer } from './raw-http.ts'
 
 /** Targets that threw before the fix, and relatives of them. */
 const TARGETS = [
@@ -39,45 +39,18 @@ const WEBSOCKET_HEADERS =
 
 type Shape = 'GET' | 'POST' | 'upgrade'
 
-/** Sends one raw request and resolves with the response's status (0 when none came). */
-function rawRequest(
-  port: number,
-  target: string,
-  shape: Shape,
-): Promise<{ status: number; text: string }> {
+/** Sends one raw request in `shape` and resolves with the answer. */
+function rawRequest(port: number, target: string, shape: Shape): Promise<RawAnswer> {
   const head =
     shape === 'upgrade'
       ? `GET ${target} HTTP/1.1\r\nHost: lab.example\r\n${WEBSOCKET_HEADERS}\r\n`
       : `${shape} ${target} HTTP/1.1\r\nHost: lab.example\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1')
-    let text = ''
-    const done = (): void => {
-      clearTimeout(timer)
-      socket.destroy()
-      const status = /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]
-      resolve({ status: status === undefined ? 0 : Number(status), text })
-    }
-    // An answer arrives at once; a socket that stays open after it (a 101) is cut here.
-    const timer = setTimeout(done, 2000)
-    socket.on('data', (chunk) => {
-      text += chunk.toString()
-      if (/\r\n\r\n/.test(text) && !/^HTTP\/1\.1 101/.test(text)) {
-        // Wait for the body of a Content-Length reply.
-        const length = /content-length: (\d+)/i.exec(text)?.[1]
-        const body = text.slice(text.indexOf('\r\n\r\n') + 4)
-        if (length === undefined || Buffer.byteLength(body) >= Number(length)) done()
-      }
-    })
-    socket.on('error', done)
-    socket.on('close', done)
-    socket.write(head)
-  })
+  return rawExchange(port, head)
 }
 
 /** Every target in every shape; the statuses answered, keyed `shape target`. */
-async function probeAll(port: number): Promise<Map<string, { status: number; text: string }>> {
-  const answers = new Map<string, { status: number; text: string }>()
+async function probeAll(port: number): Promise<Map<string, RawAnswer>> {
+  const answers = new Map<string, RawAnswer>()
   for (const target of TARGETS) {
     for (const shape of ['GET', 'POST', 'upgrade'] as const) {
       answers.set(`${shape} ${target}`, await rawRequest(port, target, shape))
@@ -86,7 +59,7 @@ async function probeAll(port: number): Promise<Map<string, { status: number; tex
   return answers
 }
 
-function expectAllClientErrors(answers: Map<string, { status: number; text: string }>): void {
+function expectAllClientErrors(answers: Map<string, RawAnswer>): void {
   const wrong = [...answers].filter(([, { status }]) => status < 400 || status > 499)
   expect(
     wrong.map(([request, { status, text }]) => `${request} → ${status} ${text.slice(0, 200)}`),

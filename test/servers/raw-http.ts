@@ -1,0 +1,43 @@
+/**
+ * One raw HTTP exchange over a TCP socket, for requests no HTTP client would send: bad
+ * request-targets, HTTP/1.0 upgrades, handshakes without Host, bytes that are not HTTP.
+ */
+import { connect } from 'node:net'
+
+/** What came back: the status (0 when nothing parseable did) and the text as received. */
+export interface RawAnswer {
+  status: number
+  text: string
+}
+
+/**
+ * Writes `request` to 127.0.0.1:`port` and resolves once a whole answer is in (headers and a
+ * `Content-Length` body, or a `101`), the peer closes, or `timeoutMs` passes.
+ */
+export function rawExchange(port: number, request: string, timeoutMs = 2000): Promise<RawAnswer> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    let text = ''
+    const done = (): void => {
+      clearTimeout(timer)
+      socket.destroy()
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]
+      resolve({ status: status === undefined ? 0 : Number(status), text })
+    }
+    const timer = setTimeout(done, timeoutMs)
+    socket.on('data', (chunk) => {
+      text += chunk.toString()
+      const end = text.indexOf('\r\n\r\n')
+      if (end === -1) return
+      if (text.startsWith('HTTP/1.1 101')) {
+        done()
+        return
+      }
+      const length = /content-length: (\d+)/i.exec(text.slice(0, end))?.[1]
+      if (length === undefined || Buffer.byteLength(text.slice(end + 4)) >= Number(length)) done()
+    })
+    socket.on('error', done)
+    socket.on('close', done)
+    socket.write(request)
+  })
+}
