@@ -3,6 +3,7 @@
  * stream that serializes the current state and writes it to that one response.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { SERVER_DEFAULTS } from '../http/options.ts'
 import type { NaiveFeed } from './naive-feed.ts'
 import type { NaiveMetrics } from './naive-metrics.ts'
 import { parseCursor, parseLastEventId } from './naive-cursor.ts'
@@ -19,6 +20,11 @@ export class NaiveSse {
   }
 
   #write(res: ServerResponse, seq: number, json: string): void {
+    // Even the naive design bounds what a stalled reader can queue: the reference default.
+    if (res.writableLength > SERVER_DEFAULTS.maxBufferedBytes) {
+      res.destroy()
+      return
+    }
     const event = `id: ${this.#feed.epoch}:${seq}\ndata: ${json}\n\n`
     res.write(event)
     this.#metrics.framesSent.inc({ protocol: 'sse' })

@@ -5,7 +5,9 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import { FAULTS } from '../http/errors.ts'
 import type { HandlerGuard } from '../http/handler-guard.ts'
+import { SERVER_DEFAULTS } from '../http/options.ts'
 import type { NaiveFeed } from './naive-feed.ts'
 import type { NaiveMetrics } from './naive-metrics.ts'
 import { parseCursor } from './naive-cursor.ts'
@@ -31,9 +33,19 @@ export class NaiveWebSocket {
   }
 
   #send(ws: WebSocket, text: string): void {
-    ws.send(text)
+    this.#reply(ws, text)
     this.#metrics.framesSent.inc({ protocol: 'websocket' })
     this.#metrics.bytesSent.inc({ protocol: 'websocket' }, Buffer.byteLength(text))
+  }
+
+  /**
+   * Writes to one socket within the reference server's bound: over it the peer is closed
+   * 4008 `slow`, paused or flooding, so not even the naive design grows without end.
+   */
+  #reply(ws: WebSocket, text: string): void {
+    if (ws.readyState !== ws.OPEN) return
+    ws.send(text)
+    if (ws.bufferedAmount > SERVER_DEFAULTS.maxBufferedBytes) ws.close(FAULTS.slow.close, 'slow')
   }
 
   #serve(ws: WebSocket, params: URLSearchParams): void {
@@ -66,18 +78,20 @@ export class NaiveWebSocket {
           try {
             message = JSON.parse(Buffer.isBuffer(raw) ? raw.toString('utf8') : '')
           } catch {
-            ws.send(
+            this.#reply(
+              ws,
               JSON.stringify({ type: 'error', code: 'bad-json', message: 'message is not JSON' }),
             )
             return
           }
           if (typeof message === 'object' && message !== null && 'type' in message) {
             if (message.type === 'ping' && 'id' in message) {
-              ws.send(JSON.stringify({ type: 'pong', id: message.id, t: Date.now() }))
+              this.#reply(ws, JSON.stringify({ type: 'pong', id: message.id, t: Date.now() }))
               return
             }
           }
-          ws.send(
+          this.#reply(
+            ws,
             JSON.stringify({
               type: 'error',
               code: 'unknown-type',

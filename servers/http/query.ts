@@ -73,6 +73,25 @@ export function parseLastEventId(header: string | undefined): Parsed<Cursor | un
   return { ok: true, value: { epoch, since: seq } }
 }
 
+/**
+ * The SSE resume point: the `Last-Event-ID` header, else the `lastEventId` query a fresh
+ * EventSource can carry; a query holding it more than once is `bad-last-event-id`, as a
+ * repeated `since` is `bad-cursor` on the other transports.
+ */
+export function parseStreamCursor(
+  header: string | undefined,
+  query: Record<string, unknown>,
+): Parsed<Cursor | undefined> {
+  const queryId = single(query['lastEventId'])
+  if (queryId === null) {
+    return {
+      ok: false,
+      fault: fault('bad-last-event-id', 'bad Last-Event-ID: the lastEventId query may appear once'),
+    }
+  }
+  return parseLastEventId(header ?? queryId)
+}
+
 /** Parse the long-poll `wait` in seconds; absent → `fallback`. */
 export function parseWait(query: Record<string, unknown>, fallback: number): Parsed<number> {
   const wait = single(query['wait'])

@@ -13,7 +13,7 @@ import type { Request, Response } from 'express'
 import { createSession, EventBuffer, type Session } from 'better-sse'
 import type { CatchUp, FeedTick } from '../feed/feed.ts'
 import { fault, sendFault } from '../http/errors.ts'
-import { parseLastEventId } from '../http/query.ts'
+import { parseStreamCursor } from '../http/query.ts'
 import { encodeChunk } from './http-chunk.ts'
 import type { ControlMessage } from '../feed/messages.ts'
 import { base64TickText, sseDataOf } from '../feed/tick-encodings.ts'
@@ -206,10 +206,7 @@ export class SseTransport implements Transport {
     }
     // Browsers resend Last-Event-ID on their own reconnects; a page opening a fresh
     // EventSource cannot set headers, so `?lastEventId=` is accepted too.
-    const queryId = req.query['lastEventId']
-    const cursor = parseLastEventId(
-      req.get('last-event-id') ?? (typeof queryId === 'string' ? queryId : undefined),
-    )
+    const cursor = parseStreamCursor(req.get('last-event-id'), req.query)
     if (!cursor.ok) {
       sendFault(res, cursor.fault)
       return

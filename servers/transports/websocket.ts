@@ -7,6 +7,7 @@
  * stay JSON text, so the opcode tells a client which is which.
  */
 import type { IncomingMessage } from 'node:http'
+import { parse as parseQuery } from 'node:querystring'
 import type { Duplex } from 'node:stream'
 import * as wsModule from 'ws'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
@@ -159,7 +160,8 @@ export class WebSocketTransport implements Transport {
       rejectUpgrade(socket, originFault)
       return
     }
-    const cursor = parseCursorQuery(Object.fromEntries(new URLSearchParams(target.value.query)))
+    // Parsed as the polls parse theirs (express's "simple" parser): a repeated key is an array.
+    const cursor = parseCursorQuery(parseQuery(target.value.query))
     if (!cursor.ok) {
       rejectUpgrade(socket, cursor.fault)
       return
@@ -289,7 +291,7 @@ export class WebSocketTransport implements Transport {
 
   #onMessage(client: WebSocketClient, data: RawData, isBinary: boolean): void {
     const context = this.#context
-    if (context === undefined) return
+    if (context === undefined || client.ws.readyState !== WebSocket.OPEN) return
     if (client.inbound !== null && !client.inbound.take()) {
       this.#clients.delete(client)
       client.ws.close(FAULTS['rate-limited'].close, 'rate')
@@ -312,6 +314,7 @@ export class WebSocketTransport implements Transport {
     const message = decoded.message
     if (message.type === 'ping') {
       client.ws.send(encodePong(message.id, wallClock()))
+      this.#checkBound(client)
       return
     }
     if (message.action === 'drop') {
@@ -334,6 +337,17 @@ export class WebSocketTransport implements Transport {
 
   #sendFault(client: WebSocketClient, failure: Fault): void {
     client.ws.send(encodeError(failure.code, failure.message))
+    this.#checkBound(client)
+  }
+
+  /**
+   * Closes a client whose unsent bytes passed `maxBufferedBytes`, whatever queued them:
+   * broadcasts, replies (pong, error), catch-ups, ws's own pongs; paused or not.
+   */
+  #checkBound(client: WebSocketClient): void {
+    const context = this.#context
+    if (context === undefined || client.ws.readyState !== WebSocket.OPEN) return
+    if (client.ws.bufferedAmount > context.options.maxBufferedBytes) this.#closeSlow(client)
   }
 
   #closeSlow(client: WebSocketClient): void {

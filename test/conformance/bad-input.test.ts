@@ -82,6 +82,8 @@ describe('WebSocket bad input', () => {
     ['a negative since', '?epoch=abc&since=-1'],
     ['a huge since', '?epoch=abc&since=99999999999999999999'],
     ['since without epoch', '?since=3'],
+    ['a repeated since', '?epoch=abc&since=1&since=2'],
+    ['a repeated epoch', '?epoch=abc&epoch=def&since=1'],
   ])('refuses the upgrade with 400 on %s', async (_name, query) => {
     const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/ws${query}`)
     const status = await new Promise<number>((resolve) => {
@@ -113,6 +115,20 @@ describe('HTTP bad input', () => {
       { headers: { 'Last-Event-ID': 'e:x' } },
       400,
       'bad-last-event-id',
+    ],
+    [
+      'SSE with a repeated lastEventId query',
+      '/sse?lastEventId=e:1&lastEventId=e:2',
+      {},
+      400,
+      'bad-last-event-id',
+    ],
+    [
+      'a long poll with a repeated epoch',
+      '/poll/long?epoch=e&epoch=f&since=1',
+      {},
+      400,
+      'bad-cursor',
     ],
     ['a long poll with a non-numeric since', '/poll/long?epoch=e&since=abc', {}, 400, 'bad-cursor'],
     ['a long poll with a negative since', '/poll/long?epoch=e&since=-5', {}, 400, 'bad-cursor'],
