@@ -12,7 +12,7 @@ import { LAB_ERRORS, labError, type LabError } from './lab-errors.ts'
 import { isLabName, LAB_NAMES, type Lab, type LabName } from './lab.ts'
 import type { LabPeer } from './lab-peer.ts'
 import { PreparedMessage } from './prepared-message.ts'
-import { SsePeer } from './sse-peer.ts'
+import { LAB_STREAM_HEADERS, SsePeer } from './sse-peer.ts'
 import { WebSocketPeer } from './websocket-peer.ts'
 import { createEchoLab } from './echo-lab.ts'
 import { createBroadcastLab } from './broadcast-lab.ts'
@@ -242,6 +242,11 @@ export function createLabs(options: CreateLabsOptions = {}): Labs {
     }
     if (closing || openCount() >= settings.maxConnections) {
       sendError(response, labError('too-many-connections'))
+      return
+    }
+    if (request.method === 'HEAD') {
+      // The headers a GET gets and no body; a held stream would block what is pipelined after.
+      response.writeHead(200, LAB_STREAM_HEADERS).end()
       return
     }
     const lab = labs[name]

@@ -7,6 +7,15 @@ import { TokenBucket } from '../http/rate-limit.ts'
 
 const KEEPALIVE = Buffer.from(': keepalive\n\n')
 
+/** The headers of a lab stream; a `HEAD` of the stream gets them too, with no body. */
+export const LAB_STREAM_HEADERS = Object.freeze({
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  // nginx buffers proxied responses unless told not to; an SSE stream must not wait.
+  'X-Accel-Buffering': 'no',
+})
+
 /** A lab client on an SSE stream. */
 export class SsePeer implements LabPeer {
   readonly id = randomUUID()
@@ -20,13 +29,7 @@ export class SsePeer implements LabPeer {
     this.response = response
     this.bucket = new TokenBucket(ratePerS, burst)
     this.#slowClientBytes = slowClientBytes
-    response.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      // nginx buffers proxied responses unless told not to; an SSE stream must not wait.
-      'X-Accel-Buffering': 'no',
-    })
+    response.writeHead(200, LAB_STREAM_HEADERS)
     response.flushHeaders()
   }
 

@@ -13,6 +13,7 @@ import type { Request, Response } from 'express'
 import { createSession, EventBuffer, type Session } from 'better-sse'
 import type { CatchUp, FeedTick } from '../feed/feed.ts'
 import { fault, sendFault } from '../http/errors.ts'
+import { answerRequest } from '../http/handler-guard.ts'
 import { parseStreamCursor } from '../http/query.ts'
 import { encodeChunk } from './http-chunk.ts'
 import type { ControlMessage } from '../feed/messages.ts'
@@ -119,8 +120,9 @@ export class SseTransport implements Transport {
     context.router
       .route(SSE_PATH)
       .get((req, res) => {
-        this.#open(req, res).catch(() => {
-          res.destroy()
+        this.#open(req, res).catch((error: unknown) => {
+          context.guard.caught('sse open', error)
+          answerRequest(res)
         })
       })
       .all((_req, res) => {
@@ -217,6 +219,12 @@ export class SseTransport implements Transport {
       serializer: verbatim,
       headers: { 'X-Accel-Buffering': 'no' },
     })
+    // HEAD gets the headers a GET gets, from better-sse, and no body: Node drops what goes
+    // through res.write for HEAD, but the stream's bytes would go straight to the socket.
+    if (req.method === 'HEAD') {
+      res.end()
+      return
+    }
     // The server may have begun closing while the session opened.
     if (this.#isClosing() || res.destroyed) {
       res.end()

@@ -14,6 +14,7 @@ import { NGINX, startCluster, type RunningCluster } from '../../servers/cluster/
 import { redisAvailable } from '../../servers/cluster/redis-process.ts'
 import type { Protocol, ServerMessage } from '../../servers/feed/messages.ts'
 import { lastCursor, openClient, type FeedClient } from '../conformance/feed-clients.ts'
+import { headThenHealth } from '../servers/raw-http.ts'
 
 const PROTOCOLS: readonly Protocol[] = ['websocket', 'sse', 'long-poll', 'short-poll']
 const RATE = 50
@@ -113,6 +114,17 @@ describe.skipIf(missing !== undefined)(
       await reader.cancel()
       expect(first.done).toBe(false)
     })
+
+    it.each(['/sse', '/labs/echo/sse'])(
+      'answers HEAD %s through nginx with the headers and no body, then the request pipelined after it',
+      async (path) => {
+        const [head, health] = await headThenHealth(Number(new URL(cluster.url).port), path)
+        expect(head).toMatch(/^HTTP\/1\.1 200 /)
+        expect(head).toMatch(/content-type: text\/event-stream/i)
+        expect(head?.endsWith('\r\n\r\n')).toBe(true)
+        expect(health).toMatch(/^HTTP\/1\.1 200 /)
+      },
+    )
 
     it('keeps serving and resuming when one instance dies', async () => {
       const client = await connect('websocket')
