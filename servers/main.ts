@@ -157,6 +157,12 @@ export function createProgram(): Command {
       SERVER_DEFAULTS.maxConnectionsPerIp,
     )
     .option(
+      '--max-poll-sessions-per-ip <n>',
+      'live poll sessions (session=new) per client address and poll transport, then 429 (0 = unlimited)',
+      integer('max-poll-sessions-per-ip', 0, 1_000_000),
+      SERVER_DEFAULTS.maxPollSessionsPerIp,
+    )
+    .option(
       '--max-messages-per-s <n>',
       'messages per second per WebSocket client, then close 1008 (0 = unlimited)',
       integer('max-messages-per-s', 0, 1_000_000),
@@ -250,6 +256,7 @@ export function createProgram(): Command {
           allowedOrigins: origins.length === 0 ? null : origins,
           auth,
           maxConnectionsPerIp: flags['maxConnectionsPerIp'] as number,
+          maxPollSessionsPerIp: flags['maxPollSessionsPerIp'] as number,
           maxMessagesPerS: flags['maxMessagesPerS'] as number,
           maxPollsPerS: flags['maxPollsPerS'] as number,
           trustProxy: flags['trustProxy'] as boolean,

@@ -114,6 +114,12 @@ export const FAULTS = {
     close: 1008,
     message: 'too many open connections from this address (--max-connections-per-ip)',
   },
+  'too-many-sessions': {
+    status: 429,
+    close: null,
+    message:
+      'too many poll sessions from this address (--max-poll-sessions-per-ip): reuse the session your last reply announced',
+  },
   'rate-limited': {
     status: 429,
     close: 1008,

@@ -45,6 +45,11 @@ export interface ServerOptions {
   /** Poll sessions not seen for this long are forgotten, ms. Default 60000. */
   pollSessionIdleMs: number
   /**
+   * Live poll sessions (`session=new`) per client address and poll transport; more get 429
+   * `too-many-sessions` until one is forgotten. 0 = unlimited. Default 100.
+   */
+  maxPollSessionsPerIp: number
+  /**
    * Origins allowed to open a WebSocket (exact `scheme://host:port`); a request whose
    * `Origin` is not listed is refused with 403. Default null: any origin (the lab runs on
    * 127.0.0.1; set it when the server is reachable from other sites' pages). Applies to
@@ -104,6 +109,7 @@ export const SERVER_DEFAULTS: Readonly<Omit<ServerOptions, 'epoch'>> = Object.fr
   maxPayload: 64 * 1024,
   longPollWaitS: 25,
   pollSessionIdleMs: 60_000,
+  maxPollSessionsPerIp: 100,
   allowedOrigins: null,
   auth: null,
   maxConnectionsPerIp: 0,

@@ -51,7 +51,12 @@ export class LongPollTransport implements Transport {
   attach(context: TransportContext): void {
     this.#context = context
     this.#bodies = new PollBodies(context.feed)
-    this.#clients = new PollClients(this.name, context.sessions, context.options.pollSessionIdleMs)
+    this.#clients = new PollClients(
+      this.name,
+      context.sessions,
+      context.options.pollSessionIdleMs,
+      context.options.maxPollSessionsPerIp,
+    )
     // Served before express: this runs once per request, thousands of times a second.
     context.plainRoutes.get(LONG_POLL_PATH, this.#poll, 'GET /poll/long polls the feed')
     this.#sweep = setInterval(this.#onSweep, SWEEP_MS)
@@ -101,7 +106,7 @@ export class LongPollTransport implements Transport {
       writeFaultReply(res, wait.fault)
       return
     }
-    const resolved = clients.resolve(query['session'])
+    const resolved = clients.resolve(query['session'], context.access.addressOf(req))
     if (!resolved.ok) {
       writeFaultReply(res, resolved.fault)
       return
@@ -126,12 +131,22 @@ export class LongPollTransport implements Transport {
       deadline: performance.now() + wait.value * 1000,
     }
     this.#waiters.add(waiter)
-    res.once('close', () => this.#waiters.delete(waiter))
-    if (session !== undefined) {
-      session.onResume = () => {
-        if (this.#waiters.has(waiter)) this.#answer(waiter, bodies.for(waiter.cursor))
+    const onResume =
+      session === undefined
+        ? undefined
+        : () => {
+            if (this.#waiters.has(waiter)) this.#answer(waiter, bodies.for(waiter.cursor))
+          }
+    if (session !== undefined) session.onResume = onResume
+    res.once('close', () => {
+      this.#waiters.delete(waiter)
+      // An abandoned parked poll releases its session: the idle clock starts now, and the
+      // sweep (which keeps sessions with a parked poll) may forget it.
+      if (session !== undefined && session.onResume === onResume) {
+        session.onResume = undefined
+        session.lastSeen = Date.now()
       }
-    }
+    })
   }
 
   #answer(waiter: Waiter, body: PollBody): void {

@@ -104,13 +104,19 @@ export function writeReply(
 export class PollSession implements ControlSession {
   readonly id = ControlSessions.newId()
   readonly protocol: Protocol
+  /** The client address that opened it (its cap is counted there). */
+  readonly address: string
   paused = false
   lastSeen = Date.now()
-  /** Called when the session resumes, to release a parked long poll. */
+  /**
+   * Called when the session resumes, to release a parked long poll; set only while one is
+   * parked (the idle sweep keeps such a session).
+   */
   onResume: (() => void) | undefined
 
-  constructor(protocol: Protocol) {
+  constructor(protocol: Protocol, address: string) {
     this.protocol = protocol
+    this.address = address
   }
 
   control(action: ControlMessage['action']): boolean {
@@ -128,10 +134,25 @@ export class PollClients {
   readonly #sessions = new Map<string, PollSession>()
   readonly #sockets = new Set<Socket>()
   readonly #sweep: NodeJS.Timeout
+  readonly #maxPerAddress: number
+  // Live sessions per client address, for the cap; an address with none has no entry.
+  readonly #perAddress = new Map<string, number>()
 
-  constructor(protocol: Protocol, registry: ControlSessions, idleMs: number) {
+  /**
+   * @param protocol - The poll transport the sessions belong to.
+   * @param registry - Where `POST /api/control` finds them.
+   * @param idleMs - A session not seen (and with no parked poll) for this long is forgotten.
+   * @param maxPerAddress - Live sessions one address may hold; 0 = unlimited.
+   */
+  constructor(
+    protocol: Protocol,
+    registry: ControlSessions,
+    idleMs: number,
+    maxPerAddress: number,
+  ) {
     this.#protocol = protocol
     this.#registry = registry
+    this.#maxPerAddress = maxPerAddress
     // One timer for all sessions: forget those idle past the timeout.
     this.#sweep = setInterval(
       () => {
@@ -157,12 +178,21 @@ export class PollClients {
     socket.once('close', () => this.#sockets.delete(socket))
   }
 
-  /** Resolve the `session` query value: none, a new session, a known one, or a fault. */
+  /**
+   * Resolve the `session` query value: none, a new session for `address` (within its cap),
+   * a known one, or a fault.
+   */
   resolve(
     value: unknown,
+    address: string,
   ): { ok: true; session: PollSession | undefined } | { ok: false; fault: Fault } {
     if (value === NEW_SESSION) {
-      const session = new PollSession(this.#protocol)
+      const held = this.#perAddress.get(address) ?? 0
+      if (this.#maxPerAddress > 0 && held >= this.#maxPerAddress) {
+        return { ok: false, fault: fault('too-many-sessions') }
+      }
+      const session = new PollSession(this.#protocol, address)
+      this.#perAddress.set(address, held + 1)
       this.#sessions.set(session.id, session)
       this.#registry.add(session)
       return { ok: true, session }
@@ -183,7 +213,10 @@ export class PollClients {
   }
 
   #forget(session: PollSession): void {
-    this.#sessions.delete(session.id)
+    if (!this.#sessions.delete(session.id)) return
     this.#registry.delete(session.id)
+    const held = (this.#perAddress.get(session.address) ?? 1) - 1
+    if (held > 0) this.#perAddress.set(session.address, held)
+    else this.#perAddress.delete(session.address)
   }
 }

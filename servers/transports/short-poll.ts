@@ -29,7 +29,12 @@ export class ShortPollTransport implements Transport {
   attach(context: TransportContext): void {
     this.#context = context
     this.#bodies = new PollBodies(context.feed)
-    this.#clients = new PollClients(this.name, context.sessions, context.options.pollSessionIdleMs)
+    this.#clients = new PollClients(
+      this.name,
+      context.sessions,
+      context.options.pollSessionIdleMs,
+      context.options.maxPollSessionsPerIp,
+    )
     // Served before express: this runs once per request, thousands of times a second.
     context.plainRoutes.get(SHORT_POLL_PATH, this.#poll, 'GET /poll/short polls the feed')
   }
@@ -62,7 +67,7 @@ export class ShortPollTransport implements Transport {
       writeFaultReply(res, cursor.fault)
       return
     }
-    const resolved = clients.resolve(query['session'])
+    const resolved = clients.resolve(query['session'], context.access.addressOf(req))
     if (!resolved.ok) {
       writeFaultReply(res, resolved.fault)
       return

@@ -31,6 +31,8 @@ export interface TransportOptions {
   longPollWaitS: number
   /** A poll session not seen for this long is forgotten, ms. */
   pollSessionIdleMs: number
+  /** Live poll sessions per client address and poll transport; 0 = unlimited. */
+  maxPollSessionsPerIp: number
   /** Messages a WebSocket client may send per second; 0 = unlimited. */
   maxMessagesPerS: number
 }
