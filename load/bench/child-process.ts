@@ -3,6 +3,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
+import { watchParent } from '../../servers/http/stop-on-signals.ts'
 import { TIMEOUTS } from './defaults.ts'
 
 /** A spawned child with its captured output tail. */
@@ -22,12 +23,25 @@ let handlersInstalled = false
 function installSignalHandlers(): void {
   if (handlersInstalled) return
   handlersInstalled = true
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
+  let stopping = false
+  // Children get SIGTERM (a server closes its clients and frees its port), then SIGKILL
+  // after the grace period; then the bench exits 130, as an interrupted command does.
+  const stopAll = (): void => {
+    if (stopping) return
+    stopping = true
+    for (const child of live) child.kill('SIGTERM')
+    const exits = [...live].map((child) => new Promise((resolve) => child.once('exit', resolve)))
+    const timer = setTimeout(() => {
       for (const child of live) child.kill('SIGKILL')
+    }, TIMEOUTS.killGraceMs)
+    void Promise.all(exits).then(() => {
+      clearTimeout(timer)
       process.exit(130)
     })
   }
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stopAll)
+  // `npm run bench` stopped by SIGTERM to npm alone: npm exits without passing it on.
+  watchParent(stopAll)
   process.once('exit', () => {
     for (const child of live) child.kill('SIGKILL')
   })

@@ -11,6 +11,7 @@ import {
   parseExecutionSegment,
   parseExecutionSegmentSequence,
 } from './execution-segment.ts'
+import { watchParent } from '../../servers/http/stop-on-signals.ts'
 import { findK6, runK6 } from './k6-binary.ts'
 import { EXIT_CODES, runTest } from './runner.ts'
 
@@ -213,6 +214,12 @@ program
     })
     process.exitCode = result.exitCode
   })
+
+// `npm run load` stopped by SIGTERM to npm alone: npm exits without passing it on, so the
+// engine would run its whole test orphaned. It stops as on a SIGTERM of its own.
+watchParent(() => {
+  process.kill(process.pid, 'SIGTERM')
+})
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`ERRO ${error instanceof Error ? error.message : String(error)}\n`)

@@ -1,13 +1,34 @@
 /**
  * Graceful stop of a CLI process on SIGINT or SIGTERM, shared by `serve`, the ticker role,
- * the cluster launcher and the baseline server.
+ * the cluster launcher and the baseline server; and when the process's parent exits, which
+ * is what a process manager's SIGTERM to `npm start` amounts to: npm exits at once without
+ * passing the signal on, and its `sh -c` with it, leaving the server running with its port.
  */
 
 /** The signals a process stops on. */
 export type StopSignal = 'SIGINT' | 'SIGTERM'
 
+/** How often {@link watchParent} looks at the parent pid, ms. */
+export const PARENT_CHECK_MS = 250
+
 /**
- * On the first SIGINT or SIGTERM: logs `<signal>: <announce>` (when given), awaits
+ * Calls `onGone` once, within {@link PARENT_CHECK_MS}, after this process's parent exits
+ * (the process is re-parented, so its parent pid changes). The timer does not keep the
+ * process alive.
+ */
+export function watchParent(onGone: () => void): void {
+  const parent = process.ppid
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return
+    clearInterval(timer)
+    onGone()
+  }, PARENT_CHECK_MS)
+  timer.unref()
+}
+
+/**
+ * On the first SIGINT or SIGTERM, or when the parent process exits (taken as SIGTERM:
+ * whoever started it wants it gone): logs `<signal>: <announce>` (when given), awaits
  * `stop(signal)`, then exits 0, or 1 after logging the error when stopping failed.
  * A second signal while stopping is ignored.
  *
@@ -19,11 +40,11 @@ export function stopOnSignals(
   announce?: string | (() => string),
 ): void {
   let stopping = false
-  const onSignal = (signal: StopSignal): void => {
+  const onSignal = (signal: StopSignal, why = ''): void => {
     if (stopping) return
     stopping = true
     if (announce !== undefined) {
-      console.log(`${signal}: ${typeof announce === 'string' ? announce : announce()}`)
+      console.log(`${signal}${why}: ${typeof announce === 'string' ? announce : announce()}`)
     }
     Promise.resolve()
       .then(() => stop(signal))
@@ -40,5 +61,8 @@ export function stopOnSignals(
   })
   process.once('SIGTERM', () => {
     onSignal('SIGTERM')
+  })
+  watchParent(() => {
+    onSignal('SIGTERM', ' (the parent process exited)')
   })
 }
