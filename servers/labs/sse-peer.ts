@@ -58,7 +58,8 @@ export class SsePeer implements LabPeer {
   #write(bytes: Buffer): void {
     if (!this.open) return
     if (this.response.writableLength > this.#slowClientBytes) {
-      this.end()
+      // A stalled reader never drains an orderly end: cut the stream to free what it holds.
+      this.response.destroy()
       return
     }
     this.response.write(bytes)

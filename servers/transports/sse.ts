@@ -285,6 +285,14 @@ export class SseTransport implements Transport {
   }
 
   readonly #onHeartbeat = (): void => {
-    for (const client of this.#clients) client.writeFramed(HEARTBEAT, HEARTBEAT_CHUNK)
+    const bound = this.#context?.options.maxBufferedBytes ?? Infinity
+    for (const client of this.#clients) {
+      // Paused streams get heartbeats too: the bound holds for them as for frames.
+      if (client.buffered > bound) {
+        this.#closeSlow(client)
+        continue
+      }
+      client.writeFramed(HEARTBEAT, HEARTBEAT_CHUNK)
+    }
   }
 }
