@@ -49,6 +49,11 @@ export class NaiveWebSocket {
   }
 
   #serve(ws: WebSocket, params: URLSearchParams): void {
+    // First of all: bytes that are not valid frames (even pipelined behind the handshake)
+    // make ws emit 'error', and an 'error' with no listener ends the process.
+    ws.on('error', () => {
+      // A reset peer or a protocol error: ws closes the socket; 'close' cleans up.
+    })
     const cursor = parseCursor(params.get('epoch'), params.get('since'))
     if (!cursor.ok) {
       ws.send(JSON.stringify({ type: 'error', code: 'bad-cursor', message: cursor.message }))
@@ -107,9 +112,6 @@ export class NaiveWebSocket {
     ws.on('close', () => {
       clearInterval(timer)
       this.#metrics.clients.dec({ protocol: 'websocket' })
-    })
-    ws.on('error', () => {
-      // A reset peer: 'close' follows and cleans up.
     })
   }
 

@@ -11,7 +11,7 @@ import { FAULTS, fault, type Fault } from './errors.ts'
 import { answerRequest, type HandlerGuard } from './handler-guard.ts'
 import { OriginPolicy } from './origin-policy.ts'
 import { clientAddress, ConnectionLimiter, KeyedRateLimiter } from './rate-limit.ts'
-import { parseTarget } from './request-target.ts'
+import { hostFault, parseTarget } from './request-target.ts'
 import { fold } from './route-path.ts'
 
 /** What the gate is configured with (the matching `ServerOptions` fields). */
@@ -131,6 +131,11 @@ export class AccessGuard {
       const target = parseTarget(req.url)
       if (!target.ok) {
         writeFault(res, target.fault)
+        return
+      }
+      const badHost = hostFault(req.headers.host)
+      if (badHost !== null) {
+        writeFault(res, badHost)
         return
       }
       const kind = pathKind(fold(target.value.pathname), req.method)

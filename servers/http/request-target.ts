@@ -3,7 +3,7 @@
  * peer controls every byte of it, so a target that cannot be read is a `bad-target` fault,
  * never an exception. Every listener that needs a path or a query reads it through here.
  */
-import { fault } from './errors.ts'
+import { fault, type Fault } from './errors.ts'
 import type { Parsed } from './query.ts'
 
 /** A request-target split into its parts. */
@@ -71,6 +71,20 @@ export function parseTarget(target: string | undefined): Parsed<RequestTarget> {
     }
   }
   return { ok: true, value: { pathname: url.pathname, query: rawQuery(target) } }
+}
+
+// A Host is `host[:port]`: no whitespace, path, query, fragment or userinfo.
+const HOST_SHAPE = /^[^\s/?#@\\]+$/
+
+/**
+ * The fault of a `Host` header that is not `host[:port]` (`[`, `a b`, `x/y`, `:99999`); null
+ * when it is one or when there is none (HTTP/1.0; Node refuses an HTTP/1.1 request without
+ * it). Libraries build URLs from it (better-sse does, and throws on a bad one). Never throws.
+ */
+export function hostFault(host: string | undefined): Fault | null {
+  if (host === undefined) return null
+  if (HOST_SHAPE.test(host) && URL.parse(`http://${host}/`) !== null) return null
+  return fault('bad-request', `bad Host header: ${quote(host)} is not host[:port]`)
 }
 
 /** The query of a target as the peer sent it: after the first `?`, before any `#`. */

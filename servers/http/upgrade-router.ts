@@ -8,7 +8,7 @@ import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { encodeError } from '../feed/codec.ts'
 import { FAULTS, fault, type Fault } from './errors.ts'
-import { parseTarget } from './request-target.ts'
+import { hostFault, parseTarget } from './request-target.ts'
 
 /** Takes an upgrade request whose path it owns. */
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void
@@ -80,7 +80,7 @@ export function handshakeFault(request: IncomingMessage): Fault | null {
   if (request.headers.host === undefined || request.headers.host === '') {
     return fault('bad-handshake', 'bad WebSocket handshake: no Host header (RFC 6455 §4.1)')
   }
-  return null
+  return hostFault(request.headers.host)
 }
 
 /** Answers a refused upgrade with a plain HTTP error whose body is the `error` message. */

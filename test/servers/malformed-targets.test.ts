@@ -129,3 +129,52 @@ describe('malformed request-targets on the baseline server', () => {
     }
   })
 })
+
+describe('a Host header that is not host[:port] (found by the fuzzer)', () => {
+  let server: ServerProcess
+
+  beforeAll(async () => {
+    server = await spawnServer(await freePort(), ['--rate', '20'])
+  })
+  afterAll(() => {
+    server.child.kill('SIGKILL')
+  })
+
+  // better-sse builds a URL from the Host of every stream it opens, and threw on these.
+  it.each(['[', 'a b', 'x/y', 'lab.example:99999', '%'])(
+    'gets 400 bad-request naming the Host %j on /sse, /poll/long and a /ws upgrade, with nothing for the guard to catch',
+    async (host) => {
+      for (const head of [
+        `GET /sse HTTP/1.1\r\nHost: ${host}\r\n\r\n`,
+        `GET /poll/long?wait=0 HTTP/1.1\r\nHost: ${host}\r\n\r\n`,
+        `GET /ws HTTP/1.1\r\nHost: ${host}\r\n${WEBSOCKET_HEADERS}\r\n`,
+      ]) {
+        const answer = await rawExchange(server.port, head)
+        expect(answer.status, head).toBe(400)
+        expect(answer.text).toContain('bad Host header')
+      }
+      const metrics = await (await fetch(`${server.url}/metrics`)).text()
+      expect(metrics).not.toMatch(/^realtime_handler_errors_total\{/m)
+    },
+  )
+})
+
+describe('bytes pipelined behind a WebSocket handshake (found by the fuzzer)', () => {
+  it('leave the baseline up when the handshake carried a bad cursor', async () => {
+    const baseline = await spawnBaseline(await freePort())
+    try {
+      // The request after the handshake is read as WebSocket frames: 'G' has RSV2/RSV3 set,
+      // so ws emits 'error' on a socket the baseline was closing for its bad cursor.
+      const answer = await rawExchange(
+        baseline.port,
+        `GET /ws?epoch=x&since=abc HTTP/1.1\r\nHost: lab.example\r\n${WEBSOCKET_HEADERS}\r\nGET / HTTP/1.1\r\nHost: lab.example\r\n\r\n`,
+      )
+      expect(answer.status).toBe(101)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(baseline.child.exitCode).toBeNull()
+      expect((await fetch(`${baseline.url}/healthz`)).status).toBe(200)
+    } finally {
+      baseline.child.kill('SIGKILL')
+    }
+  })
+})

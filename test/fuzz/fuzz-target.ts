@@ -1,0 +1,203 @@
+/**
+ * What the fuzzer runs against: a live server process with bystanders of the held
+ * protocols connected, raw `net` connections for the generated input, and the four checks
+ * after every batch — the process is alive, `/healthz` answers 200, no bystander has a
+ * `seq` gap (and each still receives), server RSS within {@link RSS_BOUND_MIB} of where it
+ * started — plus no answer 500 and no throw caught by the guard
+ * (`realtime_handler_errors_total`).
+ */
+import type { ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import type { Protocol } from '../../servers/feed/messages.ts'
+import { openClient, type FeedClient } from '../conformance/feed-clients.ts'
+import { freePort, spawnBaseline, spawnServer } from '../faults/server-process.ts'
+import { feedSeqs } from '../faults/stream-checks.ts'
+
+/** How far server RSS may grow over its value after start-up, MiB. */
+export const RSS_BOUND_MIB = 200
+
+/** How long one connection's input is given to be answered before it is cut, ms. */
+export const ANSWER_WAIT_MS = 150
+
+/** One server under fuzz. */
+export interface FuzzTarget {
+  readonly name: string
+  readonly port: number
+  /** Every invariant broken now, in words; empty when all hold. */
+  check(): Promise<string[]>
+  stop(): void
+}
+
+/** What came back on one connection. */
+export interface RawReply {
+  /** Every status line's code, in order. */
+  readonly statuses: number[]
+  readonly text: string
+}
+
+/** Writes `input` on a new connection and reads until it closes or `waitMs` passes. */
+export function sendRaw(
+  port: number,
+  input: string | Buffer,
+  waitMs = ANSWER_WAIT_MS,
+): Promise<RawReply> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    let text = ''
+    const done = (): void => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve({
+        statuses: [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1])),
+        text,
+      })
+    }
+    const timer = setTimeout(done, waitMs)
+    socket.on('data', (chunk: Buffer) => {
+      // Keep the head of what came back: enough for status lines, bounded for streams.
+      if (text.length < 64 * 1024) text += chunk.toString('latin1')
+    })
+    socket.on('error', done)
+    socket.on('close', done)
+    socket.on('connect', () => {
+      socket.write(input)
+    })
+  })
+}
+
+function rssMiB(pid: number): number {
+  try {
+    const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'))?.[1]
+    return Number(kib) / 1024
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** The sum of `realtime_handler_errors_total` over its handlers, from /metrics. */
+async function handlerErrors(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  let sum = 0
+  for (const match of text.matchAll(/^realtime_handler_errors_total\{[^}]*\} (\d+)/gm)) {
+    sum += Number(match[1])
+  }
+  return sum
+}
+
+/** Breaks in a bystander's stream: gaps or repeats, as `a→b`. */
+function gaps(client: FeedClient): string[] {
+  const seqs = feedSeqs(client.messages)
+  return seqs.flatMap((seq, i) =>
+    i > 0 && seq !== (seqs[i - 1] ?? 0) + 1 ? [`${String(seqs[i - 1])}→${String(seq)}`] : [],
+  )
+}
+
+interface Process {
+  readonly child: ChildProcess
+  readonly url: string
+  readonly port: number
+}
+
+async function makeTarget(
+  name: string,
+  server: Process,
+  held: readonly Protocol[],
+  strictSeq: boolean,
+  metrics: boolean,
+): Promise<FuzzTarget> {
+  const bystanders = await Promise.all(held.map((protocol) => openClient(protocol, server.url)))
+  const pid = server.child.pid ?? 0
+  const rssStart = rssMiB(pid)
+  const received = new Map(bystanders.map((client) => [client, client.messages.length]))
+  // The guard's count at the last check: a batch fails on what it added.
+  let caught = 0
+  // What the guard logged (first line of each), to name the handler and the error.
+  const guardLines: string[] = []
+  let pending = ''
+  let tail = ''
+  const onOutput = (chunk: Buffer): void => {
+    tail = (tail + chunk.toString()).slice(-1500)
+    pending += chunk.toString()
+    const lines = pending.split('\n')
+    pending = lines.pop() ?? ''
+    for (const line of lines)
+      if (/^handler .* threw/.test(line)) guardLines.push(line.slice(0, 300))
+  }
+  server.child.stdout?.on('data', onOutput)
+  server.child.stderr?.on('data', onOutput)
+  return {
+    name,
+    port: server.port,
+    async check() {
+      const broken: string[] = []
+      if (server.child.exitCode !== null) {
+        return [
+          `${name}: the process exited (${String(server.child.exitCode)}); its output ends:\n${tail}`,
+        ]
+      }
+      try {
+        const health = await fetch(`${server.url}/healthz`)
+        if (health.status !== 200)
+          broken.push(`${name}: /healthz answered ${String(health.status)}`)
+        await health.body?.cancel()
+      } catch (error) {
+        return [`${name}: /healthz did not answer (${String(error)}); its output ends:\n${tail}`]
+      }
+      const rss = rssMiB(pid)
+      if (rss - rssStart > RSS_BOUND_MIB) {
+        broken.push(
+          `${name}: RSS ${rssStart.toFixed(0)} → ${rss.toFixed(0)} MiB, over the ${String(RSS_BOUND_MIB)} MiB bound`,
+        )
+      }
+      if (metrics) {
+        const errors = await handlerErrors(server.url)
+        if (errors > caught) {
+          broken.push(
+            `${name}: the guard caught ${String(errors - caught)} throw(s) (realtime_handler_errors_total): ${guardLines.splice(0).join(' | ')}`,
+          )
+        }
+        caught = errors
+      }
+      for (const client of bystanders) {
+        if (strictSeq) {
+          const breaks = gaps(client)
+          if (breaks.length > 0)
+            broken.push(`${name}: ${client.protocol} bystander seq breaks ${breaks.join(', ')}`)
+        } else {
+          const seqs = feedSeqs(client.messages)
+          if (seqs.some((seq, i) => i > 0 && seq <= (seqs[i - 1] ?? 0))) {
+            broken.push(`${name}: ${client.protocol} bystander seq went back`)
+          }
+        }
+        const before = received.get(client) ?? 0
+        if (client.messages.length === before) {
+          // Nothing since the last check: give it a frame's time before calling it stalled.
+          try {
+            await client.waitFor(() => true, 1000, before)
+          } catch {
+            broken.push(`${name}: ${client.protocol} bystander received nothing`)
+          }
+        }
+        received.set(client, client.messages.length)
+      }
+      return broken
+    },
+    stop() {
+      for (const client of bystanders) client.kill()
+      server.child.kill('SIGKILL')
+    },
+  }
+}
+
+/** The reference server (`npm start`, labs included) with WebSocket, SSE and long-poll bystanders. */
+export async function startReferenceTarget(args: readonly string[] = []): Promise<FuzzTarget> {
+  const server = await spawnServer(await freePort(), ['--rate', '20', ...args])
+  return makeTarget('reference', server, ['websocket', 'sse', 'long-poll'], true, true)
+}
+
+/** The seeds' naive server with WebSocket and long-poll bystanders (its seqs may skip). */
+export async function startBaselineTarget(): Promise<FuzzTarget> {
+  const server = await spawnBaseline(await freePort())
+  return makeTarget('baseline', server, ['websocket', 'long-poll'], false, true)
+}

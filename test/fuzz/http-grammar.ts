@@ -1,0 +1,300 @@
+/**
+ * The fuzzer's grammar of hostile HTTP/1.1 input, as fast-check arbitraries: methods; every
+ * request-target form on every entry point; headers with duplicates, obs-fold, NUL, over-long
+ * values and thousands of lines; Content-Length / Transfer-Encoding conflicts, chunked
+ * garbage, truncated bodies; cursors, `Last-Event-ID`, cookies, tokens, and ping, control and
+ * lab message bodies; several requests pipelined on one connection.
+ *
+ * A new entry point of the servers joins {@link ENTRY_PATHS} (and its parameters
+ * {@link QUERY_KEYS}, its bodies {@link messageBody}) in the same commit.
+ */
+import fc from 'fast-check'
+
+/** Every path a peer can reach on the reference server, its labs and the baseline. */
+export const ENTRY_PATHS = [
+  '/',
+  '/ws',
+  '/sse',
+  '/poll/long',
+  '/poll/short',
+  '/api/ping',
+  '/api/control',
+  '/api/events',
+  '/api/events/EVENT%2300',
+  '/api/events/%zz',
+  '/api/feed',
+  '/healthz',
+  '/metrics',
+  '/labs',
+  '/labs/echo',
+  '/labs/broadcast',
+  '/labs/chat',
+  '/labs/whiteboard',
+  '/labs/echo/sse',
+  '/labs/chat/sse',
+  '/labs/chat/rooms',
+  '/labs/chat/rooms/lobby',
+  '/labs/whiteboard/rooms/%',
+  '/live/',
+] as const
+
+/** Query parameters the entry points read. */
+export const QUERY_KEYS = [
+  'epoch',
+  'since',
+  'wait',
+  'session',
+  'lastEventId',
+  'access_token',
+  'room',
+  'user',
+] as const
+
+/** Values that have broken parsers somewhere: numbers at the edges, escapes, separators. */
+const EDGE_VALUES = [
+  '',
+  '0',
+  '-1',
+  '1e400',
+  '9007199254740992',
+  '99999999999999999999',
+  'NaN',
+  'new',
+  '%',
+  '%zz',
+  '%E0%A4%A',
+  '%00',
+  'a:1',
+  ':',
+  'e:-1',
+  '[',
+  '..',
+  '\u00e9',
+  'x'.repeat(300),
+]
+
+const edgeOrAny = fc.oneof(
+  fc.constantFrom(...EDGE_VALUES),
+  fc.string({ maxLength: 24 }),
+  fc.nat({ max: 2_000_000 }).map(String),
+)
+
+/** A query string: known keys (repeated at times) with edge values. */
+const query = fc
+  .array(fc.tuple(fc.constantFrom(...QUERY_KEYS, 'x'), edgeOrAny), { maxLength: 5 })
+  .map((pairs) =>
+    pairs.length === 0
+      ? ''
+      : `?${pairs.map(([key, value]) => `${key}=${encodeQueryValue(value)}`).join('&')}`,
+  )
+
+/** Percent-encodes what would end the request line, leaves the rest as the peer sent it. */
+function encodeQueryValue(value: string): string {
+  // Whitespace, '#' and control characters (String.raw keeps lint from reading them as literal).
+  return value.replace(
+    new RegExp(String.raw`[\s#\x00-\x1f\x7f]`, 'g'),
+    (char) => `%${char.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  )
+}
+
+const junk = fc.constantFrom('[', ']', '%', '%zz', ':', '@', '\\', '..', '.', '//', ';', '~', '%2F')
+
+/** A request-target in every form a peer can send. */
+export const target = fc.oneof(
+  { weight: 6, arbitrary: fc.tuple(fc.constantFrom(...ENTRY_PATHS), query).map(([p, q]) => p + q) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...ENTRY_PATHS), fc.array(junk, { maxLength: 4 }), query)
+      .map(([p, j, q]) => p + j.join('') + q),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.array(junk, { minLength: 1, maxLength: 5 }).map((parts) => `//${parts.join('')}`),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '//[',
+      '//a:99999/',
+      '//%',
+      '//[::1]:0/ws',
+      '/%',
+      '/%%',
+      '/\\..\\sse',
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom('http', 'https', 'HTTP', 'ftp', 'ws'),
+        fc.constantFrom('lab.example', '[', '[::1]', '127.0.0.1:99999', 'a:b', '', '%'),
+        fc.constantFrom(...ENTRY_PATHS),
+        query,
+      )
+      .map(([scheme, host, p, q]) => `${scheme}://${host}${p}${q}`),
+  },
+  { weight: 1, arbitrary: fc.constantFrom('*', 'lab.example:443', '127.0.0.1:80', '[::1]:8080') },
+  {
+    weight: 1,
+    arbitrary: fc.string({ minLength: 1, maxLength: 30 }).filter((s) => !/[\s]/.test(s)),
+  },
+)
+
+/** A request method: the real ones, a lower-case one, an invented token. */
+export const method = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc.constantFrom('GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'),
+  },
+  { weight: 1, arbitrary: fc.constantFrom('get', 'TRACE', 'CONNECT', 'PRI', 'BREW', 'G\x01T') },
+)
+
+const version = fc.oneof(
+  { weight: 10, arbitrary: fc.constant('HTTP/1.1') },
+  { weight: 1, arbitrary: fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/0.9', 'HTTP/1.1x', '') },
+)
+
+/** A JWT-shaped string, a garbage token or an empty one. */
+const token = fc.oneof(
+  fc.constantFrom('', 'a.b.c', 'eyJhbGciOiJub25lIn0.e30.', 'x'.repeat(2000)),
+  fc.base64String({ maxLength: 80 }),
+)
+
+/** A body an entry point decodes: ping, control and lab messages, and garbage. */
+export const messageBody = fc.oneof(
+  fc.constantFrom(
+    '{"type":"ping","id":1}',
+    '{"type":"control","action":"stop"}',
+    '{"type":"control","action":"start","session":"x"}',
+    '{"type":"control","action":"drop","session":"%"}',
+    '{"type":"join","room":"lobby","user":"fuzz"}',
+    '{"type":"say","text":"hi"}',
+    '{"type":"stroke","points":[[0,0],[1e308,-1e308]]}',
+    '{"type":"ping","id":{"deep":[[[[[[]]]]]]}}',
+    '{"__proto__":{"polluted":1},"type":"ping","id":1}',
+    '[]',
+    'null',
+    '{"type":',
+    '\u0000',
+  ),
+  fc.json({ maxDepth: 3 }),
+  fc.string({ maxLength: 200 }),
+)
+
+const headerName = fc.oneof(
+  fc.constantFrom(
+    'Host',
+    'Origin',
+    'Cookie',
+    'Authorization',
+    'Last-Event-ID',
+    'Content-Type',
+    'Content-Encoding',
+    'Accept',
+    'X-Forwarded-For',
+    'If-None-Match',
+    'Sec-WebSocket-Protocol',
+    'Connection',
+  ),
+  fc.stringMatching(/^[A-Za-z0-9-]{1,20}$/),
+)
+
+const headerValue = fc.oneof(
+  { weight: 6, arbitrary: edgeOrAny.map((value) => value.replace(/[\r\n]/g, '')) },
+  { weight: 1, arbitrary: token.map((t) => `Bearer ${t}`) },
+  { weight: 1, arbitrary: token.map((t) => `rl_token=${t}; rl_token=%E0%A4%A`) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'gzip',
+      'x-unknown',
+      'deflate, br',
+      'http://evil.example',
+      'null',
+      'e:1, e:2',
+    ),
+  },
+  { weight: 1, arbitrary: fc.constantFrom('a\x00b', 'x'.repeat(9000), 'v\r\n folded') },
+)
+
+/** One header line (or an obs-fold pair); value characters that end a line are kept out. */
+const headerLine = fc.tuple(headerName, headerValue).map(([name, value]) => `${name}: ${value}`)
+
+/** How the body is framed: length, chunked, both, truncated, chunked garbage, none. */
+const framing = fc.constantFrom(
+  'length',
+  'chunked',
+  'both',
+  'truncated',
+  'bad-chunk',
+  'none',
+  'two-lengths',
+)
+
+const WEBSOCKET_HEADERS = [
+  'Upgrade: websocket',
+  'Connection: Upgrade',
+  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+  'Sec-WebSocket-Version: 13',
+]
+
+/** One hostile request as raw text. */
+export const request = fc
+  .record({
+    method,
+    target,
+    version,
+    host: fc.constantFrom('ok', 'ok', 'ok', 'none', 'twice', 'empty'),
+    upgrade: fc.boolean(),
+    headers: fc.array(headerLine, { maxLength: 6 }),
+    many: fc.constantFrom(0, 0, 0, 0, 0, 0, 0, 0, 0, 200, 3000),
+    framing,
+    body: messageBody,
+  })
+  .map((r) => {
+    const lines = [`${r.method} ${r.target} ${r.version}`.trimEnd()]
+    if (r.host === 'ok') lines.push('Host: lab.example')
+    else if (r.host === 'twice') lines.push('Host: a.example', 'Host: b.example')
+    else if (r.host === 'empty') lines.push('Host:')
+    if (r.upgrade) lines.push(...WEBSOCKET_HEADERS)
+    lines.push(...r.headers)
+    for (let i = 0; i < r.many; i++) lines.push(`X-Filler-${i}: ${i}`)
+    const body = Buffer.from(r.body)
+    let payload = ''
+    switch (r.framing) {
+      case 'length':
+        lines.push(`Content-Length: ${body.length}`)
+        payload = r.body
+        break
+      case 'chunked':
+        lines.push('Transfer-Encoding: chunked')
+        payload = `${body.length.toString(16)}\r\n${r.body}\r\n0\r\n\r\n`
+        break
+      case 'both':
+        lines.push(`Content-Length: ${body.length}`, 'Transfer-Encoding: chunked')
+        payload = `${body.length.toString(16)}\r\n${r.body}\r\n0\r\n\r\n`
+        break
+      case 'truncated':
+        lines.push(`Content-Length: ${body.length + 100}`)
+        payload = r.body
+        break
+      case 'bad-chunk':
+        lines.push('Transfer-Encoding: chunked')
+        payload = `zz\r\n${r.body}\r\nffffffffffffffff\r\n`
+        break
+      case 'two-lengths':
+        lines.push(`Content-Length: ${body.length}`, `Content-Length: ${body.length + 1}`)
+        payload = r.body
+        break
+      case 'none':
+        break
+    }
+    return `${lines.join('\r\n')}\r\n\r\n${payload}`
+  })
+
+/** One connection's worth of input: one to three requests, pipelined. */
+export const connectionInput = fc
+  .array(request, { minLength: 1, maxLength: 3 })
+  .map((requests) => requests.join(''))
