@@ -8,11 +8,11 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import type { Protocol } from '../../servers/feed/messages.ts'
 import { openClient, type FeedClient } from '../conformance/feed-clients.ts'
 import { freePort, spawnBaseline, spawnServer } from '../faults/server-process.ts'
 import { feedSeqs } from '../faults/stream-checks.ts'
+import { rawRead } from '../servers/raw-http.ts'
 
 /** How far server RSS may grow over its value after start-up, MiB. */
 export const RSS_BOUND_MIB = 200
@@ -37,33 +37,13 @@ export interface RawReply {
 }
 
 /** Writes `input` on a new connection and reads until it closes or `waitMs` passes. */
-export function sendRaw(
+export async function sendRaw(
   port: number,
   input: string | Buffer,
   waitMs = ANSWER_WAIT_MS,
 ): Promise<RawReply> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1')
-    let text = ''
-    const done = (): void => {
-      clearTimeout(timer)
-      socket.destroy()
-      resolve({
-        statuses: [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1])),
-        text,
-      })
-    }
-    const timer = setTimeout(done, waitMs)
-    socket.on('data', (chunk: Buffer) => {
-      // Keep the head of what came back: enough for status lines, bounded for streams.
-      if (text.length < 64 * 1024) text += chunk.toString('latin1')
-    })
-    socket.on('error', done)
-    socket.on('close', done)
-    socket.on('connect', () => {
-      socket.write(input)
-    })
-  })
+  const { text } = await rawRead(port, input, () => false, waitMs)
+  return { statuses: [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1])), text }
 }
 
 function rssMiB(pid: number): number {

@@ -298,3 +298,105 @@ export const request = fc
 export const connectionInput = fc
   .array(request, { minLength: 1, maxLength: 3 })
   .map((requests) => requests.join(''))
+
+/** One WebSocket frame as a client could send it, valid or not. */
+const frame = fc
+  .record({
+    fin: fc.boolean(),
+    rsv: fc.oneof(
+      { weight: 8, arbitrary: fc.constant(0) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 7 }) },
+    ),
+    opcode: fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom(0x0, 0x1, 0x2, 0x8, 0x9, 0xa) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: 15 }) },
+    ),
+    masked: fc.oneof(
+      { weight: 8, arbitrary: fc.constant(true) },
+      { weight: 1, arbitrary: fc.constant(false) },
+    ),
+    payload: fc.oneof(
+      messageBody.map((text) => Buffer.from(text)),
+      fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)),
+      // A close payload: a code (valid, reserved or out of range) and a reason, or one byte.
+      fc
+        .tuple(
+          fc.constantFrom(1000, 1001, 1005, 1006, 1015, 999, 0, 4999, 5000, 65535),
+          fc.string({ maxLength: 20 }),
+        )
+        .map(([code, reason]) =>
+          Buffer.concat([Buffer.from([code >> 8, code & 0xff]), Buffer.from(reason)]),
+        ),
+      fc.constant(Buffer.from([0x03])),
+      // Half of a multi-byte UTF-8 character: fragments may split one.
+      fc.constantFrom(Buffer.from([0xe2, 0x82]), Buffer.from([0xac]), Buffer.from([0xff, 0xfe])),
+    ),
+    // How the length is written: the shortest form, a longer form than needed, or a lie.
+    lengthForm: fc.constantFrom('short', 'short', 'short', 'medium', 'long', 'lie-more', 'huge'),
+    mask: fc.uint8Array({ minLength: 4, maxLength: 4 }),
+  })
+  .map((f) => {
+    const length = f.payload.length
+    const head: number[] = [(f.fin ? 0x80 : 0) | (f.rsv << 4) | f.opcode]
+    const maskBit = f.masked ? 0x80 : 0
+    if (f.lengthForm === 'short' && length < 126) head.push(maskBit | length)
+    else if (f.lengthForm === 'huge')
+      head.push(maskBit | 127, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+    else if (f.lengthForm === 'long' || length >= 65536) {
+      head.push(
+        maskBit | 127,
+        0,
+        0,
+        0,
+        0,
+        (length >>> 24) & 0xff,
+        (length >>> 16) & 0xff,
+        (length >>> 8) & 0xff,
+        length & 0xff,
+      )
+    } else {
+      const written = f.lengthForm === 'lie-more' ? length + 1000 : length
+      head.push(maskBit | 126, (written >> 8) & 0xff, written & 0xff)
+    }
+    const body = Buffer.from(f.payload)
+    if (f.masked) {
+      head.push(...f.mask)
+      for (let i = 0; i < body.length; i++) body[i] = (body[i] ?? 0) ^ (f.mask[i % 4] ?? 0)
+    }
+    return Buffer.concat([Buffer.from(head), body])
+  })
+
+/** Paths that answer a WebSocket handshake. */
+const WEBSOCKET_PATHS = [
+  '/ws',
+  '/labs/echo',
+  '/labs/broadcast',
+  '/labs/chat',
+  '/labs/whiteboard',
+] as const
+
+/**
+ * A valid handshake on a WebSocket path (with a cursor or room at times), then frames:
+ * opcodes, RSV bits, masked or not, every length form, fragments, control frames, close
+ * payloads and split UTF-8.
+ */
+export const websocketSession = fc
+  .tuple(
+    fc.constantFrom(...WEBSOCKET_PATHS),
+    query,
+    fc.array(frame, { minLength: 1, maxLength: 8 }),
+  )
+  .map(([path, q, frames]) =>
+    Buffer.concat([
+      Buffer.from(
+        `GET ${path}${q} HTTP/1.1\r\nHost: lab.example\r\n${WEBSOCKET_HEADERS.join('\r\n')}\r\n\r\n`,
+      ),
+      ...frames,
+    ]),
+  )
+
+/** One connection's worth of input: pipelined HTTP requests, or a WebSocket session. */
+export const fuzzInput: fc.Arbitrary<string | Buffer> = fc.oneof(
+  { weight: 4, arbitrary: connectionInput },
+  { weight: 1, arbitrary: websocketSession },
+)

@@ -5,7 +5,7 @@
  * its inputs; fast-check then shrinks it and reports the seed to replay it.
  */
 import fc from 'fast-check'
-import { connectionInput } from './http-grammar.ts'
+import { fuzzInput } from './http-grammar.ts'
 import { sendRaw, type FuzzTarget } from './fuzz-target.ts'
 
 /** How a fuzz run is bounded and reported. */
@@ -30,8 +30,9 @@ export interface FuzzResult {
 }
 
 /** Shows an input so that control characters stay visible and long ones stay readable. */
-export function showInput(input: string): string {
-  const shown = JSON.stringify(input)
+export function showInput(input: string | Buffer): string {
+  // Bytes (a WebSocket session) are shown as latin1, so each byte is one visible character.
+  const shown = JSON.stringify(typeof input === 'string' ? input : input.toString('latin1'))
   return shown.length > 400 ? `${shown.slice(0, 400)}… (${String(input.length)} chars)` : shown
 }
 
@@ -48,7 +49,7 @@ export async function runFuzz(
     dead: false,
   }
   const property = fc.asyncProperty(
-    fc.array(connectionInput, { minLength: options.batchSize, maxLength: options.batchSize }),
+    fc.array(fuzzInput, { minLength: options.batchSize, maxLength: options.batchSize }),
     async (inputs) => {
       if (state.dead) return
       const problems: string[] = []
@@ -83,7 +84,7 @@ export async function runFuzz(
       ? {}
       : { plugins: [fc.interruptAfterTimeLimit(options.timeLimitMs)] }),
   })
-  const shrunk = (details.counterexample as [string[]] | null)?.[0]
+  const shrunk = (details.counterexample as [(string | Buffer)[]] | null)?.[0]
   return {
     cases,
     seed: details.seed,

@@ -25,7 +25,7 @@ export function rawExchange(port: number, request: string, timeoutMs = 2000): Pr
  */
 export function rawRead(
   port: number,
-  request: string,
+  request: string | Buffer,
   complete: (text: string) => boolean,
   timeoutMs = 2000,
 ): Promise<RawAnswer> {
