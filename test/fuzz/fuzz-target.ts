@@ -7,7 +7,9 @@
  * (`realtime_handler_errors_total`).
  */
 import type { ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { NGINX, startCluster } from '../../servers/cluster/cluster.ts'
+import { redisAvailable } from '../../servers/cluster/redis-process.ts'
 import type { Protocol } from '../../servers/feed/messages.ts'
 import { openClient, type FeedClient } from '../conformance/feed-clients.ts'
 import { freePort, spawnBaseline, spawnServer } from '../faults/server-process.ts'
@@ -26,7 +28,8 @@ export interface FuzzTarget {
   readonly port: number
   /** Every invariant broken now, in words; empty when all hold. */
   check(): Promise<string[]>
-  stop(): void
+  /** Ends the bystanders and every process the target started. */
+  stop(): Promise<void>
 }
 
 /** What came back on one connection. */
@@ -73,23 +76,20 @@ function gaps(client: FeedClient): string[] {
   )
 }
 
-interface Process {
+/** A process behind the input: checked for life, RSS, and what its guard caught. */
+interface Watched {
+  readonly name: string
   readonly child: ChildProcess
+  /** Its own URL, for /metrics (the guard's counter). */
   readonly url: string
-  readonly port: number
 }
 
-async function makeTarget(
-  name: string,
-  server: Process,
-  held: readonly Protocol[],
-  strictSeq: boolean,
-  metrics: boolean,
-): Promise<FuzzTarget> {
-  const bystanders = await Promise.all(held.map((protocol) => openClient(protocol, server.url)))
-  const pid = server.child.pid ?? 0
+/** Follows one process: its output tail, the guard's log lines, its RSS at start. */
+function watch(process: Watched): {
+  check(): Promise<string[]>
+} {
+  const pid = process.child.pid ?? 0
   const rssStart = rssMiB(pid)
-  const received = new Map(bystanders.map((client) => [client, client.messages.length]))
   // The guard's count at the last check: a batch fails on what it added.
   let caught = 0
   // What the guard logged (first line of each), to name the handler and the error.
@@ -104,40 +104,74 @@ async function makeTarget(
     for (const line of lines)
       if (/^handler .* threw/.test(line)) guardLines.push(line.slice(0, 300))
   }
-  server.child.stdout?.on('data', onOutput)
-  server.child.stderr?.on('data', onOutput)
+  process.child.stdout?.on('data', onOutput)
+  process.child.stderr?.on('data', onOutput)
   return {
-    name,
-    port: server.port,
     async check() {
-      const broken: string[] = []
-      if (server.child.exitCode !== null) {
+      const { name, child } = process
+      if (child.exitCode !== null || child.signalCode !== null) {
         return [
-          `${name}: the process exited (${String(server.child.exitCode)}); its output ends:\n${tail}`,
+          `${name}: the process exited (${String(child.exitCode ?? child.signalCode)}); its output ends:\n${tail}`,
         ]
       }
-      try {
-        const health = await fetch(`${server.url}/healthz`)
-        if (health.status !== 200)
-          broken.push(`${name}: /healthz answered ${String(health.status)}`)
-        await health.body?.cancel()
-      } catch (error) {
-        return [`${name}: /healthz did not answer (${String(error)}); its output ends:\n${tail}`]
-      }
+      const broken: string[] = []
       const rss = rssMiB(pid)
       if (rss - rssStart > RSS_BOUND_MIB) {
         broken.push(
           `${name}: RSS ${rssStart.toFixed(0)} → ${rss.toFixed(0)} MiB, over the ${String(RSS_BOUND_MIB)} MiB bound`,
         )
       }
-      if (metrics) {
-        const errors = await handlerErrors(server.url)
+      try {
+        const errors = await handlerErrors(process.url)
         if (errors > caught) {
           broken.push(
             `${name}: the guard caught ${String(errors - caught)} throw(s) (realtime_handler_errors_total): ${guardLines.splice(0).join(' | ')}`,
           )
         }
         caught = errors
+      } catch (error) {
+        broken.push(
+          `${name}: /metrics did not answer (${String(error)}); its output ends:\n${tail}`,
+        )
+      }
+      return broken
+    },
+  }
+}
+
+/**
+ * A target: input and bystanders go to `front` (a server, or nginx before a cluster); every
+ * process in `processes` is watched.
+ */
+async function makeTarget(
+  name: string,
+  front: { readonly url: string; readonly port: number },
+  processes: readonly Watched[],
+  held: readonly Protocol[],
+  strictSeq: boolean,
+  stop: () => Promise<void>,
+): Promise<FuzzTarget> {
+  const bystanders = await Promise.all(held.map((protocol) => openClient(protocol, front.url)))
+  const watched = processes.map(watch)
+  const received = new Map(bystanders.map((client) => [client, client.messages.length]))
+  return {
+    name,
+    port: front.port,
+    async check() {
+      const broken: string[] = []
+      for (const process of watched) broken.push(...(await process.check()))
+      if (
+        broken.some((problem) => problem.includes('exited') || problem.includes('did not answer'))
+      ) {
+        return broken
+      }
+      try {
+        const health = await fetch(`${front.url}/healthz`)
+        if (health.status !== 200)
+          broken.push(`${name}: /healthz answered ${String(health.status)}`)
+        await health.body?.cancel()
+      } catch (error) {
+        return [...broken, `${name}: /healthz did not answer (${String(error)})`]
       }
       for (const client of bystanders) {
         if (strictSeq) {
@@ -163,9 +197,9 @@ async function makeTarget(
       }
       return broken
     },
-    stop() {
+    async stop() {
       for (const client of bystanders) client.kill()
-      server.child.kill('SIGKILL')
+      await stop()
     },
   }
 }
@@ -173,11 +207,60 @@ async function makeTarget(
 /** The reference server (`npm start`, labs included) with WebSocket, SSE and long-poll bystanders. */
 export async function startReferenceTarget(args: readonly string[] = []): Promise<FuzzTarget> {
   const server = await spawnServer(await freePort(), ['--rate', '20', ...args])
-  return makeTarget('reference', server, ['websocket', 'sse', 'long-poll'], true, true)
+  return makeTarget(
+    'reference',
+    server,
+    [{ name: 'reference', child: server.child, url: server.url }],
+    ['websocket', 'sse', 'long-poll'],
+    true,
+    () => {
+      server.child.kill('SIGKILL')
+      return Promise.resolve()
+    },
+  )
 }
 
 /** The seeds' naive server with WebSocket and long-poll bystanders (its seqs may skip). */
 export async function startBaselineTarget(): Promise<FuzzTarget> {
   const server = await spawnBaseline(await freePort())
-  return makeTarget('baseline', server, ['websocket', 'long-poll'], false, true)
+  return makeTarget(
+    'baseline',
+    server,
+    [{ name: 'baseline', child: server.child, url: server.url }],
+    ['websocket', 'long-poll'],
+    false,
+    () => {
+      server.child.kill('SIGKILL')
+      return Promise.resolve()
+    },
+  )
+}
+
+/** Why the cluster cannot be fuzzed here, or null when redis-server and nginx are present. */
+export function clusterMissing(): string | null {
+  if (!redisAvailable()) return 'redis-server is not installed'
+  if (!existsSync(NGINX)) return 'nginx is not installed'
+  return null
+}
+
+/**
+ * The `npm run cluster` topology: nginx before two fan-out instances on the Redis bus, with
+ * WebSocket, SSE and long-poll bystanders through nginx; each instance is watched.
+ */
+export async function startClusterTarget(): Promise<FuzzTarget> {
+  const cluster = await startCluster({ instances: 2, port: 0, rate: 20 })
+  return makeTarget(
+    'cluster',
+    { url: cluster.url, port: Number(new URL(cluster.url).port) },
+    [
+      ...cluster.instances.map((instance, index) => ({
+        name: `cluster instance ${String(index + 1)}`,
+        child: instance.child.process,
+        url: instance.url,
+      })),
+    ],
+    ['websocket', 'sse', 'long-poll'],
+    true,
+    () => cluster.stop(),
+  )
 }

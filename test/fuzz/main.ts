@@ -4,12 +4,23 @@
  * shrunk input, and exits 1.
  */
 import { Command, InvalidArgumentError } from 'commander'
-import { startBaselineTarget, startReferenceTarget, type FuzzTarget } from './fuzz-target.ts'
+import {
+  clusterMissing,
+  startBaselineTarget,
+  startClusterTarget,
+  startReferenceTarget,
+  type FuzzTarget,
+} from './fuzz-target.ts'
 import { runFuzz } from './run-fuzz.ts'
 
 const STARTERS: Record<string, () => Promise<FuzzTarget>> = {
   reference: () => startReferenceTarget(),
   baseline: () => startBaselineTarget(),
+  cluster: () => {
+    const missing = clusterMissing()
+    if (missing !== null) throw new Error(`--target cluster: ${missing}`)
+    return startClusterTarget()
+  },
 }
 
 function positive(name: string): (value: string) => number {
@@ -48,7 +59,10 @@ const program = new Command('npm run fuzz --')
   .option('--minutes <n>', 'how long to run', positive('minutes'), 1)
   .option('--seed <n>', 'replay the run with this seed', integer)
   .option('--batch <n>', 'connections per batch', positive('batch'), 25)
-  .option('--target <list>', 'servers to fuzz', targetList, Object.keys(STARTERS))
+  .option('--target <list>', 'servers to fuzz: reference, baseline, cluster', targetList, [
+    'reference',
+    'baseline',
+  ])
   .action(async (flags: { minutes: number; seed?: number; batch: number; target: string[] }) => {
     const targets = await Promise.all(
       flags.target.map((name) => (STARTERS[name] ?? startReferenceTarget)()),
@@ -79,7 +93,7 @@ const program = new Command('npm run fuzz --')
         process.exitCode = 1
       }
     } finally {
-      for (const target of targets) target.stop()
+      await Promise.all(targets.map((target) => target.stop()))
     }
   })
 
