@@ -59,7 +59,8 @@ function clockTicksPerSecond(): number {
   return clockTicks
 }
 
-function descendants(pid: number, seen = new Set<number>()): Set<number> {
+/** `pid` and every process below it (at most 257), from `/proc/<pid>/task/<tid>/children`. */
+export function descendants(pid: number, seen = new Set<number>()): Set<number> {
   if (seen.has(pid) || seen.size > 256) return seen
   seen.add(pid)
   let tasks: string[]

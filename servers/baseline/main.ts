@@ -9,11 +9,11 @@ import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
 import { Command, InvalidArgumentError } from 'commander'
 import { PROTOCOLS, type Protocol } from '../feed/messages.ts'
-import { FAULTS, type Fault } from '../http/errors.ts'
+import { writeFaultReply } from '../http/errors.ts'
 import { answerClientError, HandlerGuard } from '../http/handler-guard.ts'
 import { parseTarget } from '../http/request-target.ts'
 import { stopOnSignals } from '../http/stop-on-signals.ts'
-import { handshakeFault, rejectUpgrade } from '../http/upgrade-router.ts'
+import { admitUpgrade } from '../http/upgrade-router.ts'
 import { createNaiveFeed, NAIVE_FEED_DEFAULTS } from './naive-feed.ts'
 import { createNaiveMetrics } from './naive-metrics.ts'
 import { NaivePolls } from './naive-polls.ts'
@@ -56,16 +56,11 @@ export async function startBaselineServer(
     res.end(JSON.stringify({ type: 'error', code: 'not-found', message: what }))
   }
 
-  const badTarget = (res: import('node:http').ServerResponse, failure: Fault): void => {
-    res.writeHead(FAULTS[failure.code].status, { 'content-type': 'application/json' })
-    res.end(JSON.stringify({ type: 'error', code: failure.code, message: failure.message }))
-  }
-
   const server: Server = createServer(
     guard.request('baseline request', (req, res) => {
       const target = parseTarget(req.url)
       if (!target.ok) {
-        badTarget(res, target.fault)
+        writeFaultReply(res, target.fault)
         return
       }
       const { pathname, query } = target.value
@@ -118,20 +113,10 @@ export async function startBaselineServer(
   server.on(
     'upgrade',
     guard.upgrade('baseline upgrade', (req, socket, head) => {
-      // A socket error before or during the handshake must not become an uncaught exception.
-      socket.on('error', () => socket.destroy())
-      const target = parseTarget(req.url)
-      if (!target.ok) {
-        rejectUpgrade(socket, target.fault)
-        return
-      }
-      const refused = handshakeFault(req)
-      if (refused !== null) {
-        rejectUpgrade(socket, refused)
-        return
-      }
-      if (target.value.pathname === '/ws' && protocols.has('websocket')) {
-        ws.upgrade(req, socket, head, new URLSearchParams(target.value.query))
+      const target = admitUpgrade(req, socket)
+      if (target === null) return
+      if (target.pathname === '/ws' && protocols.has('websocket')) {
+        ws.upgrade(req, socket, head, new URLSearchParams(target.query))
         return
       }
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')

@@ -8,7 +8,7 @@ import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { encodeError } from '../feed/codec.ts'
 import { FAULTS, fault, type Fault } from './errors.ts'
-import { hostFault, parseTarget } from './request-target.ts'
+import { hostFault, parseTarget, type RequestTarget } from './request-target.ts'
 
 /** Takes an upgrade request whose path it owns. */
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void
@@ -36,19 +36,9 @@ export class UpgradeRouter {
 
   /** The listener to install once: `server.on('upgrade', router.listener)`. */
   readonly listener = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    // A socket error before or during the handshake must not become an uncaught exception.
-    socket.on('error', () => socket.destroy())
-    const target = parseTarget(request.url)
-    if (!target.ok) {
-      rejectUpgrade(socket, target.fault)
-      return
-    }
-    const refused = handshakeFault(request)
-    if (refused !== null) {
-      rejectUpgrade(socket, refused)
-      return
-    }
-    const path = target.value.pathname
+    const target = admitUpgrade(request, socket)
+    if (target === null) return
+    const path = target.pathname
     const handler = this.#routes.get(path)
     if (handler !== undefined) {
       handler(request, socket, head)
@@ -61,6 +51,27 @@ export class UpgradeRouter {
       fault('not-found', `no WebSocket endpoint at ${path.slice(0, 100)}; use ${known}`),
     )
   }
+}
+
+/**
+ * The first steps of every upgrade listener (this router's and the baseline's): an error
+ * listener on the socket, then the request-target and {@link handshakeFault}. Returns the
+ * target, or null after refusing the upgrade with the fault.
+ */
+export function admitUpgrade(request: IncomingMessage, socket: Duplex): RequestTarget | null {
+  // A socket error before or during the handshake must not become an uncaught exception.
+  socket.on('error', () => socket.destroy())
+  const target = parseTarget(request.url)
+  if (!target.ok) {
+    rejectUpgrade(socket, target.fault)
+    return null
+  }
+  const refused = handshakeFault(request)
+  if (refused !== null) {
+    rejectUpgrade(socket, refused)
+    return null
+  }
+  return target.value
 }
 
 /**

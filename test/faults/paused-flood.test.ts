@@ -6,20 +6,13 @@
  * climbed past a gigabyte); WebSocket ping frames meet ws's own bound of 60 pending pongs
  * (`maxPendingAutoPongs`: terminated, 1006).
  */
-import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { openClient, type FeedClient } from '../conformance/feed-clients.ts'
-import { freePort, spawnServer, type ServerProcess } from './server-process.ts'
+import { freePort, rssMiB, spawnServer, type ServerProcess } from './server-process.ts'
 import { expectContiguous, feedSeqs } from './stream-checks.ts'
 
 const FLOOD_MS = 5000
-
-/** The child's resident set, MiB, from /proc. */
-function rssMiB(pid: number): number {
-  const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'))?.[1]
-  return Number(kib) / 1024
-}
 
 async function websocketClients(url: string): Promise<number> {
   const health = (await (await fetch(`${url}/healthz`)).json()) as {

@@ -4,8 +4,10 @@
  * namespace.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { parseStatusRssKiB } from '../../load/bench/process-sampler.ts'
 
 const MAIN = fileURLToPath(new URL('../../servers/main.ts', import.meta.url))
 const BASELINE_MAIN = fileURLToPath(new URL('../../servers/baseline/main.ts', import.meta.url))
@@ -19,6 +21,15 @@ export interface ServerProcess {
   readonly epoch: string
   /** Resolves with the exit code (or signal name) once the child has exited. */
   readonly exited: Promise<number | string>
+}
+
+/** The resident set of process `pid` in MiB, from /proc; NaN once it has gone. */
+export function rssMiB(pid: number): number {
+  try {
+    return parseStatusRssKiB(readFileSync(`/proc/${String(pid)}/status`, 'utf8')) / 1024
+  } catch {
+    return Number.NaN
+  }
 }
 
 /** A TCP port free right now on 127.0.0.1, so a restarted server can reuse it. */

@@ -7,12 +7,12 @@
  * (`realtime_handler_errors_total`).
  */
 import type { ChildProcess } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { NGINX, startCluster } from '../../servers/cluster/cluster.ts'
 import { redisAvailable } from '../../servers/cluster/redis-process.ts'
 import type { Protocol } from '../../servers/feed/messages.ts'
 import { openClient, type FeedClient } from '../conformance/feed-clients.ts'
-import { freePort, spawnBaseline, spawnServer } from '../faults/server-process.ts'
+import { freePort, rssMiB, spawnBaseline, spawnServer } from '../faults/server-process.ts'
 import { feedSeqs } from '../faults/stream-checks.ts'
 import { rawRead } from '../servers/raw-http.ts'
 
@@ -22,12 +22,19 @@ export const RSS_BOUND_MIB = 200
 /** How long one connection's input is given to be answered before it is cut, ms. */
 export const ANSWER_WAIT_MS = 150
 
+/** What a check found: every invariant broken, in words, and whether a process is gone. */
+export interface CheckResult {
+  /** Empty when every invariant holds. */
+  readonly problems: string[]
+  /** A process exited or stopped answering: later batches can tell nothing apart. */
+  readonly dead: boolean
+}
+
 /** One server under fuzz. */
 export interface FuzzTarget {
   readonly name: string
   readonly port: number
-  /** Every invariant broken now, in words; empty when all hold. */
-  check(): Promise<string[]>
+  check(): Promise<CheckResult>
   /** Ends the bystanders and every process the target started. */
   stop(): Promise<void>
 }
@@ -47,15 +54,6 @@ export async function sendRaw(
 ): Promise<RawReply> {
   const { text } = await rawRead(port, input, () => false, waitMs)
   return { statuses: [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1])), text }
-}
-
-function rssMiB(pid: number): number {
-  try {
-    const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'))?.[1]
-    return Number(kib) / 1024
-  } catch {
-    return Number.NaN
-  }
 }
 
 /** The sum of `realtime_handler_errors_total` over its handlers, from /metrics. */
@@ -86,7 +84,7 @@ interface Watched {
 
 /** Follows one process: its output tail, the guard's log lines, its RSS at start. */
 function watch(process: Watched): {
-  check(): Promise<string[]>
+  check(): Promise<CheckResult>
 } {
   const pid = process.child.pid ?? 0
   const rssStart = rssMiB(pid)
@@ -110,9 +108,8 @@ function watch(process: Watched): {
     async check() {
       const { name, child } = process
       if (child.exitCode !== null || child.signalCode !== null) {
-        return [
-          `${name}: the process exited (${String(child.exitCode ?? child.signalCode)}); its output ends:\n${tail}`,
-        ]
+        const problem = `${name}: the process exited (${String(child.exitCode ?? child.signalCode)}); its output ends:\n${tail}`
+        return { problems: [problem], dead: true }
       }
       const broken: string[] = []
       const rss = rssMiB(pid)
@@ -133,8 +130,9 @@ function watch(process: Watched): {
         broken.push(
           `${name}: /metrics did not answer (${String(error)}); its output ends:\n${tail}`,
         )
+        return { problems: broken, dead: true }
       }
-      return broken
+      return { problems: broken, dead: false }
     },
   }
 }
@@ -159,19 +157,21 @@ async function makeTarget(
     port: front.port,
     async check() {
       const broken: string[] = []
-      for (const process of watched) broken.push(...(await process.check()))
-      if (
-        broken.some((problem) => problem.includes('exited') || problem.includes('did not answer'))
-      ) {
-        return broken
+      let dead = false
+      for (const process of watched) {
+        const result = await process.check()
+        broken.push(...result.problems)
+        dead ||= result.dead
       }
+      if (dead) return { problems: broken, dead }
       try {
         const health = await fetch(`${front.url}/healthz`)
         if (health.status !== 200)
           broken.push(`${name}: /healthz answered ${String(health.status)}`)
         await health.body?.cancel()
       } catch (error) {
-        return [...broken, `${name}: /healthz did not answer (${String(error)})`]
+        broken.push(`${name}: /healthz did not answer (${String(error)})`)
+        return { problems: broken, dead: true }
       }
       for (const client of bystanders) {
         if (strictSeq) {
@@ -195,7 +195,7 @@ async function makeTarget(
         }
         received.set(client, client.messages.length)
       }
-      return broken
+      return { problems: broken, dead: false }
     },
     async stop() {
       for (const client of bystanders) client.kill()

@@ -9,6 +9,7 @@
  * {@link QUERY_KEYS}, its bodies {@link messageBody}) in the same commit.
  */
 import fc from 'fast-check'
+import { WEBSOCKET_HEADERS, WEBSOCKET_UPGRADE_LINES } from '../servers/raw-http.ts'
 
 /** Every path a peer can reach on the reference server, its labs and the baseline. */
 export const ENTRY_PATHS = [
@@ -233,13 +234,6 @@ const framing = fc.constantFrom(
   'two-lengths',
 )
 
-const WEBSOCKET_HEADERS = [
-  'Upgrade: websocket',
-  'Connection: Upgrade',
-  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-  'Sec-WebSocket-Version: 13',
-]
-
 /** One hostile request as raw text. */
 export const request = fc
   .record({
@@ -258,7 +252,7 @@ export const request = fc
     if (r.host === 'ok') lines.push('Host: lab.example')
     else if (r.host === 'twice') lines.push('Host: a.example', 'Host: b.example')
     else if (r.host === 'empty') lines.push('Host:')
-    if (r.upgrade) lines.push(...WEBSOCKET_HEADERS)
+    if (r.upgrade) lines.push(...WEBSOCKET_UPGRADE_LINES)
     lines.push(...r.headers)
     for (let i = 0; i < r.many; i++) lines.push(`X-Filler-${i}: ${i}`)
     const body = Buffer.from(r.body)
@@ -388,9 +382,7 @@ export const websocketSession = fc
   )
   .map(([path, q, frames]) =>
     Buffer.concat([
-      Buffer.from(
-        `GET ${path}${q} HTTP/1.1\r\nHost: lab.example\r\n${WEBSOCKET_HEADERS.join('\r\n')}\r\n\r\n`,
-      ),
+      Buffer.from(`GET ${path}${q} HTTP/1.1\r\nHost: lab.example\r\n${WEBSOCKET_HEADERS}\r\n`),
       ...frames,
     ]),
   )

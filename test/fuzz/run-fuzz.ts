@@ -60,13 +60,9 @@ export async function runFuzz(
             problems.push(`${target.name}: 500 for ${showInput(inputs[index] ?? '')}`)
           }
         })
-        const broken = await target.check()
-        if (
-          broken.some((problem) => problem.includes('did not answer') || problem.includes('exited'))
-        ) {
-          state.dead = true
-        }
-        problems.push(...broken)
+        const checked = await target.check()
+        state.dead ||= checked.dead
+        problems.push(...checked.problems)
       }
       cases += inputs.length
       options.onBatch?.(cases)

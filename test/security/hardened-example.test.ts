@@ -18,6 +18,7 @@ import { WebSocket } from 'ws'
 import type { PollReply, ServerMessage } from '../../servers/feed/messages.ts'
 import { freePort } from '../faults/server-process.ts'
 import { expectContiguous, feedSeqs, until } from '../faults/stream-checks.ts'
+import { httpsGet } from './security-clients.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const SECRET = 'hardened-example-secret-0123456789abcdef0123456789'
@@ -89,23 +90,9 @@ const headers = (): Record<string, string> => ({
   Authorization: `Bearer ${token}`,
 })
 
-/** GET over https trusting the example's certificate. */
+/** GET over https trusting the example's certificate, from the allowed origin with the token. */
 function get(path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `https://127.0.0.1:${String(port)}${path}`,
-      { ca, headers: headers() },
-      (res) => {
-        let body = ''
-        res.on('data', (chunk: Buffer) => (body += chunk.toString()))
-        res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, body })
-        })
-      },
-    )
-    req.on('error', reject)
-    req.end()
-  })
+  return httpsGet(`https://127.0.0.1:${String(port)}${path}`, { ca, headers: headers() })
 }
 
 /** Polls `path` for CLIENT_MS as a compliant client: each poll from the last reply's cursor. */

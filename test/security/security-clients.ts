@@ -3,6 +3,7 @@
  * code, an SSE reader that says whether and how its stream ended, and HS256 tokens signed
  * with jose.
  */
+import { request, type RequestOptions } from 'node:https'
 import { SignJWT } from 'jose'
 import { WebSocket, type ClientOptions } from 'ws'
 
@@ -99,4 +100,23 @@ export async function readStream(
   }
   await reader.cancel()
   return { ended: false, text }
+}
+
+/** GET over https (trusting `options.ca` when given); resolves with status and body. */
+export function httpsGet(
+  url: string,
+  options: Pick<RequestOptions, 'ca' | 'headers'> = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, options, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (body += chunk))
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body })
+      })
+    })
+    req.once('error', reject)
+    req.end()
+  })
 }

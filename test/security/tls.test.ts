@@ -5,12 +5,11 @@
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../../servers/main.ts'
-import { collected, handshake } from './security-clients.ts'
+import { collected, handshake, httpsGet } from './security-clients.ts'
 
 let dir: string
 let cert: string
@@ -53,26 +52,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-/** GET over https trusting the test CA; resolves with status and body. */
-function get(url: string, ca: string | undefined): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, ca === undefined ? {} : { ca }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => (body += chunk))
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, body })
-      })
-    })
-    req.once('error', reject)
-    req.end()
-  })
-}
-
 describe('--tls-cert / --tls-key', () => {
   it('serves https on the port it reports', async () => {
     expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)
-    const reply = await get(`${server.url}/poll/short`, cert)
+    const reply = await httpsGet(`${server.url}/poll/short`, { ca: cert })
     expect(reply.status).toBe(200)
     expect(JSON.parse(reply.body)).toMatchObject({ epoch: server.feed.epoch })
   })
@@ -87,6 +70,6 @@ describe('--tls-cert / --tls-key', () => {
   })
 
   it('is refused by a client that does not trust the certificate', async () => {
-    await expect(get(`${server.url}/healthz`, undefined)).rejects.toThrow(/self.signed/i)
+    await expect(httpsGet(`${server.url}/healthz`)).rejects.toThrow(/self.signed/i)
   })
 })

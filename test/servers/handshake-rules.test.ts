@@ -6,14 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBaselineServer, type RunningBaselineServer } from '../../servers/baseline/main.ts'
 import { startServer, type RunningServer } from '../../servers/main.ts'
-import { rawExchange } from './raw-http.ts'
-
-const KEY_HEADERS =
-  'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n'
+import { rawExchange, WEBSOCKET_HEADERS } from './raw-http.ts'
 
 /** Sends one raw upgrade request; resolves with the status line and body. */
 async function upgrade(port: number, requestLine: string, host: boolean): Promise<string> {
-  const request = `${requestLine}\r\n${host ? 'Host: lab.example\r\n' : ''}${KEY_HEADERS}\r\n`
+  const request = `${requestLine}\r\n${host ? 'Host: lab.example\r\n' : ''}${WEBSOCKET_HEADERS}\r\n`
   return (await rawExchange(port, request)).text
 }
 

@@ -15,7 +15,7 @@ import {
   type ServerProcess,
 } from '../faults/server-process.ts'
 import { expectContiguous, feedSeqs } from '../faults/stream-checks.ts'
-import { rawExchange, type RawAnswer } from './raw-http.ts'
+import { rawExchange, WEBSOCKET_HEADERS, type RawAnswer } from './raw-http.ts'
 
 /** Targets that threw before the fix, and relatives of them. */
 const TARGETS = [
@@ -33,9 +33,6 @@ const TARGETS = [
   '/labs/%',
   '*',
 ] as const
-
-const WEBSOCKET_HEADERS =
-  'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n'
 
 type Shape = 'GET' | 'POST' | 'upgrade'
 

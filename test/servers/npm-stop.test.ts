@@ -6,12 +6,13 @@
  * gracefully and frees its port.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import { descendants } from '../../load/bench/process-sampler.ts'
 import { freePort } from '../faults/server-process.ts'
 import { until } from '../faults/stream-checks.ts'
 
@@ -20,32 +21,9 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 // the parent check runs every 250 ms.
 const DRAIN_MS = 5000
 
-/** Every process whose parent chain leads to `pid`, from /proc. */
-function descendants(pid: number): number[] {
-  const parents = new Map<number, number>()
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      // Field 4 (ppid) follows the command name in parentheses, which may hold spaces.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      parents.set(Number(entry), ppid)
-    } catch {
-      // The process ended while the list was read.
-    }
-  }
-  const found: number[] = []
-  const frontier = [pid]
-  while (frontier.length > 0) {
-    const parent = frontier.pop()
-    for (const [child, ppid] of parents) {
-      if (ppid === parent) {
-        found.push(child)
-        frontier.push(child)
-      }
-    }
-  }
-  return found
+/** Every process below `pid`, not `pid` itself. */
+function descendantsOf(pid: number): number[] {
+  return [...descendants(pid)].filter((child) => child !== pid)
 }
 
 const commandLine = (pid: number): string => {
@@ -101,7 +79,7 @@ describe('SIGTERM to the npm process alone', () => {
     const port = await freePort()
     const run = npm(['start', '--', '--port', String(port), '--rate', '20'])
     await until(() => run.output().includes('epoch '), 20_000, `npm start banner: ${run.output()}`)
-    const tree = descendants(run.npm.pid ?? 0)
+    const tree = descendantsOf(run.npm.pid ?? 0)
     started.push({ npm: run.npm, tree })
     expect(tree.length).toBeGreaterThan(0)
     expect(await portOpen(port)).toBe(true)
@@ -117,7 +95,7 @@ describe('SIGTERM to the npm process alone', () => {
     const port = await freePort()
     const server = npm(['start', '--', '--port', String(port), '--rate', '20'])
     await until(() => server.output().includes('epoch '), 20_000, 'server banner')
-    started.push({ npm: server.npm, tree: descendants(server.npm.pid ?? 0) })
+    started.push({ npm: server.npm, tree: descendantsOf(server.npm.pid ?? 0) })
     const run = npm([
       'run',
       'load',
@@ -135,7 +113,7 @@ describe('SIGTERM to the npm process alone', () => {
     ])
     await until(
       () =>
-        descendants(run.npm.pid ?? 0).some((pid) =>
+        descendantsOf(run.npm.pid ?? 0).some((pid) =>
           readFileSync(`/proc/${String(pid)}/cmdline`, 'utf8').includes('cli.ts'),
         ),
       20_000,
@@ -143,7 +121,7 @@ describe('SIGTERM to the npm process alone', () => {
     )
     // Let it connect its VUs.
     await new Promise((resolve) => setTimeout(resolve, 2000))
-    const tree = descendants(run.npm.pid ?? 0)
+    const tree = descendantsOf(run.npm.pid ?? 0)
     started.push({ npm: run.npm, tree })
     process.kill(run.npm.pid ?? 0, 'SIGTERM')
     await until(() => tree.every((pid) => !alive(pid)), DRAIN_MS, 'every process npm started ended')
@@ -164,12 +142,12 @@ describe('SIGTERM to the npm process alone', () => {
       ])
       // Wait for the first server under test: the bench is then mid-run.
       await until(
-        () => descendants(run.npm.pid ?? 0).some((pid) => commandLine(pid).includes('serve')),
+        () => descendantsOf(run.npm.pid ?? 0).some((pid) => commandLine(pid).includes('serve')),
         30_000,
         `a server started by the bench: ${run.output()}`,
       )
       await new Promise((resolve) => setTimeout(resolve, 1000))
-      const tree = descendants(run.npm.pid ?? 0)
+      const tree = descendantsOf(run.npm.pid ?? 0)
       started.push({ npm: run.npm, tree })
       process.kill(run.npm.pid ?? 0, 'SIGTERM')
       // Children get SIGTERM and the kill grace (5 s) before SIGKILL.

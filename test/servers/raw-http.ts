@@ -5,6 +5,17 @@
  */
 import { connect } from 'node:net'
 
+/** The header lines of a valid WebSocket handshake (with RFC 6455's sample key). */
+export const WEBSOCKET_UPGRADE_LINES: readonly string[] = [
+  'Upgrade: websocket',
+  'Connection: Upgrade',
+  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+  'Sec-WebSocket-Version: 13',
+]
+
+/** {@link WEBSOCKET_UPGRADE_LINES} as raw text, each line ending in CRLF. */
+export const WEBSOCKET_HEADERS = WEBSOCKET_UPGRADE_LINES.map((line) => `${line}\r\n`).join('')
+
 /** What came back: the status (0 when nothing parseable did) and the text as received. */
 export interface RawAnswer {
   status: number
