@@ -56,7 +56,7 @@ export function summariseLadder(
   design: StepResult['design'],
   steps: readonly StepResult[],
   budgetMs: number,
-  failure: { connections: number; reason: string } | null,
+  failure: { connections: number; reason: string; loadTool?: boolean } | null,
   pollIntervalS = 1,
 ): LadderResult {
   let maxConnectionsWithinBudget = 0
@@ -79,7 +79,17 @@ export function summariseLadder(
   }
   if (stoppedAt === null && failure !== null) {
     stoppedAt = failure.connections
-    reason = failure.reason
+    reason = failure.loadTool === true ? `load tool failed: ${failure.reason}` : failure.reason
+    if (failure.loadTool === true) {
+      return {
+        protocol,
+        design,
+        maxConnectionsWithinBudget,
+        stoppedAt,
+        stopReason: reason,
+        loadToolFailure: failure.reason,
+      }
+    }
   }
   return { protocol, design, maxConnectionsWithinBudget, stoppedAt, stopReason: reason }
 }

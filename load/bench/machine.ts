@@ -56,11 +56,6 @@ export function machineLabel(machine: MachineInfo, note?: string): string {
   return note === undefined || note === '' ? base : `${base} (${note})`
 }
 
-/** Whether `k6` is on PATH. */
-export function hasK6(root: string): boolean {
-  return run('k6', ['version'], root) !== null
-}
-
 /** Node, engine, k6 and git versions. */
 export function versionInfo(root: string): VersionInfo {
   const status = run('git', ['status', '--porcelain', '--untracked-files=no'], root)

@@ -12,7 +12,7 @@ import { FEED_ENCODINGS } from '../../servers/feed/binary-layout.ts'
 import { PROTOCOLS, type Protocol } from '../../servers/feed/messages.ts'
 import { BENCH_DEFAULTS, QUICK_PROFILE } from './defaults.ts'
 import { stopReason, summariseLadder } from './ladder.ts'
-import { hasK6, machineInfo, machineLabel, versionInfo } from './machine.ts'
+import { machineInfo, machineLabel, versionInfo } from './machine.ts'
 import {
   REPORT_SCHEMA_VERSION,
   reportSchema,
@@ -23,7 +23,15 @@ import {
   type StepResult,
 } from './report-schema.ts'
 import { clusterUnavailable } from './server-under-test.ts'
-import { effectiveBudgetMs, runStep, StepFailure, type EngineKind } from './step-runner.ts'
+import { chooseEngine, K6Unusable, probeK6, type EngineChoice } from '../engine/k6-binary.ts'
+import {
+  effectiveBudgetMs,
+  LoadToolFailure,
+  runStep,
+  SCENARIO,
+  StepFailure,
+  type EngineKind,
+} from './step-runner.ts'
 import {
   formatBaselineRatios,
   formatComparison,
@@ -216,6 +224,66 @@ export function planLadders(
     : reference
 }
 
+/**
+ * The load tool for each protocol's scenario, chosen before any server starts: `auto` takes k6
+ * only for a scenario it can run as it is; `k6` throws a usage error naming what is missing.
+ * Each distinct reason for passing k6 over is logged once, with the protocols it concerns.
+ */
+export function chooseEngines(
+  options: Pick<BenchOptions, 'engine' | 'protocols' | 'loadProcesses'>,
+  log: (line: string) => void,
+  k6 = options.engine === 'builtin' ? undefined : probeK6(),
+): Map<Protocol, EngineChoice> {
+  if (options.loadProcesses > 1 && options.engine === 'k6') {
+    throw new InvalidArgumentError(
+      '--load-processes above 1 needs the built-in engine (--engine builtin): its raw samples keep merged percentiles exact',
+    )
+  }
+  const choices = new Map<Protocol, EngineChoice>()
+  const reasons = new Map<string, Protocol[]>()
+  for (const protocol of options.protocols) {
+    let choice: EngineChoice
+    try {
+      choice =
+        options.loadProcesses > 1 && k6 !== undefined
+          ? {
+              engine: 'builtin',
+              reason: '--load-processes above 1 needs the built-in engine: using it, not k6',
+            }
+          : chooseEngine(options.engine, join(REPO_ROOT, SCENARIO[protocol]), k6)
+    } catch (error) {
+      if (error instanceof K6Unusable) throw new InvalidArgumentError(error.message)
+      throw error
+    }
+    choices.set(protocol, choice)
+    if (choice.engine === 'builtin' && choice.reason !== null)
+      reasons.set(choice.reason, [...(reasons.get(choice.reason) ?? []), protocol])
+  }
+  for (const [reason, protocols] of reasons) log(`${protocols.join(', ')}: ${reason}`)
+  return choices
+}
+
+/** `k6`, `builtin`, or `k6+builtin` when the protocols ran on both. */
+function engineSummary(choices: ReadonlyMap<Protocol, EngineChoice>): string {
+  const kinds = new Set([...choices.values()].map((c) => c.engine))
+  return kinds.size === 1 ? ([...kinds][0] ?? 'builtin') : 'k6+builtin'
+}
+
+/**
+ * The line a run with load-tool failures prints first: those ladders measured the instrument,
+ * not the protocols. Null when the load tool never failed.
+ */
+export function loadToolProblem(report: Report): string | null {
+  const failed = report.ladders.filter((l) => l.loadToolFailure !== undefined)
+  const first = failed[0]
+  if (first === undefined) return null
+  const why = `the load tool failed: ${first.loadToolFailure ?? ''}`
+  if (failed.length === report.ladders.length && report.steps.length === 0)
+    return `every step failed because ${why}`
+  const names = failed.map((l) => `${l.protocol} ${l.design} ${variantLabel(l)}`).join(', ')
+  return `${names}: no figures, because ${why}`
+}
+
 /** Runs the whole bench; returns the report (already written) and the exit code. */
 export async function runBench(
   options: BenchOptions,
@@ -228,13 +296,10 @@ export async function runBench(
         options.rampS === BENCH_DEFAULTS.rampS
       ? 'full'
       : 'custom'
-  const engine: EngineKind =
-    options.engine === 'auto' ? (hasK6(REPO_ROOT) ? 'k6' : 'builtin') : options.engine
-  if (options.loadProcesses > 1 && engine === 'k6') {
-    throw new InvalidArgumentError(
-      '--load-processes above 1 needs the built-in engine (--engine builtin): its raw samples keep merged percentiles exact',
-    )
-  }
+  const engines = chooseEngines(options, (line) => {
+    log(line)
+  })
+  const engine = engineSummary(engines)
   if (options.cluster.length > 0) {
     const missing = clusterUnavailable()
     if (missing !== null) throw new InvalidArgumentError(`--cluster: ${missing}`)
@@ -250,7 +315,7 @@ export async function runBench(
   const machine = machineInfo()
   const note =
     options.label ??
-    `shared machine, load average ${machine.loadAverage1m.toFixed(2)} at start; server and ${engine} engine side by side`
+    `shared machine, load average ${machine.loadAverage1m.toFixed(2)} at start; server and ${engine === 'k6' ? 'k6' : engine === 'builtin' ? 'built-in engine' : 'load tools (k6, built-in engine)'} side by side`
   const label = machineLabel(machine, note)
   const createdAt = new Date().toISOString()
   const parameters = {
@@ -281,6 +346,7 @@ export async function runBench(
   const ladders: LadderResult[] = []
 
   for (const protocol of options.protocols) {
+    const choice = engines.get(protocol) ?? { engine: 'builtin', reason: null }
     const ladderPlans = planLadders(protocol, options)
     for (const { design, topology, encoding } of ladderPlans) {
       const variant = { topology, ...(encoding === undefined ? {} : { encoding }) }
@@ -291,7 +357,7 @@ export async function runBench(
         pollIntervalS: options.pollIntervalS,
       })
       const ladder: StepResult[] = []
-      let failure: { connections: number; reason: string } | null = null
+      let failure: { connections: number; reason: string; loadTool: boolean } | null = null
       for (const [index, connections] of options.steps.entries()) {
         let step: StepResult
         try {
@@ -308,7 +374,8 @@ export async function runBench(
               rateHz: options.rateHz,
               pollIntervalS: options.pollIntervalS,
               budgetMs: options.budgetMs,
-              engine,
+              engine: choice.engine,
+              ...(choice.engine === 'k6' ? { k6Path: choice.k6.path } : {}),
               root: REPO_ROOT,
               runDir,
               cpuProfile: options.cpuProfile,
@@ -329,8 +396,11 @@ export async function runBench(
           )
         } catch (error) {
           if (!(error instanceof StepFailure)) throw error
-          failure = { connections, reason: error.message }
-          log(`${name} ${String(connections)}: step failed: ${error.message}`)
+          const loadTool = error instanceof LoadToolFailure
+          failure = { connections, reason: error.message, loadTool }
+          log(
+            `${name} ${String(connections)}: ${loadTool ? 'load tool failed' : 'step failed'}: ${error.message}`,
+          )
           break
         }
         ladder.push(step)
@@ -353,6 +423,7 @@ export async function runBench(
       ladders.push({
         ...summariseLadder(protocol, design, ladder, budgetMs, failure, options.pollIntervalS),
         ...variant,
+        engine: choice.engine,
       })
     }
   }
@@ -382,7 +453,8 @@ export async function runBench(
     const budget = effectiveBudgetMs({ ...parameters, protocol: l.protocol })
     return first.valid && stopReason(first, budget, parameters.pollIntervalS) !== null
   })
-  return { report, runDir, exitCode: failedAtFirst ? 1 : 0 }
+  const exitCode = loadToolProblem(report) !== null ? 3 : failedAtFirst ? 1 : 0
+  return { report, runDir, exitCode }
 }
 
 /** Builds the commander program (exported for tests of option parsing). */
@@ -537,13 +609,16 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${tty ? '\r\x1b[K' : ''}${line}\n`)
   }
   const { report, runDir, exitCode } = await runBench(options, log)
+  const problem = loadToolProblem(report)
+  if (problem !== null) process.stderr.write(`bench: ${problem}\n`)
   if (options.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n')
   } else {
     const ratios = formatBaselineRatios(report)
     const variants = formatVariantRatios(report)
     process.stdout.write(
-      `\n${report.machineLabel}\n\n${formatTable(report)}\n\n${formatLadders(report)}\n` +
+      (problem === null ? '' : `\n${problem}\n`) +
+        `\n${report.machineLabel}\n\n${formatTable(report)}\n\n${formatLadders(report)}\n` +
         (ratios === '' ? '' : `\nbaseline ÷ reference, same run:\n${ratios}\n`) +
         (variants === '' ? '' : `\nvariant ÷ single/json, same run:\n${variants}\n`) +
         `\nwritten to ${runDir}\n`,

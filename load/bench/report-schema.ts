@@ -38,6 +38,9 @@ const processSample = z.object({
   rssPeakMiB: z.number(),
 })
 
+/** A load tool: k6, or the built-in engine (`load/engine`). */
+const engineKind = z.enum(['builtin', 'k6'])
+
 /**
  * What served the clients: `single` (one server process, the default) or `cluster-N` (Redis,
  * one ticker, N fan-out instances, nginx in front). Absent means `single`.
@@ -67,6 +70,8 @@ export const stepSchema = z.object({
    * merged (counts summed, percentiles from every raw sample); absent means 1.
    */
   loadProcesses: z.number().int().positive().optional(),
+  /** The load tool that measured the step; absent in reports that predate it: `parameters.engine`. */
+  engine: engineKind.optional(),
   /** Target concurrent connections (VUs). */
   connections: z.number().int().positive(),
   /** Peak connections the server reported open during the window. */
@@ -120,6 +125,13 @@ export const ladderSchema = z.object({
   protocol,
   design: z.enum(['reference', 'baseline']),
   ...variant,
+  /** The load tool the ladder ran on (`--engine auto` picks one per scenario). */
+  engine: engineKind.optional(),
+  /**
+   * Set when the load tool itself failed (could not start, exited with an error): the ladder
+   * then says nothing about the protocol, and `maxConnectionsWithinBudget` is no verdict.
+   */
+  loadToolFailure: z.string().optional(),
   /** Most connections of a valid step within the budget; 0 when the first step failed. */
   maxConnectionsWithinBudget: z.number().int().nonnegative(),
   /** Connection count of the step that ended the ladder, null when every step passed. */
@@ -144,6 +156,7 @@ export const reportSchema = z.object({
     rateHz: z.number().positive(),
     budgetMs: z.number().positive(),
     pollIntervalS: z.number().positive(),
+    /** `builtin`, `k6`, or `k6+builtin` when `--engine auto` chose per scenario (see each ladder). */
     engine: z.string(),
     /** Load-generator processes per step (`--load-processes`); absent means 1. */
     loadProcesses: z.number().int().positive().optional(),

@@ -55,6 +55,8 @@ export interface StepPlan {
   /** p95 budget, ms, before {@link effectiveBudgetMs} adds the short-poll interval. */
   budgetMs: number
   engine: EngineKind
+  /** The k6 binary when `engine` is `k6` (default: `k6` from PATH). */
+  k6Path?: string
   /** Repository root (scripts and servers are resolved from it). */
   root: string
   /** The run folder; the step writes under `<design>/<protocol>/<connections>/`. */
@@ -78,7 +80,15 @@ export interface StepProgress {
 
 /** A step that could not produce figures (server or engine failed). */
 export class StepFailure extends Error {
-  override readonly name = 'StepFailure'
+  override readonly name: string = 'StepFailure'
+}
+
+/**
+ * A step the load tool failed (it exited with an error or wrote no summary): a fault of the
+ * instrument, never a verdict on the protocol.
+ */
+export class LoadToolFailure extends StepFailure {
+  override readonly name = 'LoadToolFailure'
 }
 
 /**
@@ -87,7 +97,8 @@ export class StepFailure extends Error {
  */
 const ENGINE_CLI = process.env['BENCH_ENGINE_CLI'] ?? 'load/engine/cli.ts'
 
-const SCRIPT: Readonly<Record<Protocol, string>> = Object.freeze({
+/** Each protocol's k6 scenario, relative to the repository root. */
+export const SCENARIO: Readonly<Record<Protocol, string>> = Object.freeze({
   websocket: 'load/scenarios/websocket.ts',
   sse: 'load/scenarios/sse.ts',
   'long-poll': 'load/scenarios/long-poll.ts',
@@ -145,7 +156,7 @@ function engineArgs(plan: StepPlan, baseUrl: string, process: EngineProcessPlan)
   ].flatMap(([k, v]) => ['-e', `${k ?? ''}=${v ?? ''}`])
   const common = [
     'run',
-    SCRIPT[plan.protocol],
+    SCENARIO[plan.protocol],
     ...env,
     '--summary-export',
     summaryFile,
@@ -274,11 +285,15 @@ export async function runStep(
 
     const engineStart = Date.now() / 1000
     for (const engine of engines) {
-      children.push(
-        plan.engine === 'k6'
-          ? spawnCommand('k6', engineArgs(plan, baseUrl, engine), plan.root)
-          : spawnNode([ENGINE_CLI, ...engineArgs(plan, baseUrl, engine)], plan.root),
-      )
+      try {
+        children.push(
+          plan.engine === 'k6'
+            ? spawnCommand(plan.k6Path ?? 'k6', engineArgs(plan, baseUrl, engine), plan.root)
+            : spawnNode([ENGINE_CLI, ...engineArgs(plan, baseUrl, engine)], plan.root),
+        )
+      } catch (error) {
+        throw new LoadToolFailure(error instanceof Error ? error.message : String(error))
+      }
     }
     generatorSampler = new ProcessSampler(children.map((c) => c.pid)).start()
 
@@ -322,7 +337,7 @@ export async function runStep(
       // 99: thresholds failed — the figures are still valid, the bench judges them itself.
       if (code !== 0 && code !== 99) {
         const name = children.length > 1 ? `engine ${String(index + 1)}` : 'engine'
-        throw new StepFailure(
+        throw new LoadToolFailure(
           `${name} exited with ${String(code)}: ${(children[index]?.output() ?? '').trim().split('\n').slice(-6).join(' | ')}`,
         )
       }
@@ -331,7 +346,7 @@ export async function runStep(
     const summaries: K6Summary[] = []
     for (const engine of engines) {
       if (!existsSync(engine.summaryFile))
-        throw new StepFailure(`engine wrote no summary to ${engine.summaryFile}`)
+        throw new LoadToolFailure(`engine wrote no summary to ${engine.summaryFile}`)
       summaries.push(parseSummary(readFileSync(engine.summaryFile, 'utf8'), engine.summaryFile))
     }
     let summary = summaries[0] ?? { metrics: {} }
@@ -340,7 +355,7 @@ export async function runStep(
       const samples: TrendSamples = new Map()
       for (const engine of engines) {
         if (engine.samplesFile === null || !existsSync(engine.samplesFile))
-          throw new StepFailure(`engine wrote no samples to ${String(engine.samplesFile)}`)
+          throw new LoadToolFailure(`engine wrote no samples to ${String(engine.samplesFile)}`)
         readTrendSamples(readFileSync(engine.samplesFile, 'utf8'), engine.samplesFile, samples)
         // The raw samples are large; the merged export keeps what the report needs.
         rmSync(engine.samplesFile)
@@ -362,13 +377,14 @@ export async function runStep(
     }
     engineLines = engineLines.sort((a, b) => a.t - b.t)
 
-    // The scenario starts in the first second with a running VU (else the first feed metric);
-    // the window follows the ramp.
+    // The scenario starts in the first second with a running VU or a feed metric, whichever
+    // comes first; the window follows the ramp. k6 samples `vus` once a second from 0, so its
+    // first second with VUs above 0 is a second late: the first connection is not.
     const vuTimes = engineLines
       .filter((l) => l.metric === 'vus' && l.type === 'gauge' && l.value > 0)
       .map((l) => l.t)
     const feedTimes = engineLines.filter((l) => l.metric.startsWith('feed_')).map((l) => l.t)
-    const startTimes = vuTimes.length > 0 ? vuTimes : feedTimes
+    const startTimes = [...vuTimes, ...feedTimes]
     const t0 = startTimes.length > 0 ? Math.min(...startTimes) : Math.floor(engineStart)
     // Whole seconds only: the first and last partial seconds are left out.
     const windowS = Math.max(1, plan.holdS - 1)
@@ -467,6 +483,7 @@ export async function runStep(
       topology,
       ...(plan.encoding === undefined ? {} : { encoding: plan.encoding }),
       loadProcesses: processCount,
+      engine: plan.engine,
       connections: plan.connections,
       connected,
       holdS: windowS,

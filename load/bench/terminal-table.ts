@@ -111,7 +111,16 @@ export function formatLadders(report: Report): string {
           ? 'no valid step failed'
           : `stopped at ${l.stoppedAt}: ${l.stopReason ?? ''}`
       const note = invalid === 0 ? '' : ` (${invalid} step(s) invalid: generator-limited)`
-      return `${l.protocol} ${l.design} ${variantLabel(l)}: ${String(l.maxConnectionsWithinBudget)} connections within budget; ${stop}${note}`
+      const on = l.engine === undefined ? '' : ` [${l.engine}]`
+      if (l.loadToolFailure !== undefined) {
+        // The instrument failed: no verdict on the protocol, not even "0 within budget".
+        const measured =
+          l.maxConnectionsWithinBudget > 0
+            ? `${String(l.maxConnectionsWithinBudget)} connections within budget, then `
+            : ''
+        return `${l.protocol} ${l.design} ${variantLabel(l)}${on}: ${measured}load tool failed at ${String(l.stoppedAt)}: ${l.loadToolFailure}`
+      }
+      return `${l.protocol} ${l.design} ${variantLabel(l)}${on}: ${String(l.maxConnectionsWithinBudget)} connections within budget; ${stop}${note}`
     })
     .join('\n')
 }

@@ -12,7 +12,7 @@ import {
   parseExecutionSegmentSequence,
 } from './execution-segment.ts'
 import { watchParent } from '../../servers/http/stop-on-signals.ts'
-import { findK6, runK6 } from './k6-binary.ts'
+import { chooseEngine, K6Unusable, runK6 } from './k6-binary.ts'
 import { EXIT_CODES, runTest } from './runner.ts'
 
 function positiveInteger(value: string): number {
@@ -165,18 +165,17 @@ program
     const hasSeries = flags.out.some(
       (out) => out.startsWith('series=') || out.startsWith('samples='),
     )
-    const k6 = flags.engine === 'builtin' ? undefined : findK6()
-    if (flags.engine === 'k6' && k6 === undefined) {
-      throw new Error('--engine k6: no `k6` on PATH; install k6 or use --engine builtin')
-    }
-    if (k6 !== undefined && !(flags.engine === 'auto' && hasSeries)) {
-      if (hasSeries)
-        throw new Error(
-          '--out series=FILE and samples=FILE are built-in engine extensions; k6 does not have them (use --engine builtin)',
-        )
-      process.exitCode = await runK6(k6, k6Args(script, flags))
+    if (flags.engine === 'k6' && hasSeries)
+      throw new Error(
+        '--out series=FILE and samples=FILE are built-in engine extensions; k6 does not have them (use --engine builtin)',
+      )
+    // `auto` with the engine's own outputs asked for: the engine, without asking k6 anything.
+    const choice = chooseEngine(hasSeries ? 'builtin' : flags.engine, script)
+    if (choice.engine === 'k6') {
+      process.exitCode = await runK6(choice.k6.path, k6Args(script, flags))
       return
     }
+    if (choice.reason !== null) process.stderr.write(`${choice.reason}\n`)
     let outJson: string | undefined
     let outSeries: string | undefined
     let outSamples: string | undefined
@@ -223,5 +222,5 @@ watchParent(() => {
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`ERRO ${error instanceof Error ? error.message : String(error)}\n`)
-  process.exitCode = EXIT_CODES.scriptError
+  process.exitCode = error instanceof K6Unusable ? EXIT_CODES.invalidConfig : EXIT_CODES.scriptError
 })

@@ -31,6 +31,8 @@ import type { FromWorker, ToWorker } from './worker-messages.ts'
 export const EXIT_CODES = Object.freeze({
   ok: 0,
   thresholdsFailed: 99,
+  /** k6's InvalidConfig: e.g. `--engine k6` with a k6 that cannot run the script. */
+  invalidConfig: 104,
   scriptError: 107,
   scriptAborted: 108,
 })

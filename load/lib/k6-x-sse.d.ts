@@ -1,5 +1,5 @@
 /**
- * Types for xk6-sse (`k6/x/sse`), which stock k6 resolves automatically but @types/k6 does
+ * Types for xk6-sse (`k6/x/sse`), an extension stock k6 does not include and @types/k6 does
  * not describe. API: https://github.com/phymbert/xk6-sse
  */
 declare module 'k6/x/sse' {
