@@ -66,6 +66,7 @@ function citedRun(dir: string): CheckedRun | undefined {
     ? undefined
     : {
         steps: chosen.report.steps,
+        parameters: chosen.report.parameters,
         reportFile: relative(REPO_ROOT, join(dir, chosen.folder, 'report.json')),
       }
 }

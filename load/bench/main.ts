@@ -11,7 +11,7 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { FEED_ENCODINGS } from '../../servers/feed/binary-layout.ts'
 import { PROTOCOLS, type Protocol } from '../../servers/feed/messages.ts'
 import { BENCH_DEFAULTS, QUICK_PROFILE } from './defaults.ts'
-import { stopReason, summariseLadder } from './ladder.ts'
+import { effectiveBudgetMs, stopReason, summariseLadder } from './ladder.ts'
 import { machineInfo, machineLabel, versionInfo } from './machine.ts'
 import {
   REPORT_SCHEMA_VERSION,
@@ -24,14 +24,7 @@ import {
 } from './report-schema.ts'
 import { clusterUnavailable } from './server-under-test.ts'
 import { chooseEngine, K6Unusable, probeK6, type EngineChoice } from '../engine/k6-binary.ts'
-import {
-  effectiveBudgetMs,
-  LoadToolFailure,
-  runStep,
-  SCENARIO,
-  StepFailure,
-  type EngineKind,
-} from './step-runner.ts'
+import { LoadToolFailure, runStep, SCENARIO, StepFailure, type EngineKind } from './step-runner.ts'
 import {
   formatBaselineRatios,
   formatComparison,

@@ -11,7 +11,7 @@ import { equalSegments } from '../engine/execution-segment.ts'
 import type { Protocol } from '../../servers/feed/messages.ts'
 import { spawnCommand, spawnNode, stopChild, type Child } from './child-process.ts'
 import { SATURATION, TIMEOUTS } from './defaults.ts'
-import { underDelivered } from './ladder.ts'
+import { effectiveBudgetMs, underDelivered } from './ladder.ts'
 import {
   countOf,
   hasP99,
@@ -104,16 +104,6 @@ export const SCENARIO: Readonly<Record<Protocol, string>> = Object.freeze({
   'long-poll': 'load/scenarios/long-poll.ts',
   'short-poll': 'load/scenarios/short-poll.ts',
 })
-
-/**
- * The p95 budget a protocol is judged by: short polling is stale by up to one interval by
- * design, so its budget is the base budget plus the interval (as the scenario's threshold).
- */
-export function effectiveBudgetMs(
-  plan: Pick<StepPlan, 'protocol' | 'budgetMs' | 'pollIntervalS'>,
-): number {
-  return plan.protocol === 'short-poll' ? plan.budgetMs + plan.pollIntervalS * 1000 : plan.budgetMs
-}
 
 let trendStatsSupport: boolean | undefined
 /**

@@ -201,8 +201,11 @@ describe('variant citations', () => {
     expect(citationProblem(run, { ...cite, encoding: 'msgpack' }, REPORT_FILE)).toMatch(
       /encoding "msgpack" is not one of json, binary/,
     )
-    // A default-variant citation keeps showing “not measured”; with no run there is nothing to check.
-    expect(citationProblem(run, { ...cite, connections: 5000 }, REPORT_FILE)).toBeUndefined()
+    // A step the run did not measure fails the build in the default variant too; with no run
+    // there is nothing to check.
+    expect(citationProblem(run, { ...cite, connections: 5000 }, REPORT_FILE)).toBe(
+      `${REPORT_FILE} has no websocket step at 5000 connections (reference design, single)`,
+    )
     expect(citationProblem(undefined, { ...cite, topology: 'cluster-4' }, '')).toBeUndefined()
   })
 

@@ -28,7 +28,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { startServer, type RunningServer } from '../../servers/main.ts'
 import { PROTOCOLS, type Protocol } from '../../servers/feed/messages.ts'
-import { VARIANT_BENCH_COMMAND, formatFigure, isMetricId } from '../../site/src/lib/figures.ts'
+import {
+  VARIANT_BENCH_COMMAND,
+  formatFigure,
+  isMetricId,
+  stepShortfalls,
+} from '../../site/src/lib/figures.ts'
 import { PROTOCOL_LABELS } from '../../site/src/lib/labels.ts'
 import {
   METRICS,
@@ -185,8 +190,12 @@ describe.skipIf(!hasChromium)('the study site', () => {
       }
       expect(isMetricId(id)).toBe(true)
       if (!isMetricId(id)) return
-      expect(text).toContain(`at ${connections.toLocaleString('en-GB')} connections`)
-      expect(text).toContain(`run ${run.runId}`)
+      // Compact: the load in the figure, the run and the machine once, under the box.
+      expect(text).toContain(`at ${connections.toLocaleString('en-GB')} clients`)
+      expect(text).not.toContain(run.machineLabel)
+      expect(await page.locator('.measured-run').innerText()).toContain(
+        `From run ${run.runId} on ${run.machineLabel}`,
+      )
       // Every value shown is METRICS[id].pick of the matching step, formatted: nothing typed by hand.
       for (const protocol of ((await figure.getAttribute('data-protocols')) ?? '').split(
         ',',
@@ -204,6 +213,44 @@ describe.skipIf(!hasChromium)('the study site', () => {
     }
     await page.screenshot({ path: join(OUTPUT, 'question.png'), fullPage: true })
     await page.close()
+  })
+
+  it('cites only steps that hold, except those marked failed=, and keeps lab links inside sentences', () => {
+    const run = citedRun(resultsDir)
+    if (run === undefined) return
+    const questionsDir = join(DIST, 'questions')
+    let cited = 0
+    let failed = 0
+    for (const path of readdirSync(questionsDir, { recursive: true, encoding: 'utf8' })) {
+      if (!path.endsWith('index.html')) continue
+      const html = readFileSync(join(questionsDir, path), 'utf8')
+      for (const [, attributes = ''] of html.matchAll(/<span class="measured" ([^>]*)>/g)) {
+        const attr = (name: string): string =>
+          new RegExp(`data-${name}="([^"]*)"`).exec(attributes)?.[1] ?? ''
+        cited++
+        if (attr('failed') === 'true') {
+          failed++
+          continue
+        }
+        const variant = { topology: attr('topology'), encoding: attr('encoding') }
+        for (const protocol of attr('protocols').split(',')) {
+          const step = run.steps.find(
+            (candidate) =>
+              candidate.protocol === protocol &&
+              candidate.design === attr('design') &&
+              candidate.connections === Number(attr('connections')) &&
+              sameVariant(candidate, variant),
+          )
+          expect(step, `${path}: ${attributes}`).toBeDefined()
+          if (step !== undefined)
+            expect(stepShortfalls(step, run), `${path}: ${protocol} ${attributes}`).toEqual([])
+        }
+      }
+      // A lab named in prose is an inline link: no link card inside or splitting a paragraph.
+      expect(html, path).not.toMatch(/<p>(?:(?!<\/p>)[\s\S])*<div class="sl-link-card/)
+    }
+    expect(cited).toBeGreaterThan(0)
+    expect(failed).toBeLessThan(cited)
   })
 
   it('draws a latency chart for every protocol of the cited run', async () => {
@@ -434,7 +481,7 @@ describe('variant citations in a site build', () => {
   }
   /**
    * The question bank plus one question whose body is `body`, citing the frontmatter `metrics`
-   * given. Questions that cite variants of the committed reference run are left out: this build
+   * given. Questions that cite figures of the committed reference run are left out: this build
    * cites the fixture run, which measured other steps, so they would fail it for their own reason.
    */
   const bankWith = (body: string, metrics: string): string => {
@@ -442,8 +489,7 @@ describe('variant citations in a site build', () => {
     cpSync(join(ROOT, 'questions'), bank, {
       recursive: true,
       filter: (source) =>
-        !source.endsWith('.mdx') ||
-        !/\b(topology|encoding)(=|:)/.test(readFileSync(source, 'utf8')),
+        !source.endsWith('.mdx') || !/<Measured\b|\n\s+- id: /.test(readFileSync(source, 'utf8')),
     })
     writeFileSync(
       join(bank, 'scaling', 'zz-variant-citation.mdx'),

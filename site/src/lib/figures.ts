@@ -12,6 +12,7 @@ import {
   type StepResult,
   type Variant,
 } from '../../../load/bench/report-schema.ts'
+import { effectiveBudgetMs, underDelivered } from '../../../load/bench/ladder.ts'
 import { FEED_ENCODINGS } from '../../../servers/feed/binary-layout.ts'
 import type { Protocol } from '../../../servers/feed/messages.ts'
 import type { RunEntry } from './results-loader.ts'
@@ -23,6 +24,8 @@ import type { RunEntry } from './results-loader.ts'
 export interface CitableRun {
   steps: readonly StepResult[]
   variantSteps?: readonly StepResult[] | undefined
+  /** The run's budget and poll interval; absent: a step's own `withinBudget` decides. */
+  parameters?: { budgetMs: number; pollIntervalS: number } | undefined
 }
 
 /** The steps of one variant, from whichever list holds them. */
@@ -113,6 +116,11 @@ export interface Citation {
   topology?: string | undefined
   /** `json` (default) or `binary`. */
   encoding?: string | undefined
+  /**
+   * Cites a step that does not hold, on purpose: why its failure teaches something. The page
+   * states the failure in words. Without it only steps that hold may be cited.
+   */
+  failed?: string | undefined
 }
 
 /** The variant a citation names (an empty object for the default variant). */
@@ -121,16 +129,151 @@ export const citedVariant = (citation: Citation): Variant => ({
   ...(citation.encoding === undefined ? {} : { encoding: citation.encoding }),
 })
 
-/** `' (cluster-2)'`, `' (single/binary)'`…: how a figure says which variant it is from; empty for the default. */
-export const variantNote = (variant: Variant): string =>
-  isDefaultVariant(variant) ? '' : ` (${variantLabel(variant)})`
+/**
+ * What keeps a step from being cited as a measurement of the server, in words; empty when the
+ * step holds: valid (the load generator was not the limit), every client held, every frame
+ * delivered, p95 within the budget.
+ */
+export function stepShortfalls(step: StepResult, run: Pick<CitableRun, 'parameters'>): string[] {
+  const shortfalls: string[] = []
+  if (!step.valid)
+    shortfalls.push(
+      `invalid: the load generator was the limit (${step.invalidReason ?? 'saturated'})`,
+    )
+  if (step.connected < step.connections)
+    shortfalls.push(
+      `${step.connected.toLocaleString('en-GB')} of ${step.connections.toLocaleString('en-GB')} clients held`,
+    )
+  const pollIntervalS = run.parameters?.pollIntervalS ?? 1
+  const lost = step.gaps > 0 || underDelivered(step, pollIntervalS)
+  if (lost) {
+    const share =
+      step.framesExpected === 0 ? 100 : (100 * step.framesReceived) / step.framesExpected
+    shortfalls.push(
+      step.gaps > 0
+        ? `${step.gaps.toLocaleString('en-GB')} frames lost`
+        : `${share.toFixed(1)} % of frames delivered`,
+    )
+  }
+  const overBudget =
+    run.parameters === undefined
+      ? !step.withinBudget && !lost
+      : step.latencyMs.p95 > effectiveBudgetMs({ protocol: step.protocol, ...run.parameters })
+  if (overBudget) {
+    const budget =
+      run.parameters === undefined
+        ? ''
+        : ` ${String(effectiveBudgetMs({ protocol: step.protocol, ...run.parameters }))} ms`
+    shortfalls.push(`p95 ${step.latencyMs.p95.toFixed(0)} ms over the${budget} budget`)
+  }
+  return shortfalls
+}
+
+/** One cited protocol's step and what keeps it from holding (empty when it holds). */
+export interface CitedStep {
+  protocol: Protocol
+  step: StepResult
+  shortfalls: string[]
+}
+
+/** A citation resolved to one step per protocol, at one load and variant for all of them. */
+export interface ResolvedCitation {
+  connections: number
+  design: 'reference' | 'baseline'
+  variant: Variant
+  steps: CitedStep[]
+  /** The citation's `failed=` reason, when it cites a failed step on purpose. */
+  failed: string | undefined
+}
+
+/** A topology or encoding the bench does not know. */
+function attributeProblem(citation: Citation): string | undefined {
+  const { topology, encoding } = citation
+  if (topology !== undefined && !stepSchema.shape.topology.safeParse(topology).success)
+    return `topology "${topology}" is not single or cluster-N`
+  const encodings: readonly string[] = FEED_ENCODINGS
+  if (encoding !== undefined && !encodings.includes(encoding))
+    return `encoding "${encoding}" is not one of ${FEED_ENCODINGS.join(', ')}`
+  return undefined
+}
 
 /**
- * Why a citation cannot be shown, or undefined when it can. A topology or encoding that is not
- * one the bench knows is always a problem; a variant other than the default must also have been
- * measured in `run` — for every cited protocol at the cited (or largest shared) connection count —
- * since a variant figure is cited on purpose and “not measured” would hide a stale citation.
- * Default-variant citations keep showing “not measured” instead, as before variants existed.
+ * The one resolver every citation goes through (`<Measured>`, frontmatter `metrics`, the seed
+ * claims table). A citation resolves to a step of every protocol it names, at the same
+ * connection count, design and variant, and each of those steps must hold (see
+ * {@link stepShortfalls}). Without `connections` it takes the largest count where all of them
+ * hold. With `failed="why"` it may cite steps that do not hold (the cited or the largest shared
+ * count), but then at least one must fail, so the reason is never stale.
+ * @param where names the run's file in problems, e.g. `results/reference/report.json`
+ * @returns the resolution, or a problem that names what is wrong and what to do
+ */
+export function resolveCitation(
+  run: CitableRun,
+  citation: Citation,
+  where: string,
+): ResolvedCitation | string {
+  const problem = attributeProblem(citation)
+  if (problem !== undefined) return problem
+  if (citation.failed !== undefined && citation.failed.trim() === '')
+    return 'failed="" must say why the failure teaches something'
+  const variant = citedVariant(citation)
+  const design = citation.design ?? 'reference'
+  const label = `${design} design, ${variantLabel(variant)}`
+  const steps = stepsOfVariant(run, variant).filter((step) => step.design === design)
+  const unmeasured = citation.protocols.filter(
+    (protocol) => !steps.some((step) => step.protocol === protocol),
+  )
+  if (unmeasured.length > 0)
+    return isDefaultVariant(variant)
+      ? `${where} has no ${unmeasured.join(', ')} step (${label})`
+      : `${where} has no ${unmeasured.join(', ')} step of that variant (${label}); a run with variants: ${VARIANT_BENCH_COMMAND}`
+  const at = (count: number): CitedStep[] | undefined => {
+    const cited: CitedStep[] = []
+    for (const protocol of citation.protocols) {
+      const step = findStep(run, protocol, design, count, variant)
+      if (step === undefined) return undefined
+      cited.push({ protocol, step, shortfalls: stepShortfalls(step, run) })
+    }
+    return cited
+  }
+  const holds = (cited: CitedStep[]): boolean => cited.every((c) => c.shortfalls.length === 0)
+  const counts = [...new Set(steps.map((step) => step.connections))].sort((a, b) => b - a)
+  const largestHolding = counts.find((count) => {
+    const cited = at(count)
+    return cited !== undefined && holds(cited)
+  })
+  const hint =
+    largestHolding === undefined
+      ? `no step of ${citation.protocols.join(', ')} holds in ${where} (${label})`
+      : `the largest step where ${citation.protocols.join(', ')} all hold is ${largestHolding.toLocaleString('en-GB')} connections`
+  const explain = (cited: CitedStep[]): string =>
+    cited
+      .filter((c) => c.shortfalls.length > 0)
+      .map((c) => `${c.protocol} ${c.shortfalls.join(', ')}`)
+      .join('; ')
+  const count =
+    citation.connections ??
+    (citation.failed === undefined
+      ? largestHolding
+      : largestSharedStep(run, citation.protocols, design, variant))
+  if (count === undefined)
+    return `${where} has no connection count where ${citation.protocols.join(', ')} all hold (${label}); cite a step that holds, or mark the citation failed="why this failure teaches something"`
+  const cited = at(count)
+  if (cited === undefined) {
+    const missing = citation.protocols.filter(
+      (protocol) => findStep(run, protocol, design, count, variant) === undefined,
+    )
+    return `${where} has no ${missing.join(', ')} step at ${count} connections (${label})`
+  }
+  if (citation.failed === undefined && !holds(cited))
+    return `${where} at ${count.toLocaleString('en-GB')} connections (${label}): ${explain(cited)}; ${hint}, or mark the citation failed="why this failure teaches something"`
+  if (citation.failed !== undefined && holds(cited))
+    return `failed="${citation.failed}" but every cited step holds at ${count.toLocaleString('en-GB')} connections (${label}); drop failed=`
+  return { connections: count, design, variant, steps: cited, failed: citation.failed }
+}
+
+/**
+ * Why a citation cannot be shown, or undefined when it can (see {@link resolveCitation}).
  * @param run the run figures are cited from; undefined when there is none (nothing to check against)
  * @param where names the run's file in the message, e.g. `results/reference/report.json`
  */
@@ -139,29 +282,7 @@ export function citationProblem(
   citation: Citation,
   where: string,
 ): string | undefined {
-  const { topology, encoding } = citation
-  if (topology !== undefined && !stepSchema.shape.topology.safeParse(topology).success)
-    return `topology "${topology}" is not single or cluster-N`
-  const encodings: readonly string[] = FEED_ENCODINGS
-  if (encoding !== undefined && !encodings.includes(encoding))
-    return `encoding "${encoding}" is not one of ${FEED_ENCODINGS.join(', ')}`
-  const variant = citedVariant(citation)
-  if (run === undefined || isDefaultVariant(variant)) return undefined
-  const design = citation.design ?? 'reference'
-  const label = `${design} design, ${variantLabel(variant)}`
-  const steps = stepsOfVariant(run, variant).filter((step) => step.design === design)
-  const unmeasured = citation.protocols.filter(
-    (protocol) => !steps.some((step) => step.protocol === protocol),
-  )
-  if (unmeasured.length > 0)
-    return `${where} has no ${unmeasured.join(', ')} step of that variant (${label}); a run with variants: ${VARIANT_BENCH_COMMAND}`
-  const count = citation.connections ?? largestSharedStep(run, citation.protocols, design, variant)
-  if (count === undefined)
-    return `${where} has no connection count that ${citation.protocols.join(', ')} all reached (${label})`
-  const missing = citation.protocols.filter(
-    (protocol) => findStep(run, protocol, design, count, variant) === undefined,
-  )
-  return missing.length === 0
-    ? undefined
-    : `${where} has no ${missing.join(', ')} step at ${count} connections (${label})`
+  if (run === undefined) return attributeProblem(citation)
+  const resolved = resolveCitation(run, citation, where)
+  return typeof resolved === 'string' ? resolved : undefined
 }

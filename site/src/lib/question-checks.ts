@@ -69,6 +69,7 @@ export function measuredCitation(tag: string): Citation | string {
     design,
     topology: attribute(tag, 'topology'),
     encoding: attribute(tag, 'encoding'),
+    failed: attribute(tag, 'failed'),
   }
 }
 

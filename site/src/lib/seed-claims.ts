@@ -7,7 +7,7 @@ import claimsJson from '../data/seed-claims.json'
 import type { Protocol } from '../../../servers/feed/messages.ts'
 import type { StepResult } from '../../../load/bench/report-schema.ts'
 import type { RunEntry } from './results-loader.ts'
-import { largestSharedStep, findStep } from './figures.ts'
+import { resolveCitation } from './figures.ts'
 import { protocolsIn } from './chart-specs.ts'
 
 const patternSchema = z.object({
@@ -47,14 +47,22 @@ export interface ClaimRow {
   withinClaim: boolean | undefined
 }
 
-/** The rows at the largest connection count every protocol of the run reached. */
-export function claimRows(run: RunEntry): { connections: number | undefined; rows: ClaimRow[] } {
+/**
+ * The rows at the step {@link resolveCitation} picks for every protocol of the run: the largest
+ * connection count where each holds (valid, within budget, every client held, every frame
+ * delivered). `problem` says why there is none; the rows then have no step.
+ */
+export function claimRows(run: RunEntry): {
+  connections: number | undefined
+  rows: ClaimRow[]
+  problem: string | undefined
+} {
   const protocols = protocolsIn(run)
-  const connections = largestSharedStep(run, protocols, 'reference')
+  const resolved = resolveCitation(run, { id: 'latency.p95', protocols }, run.reportFile)
+  const cited = typeof resolved === 'string' ? undefined : resolved
   const rows = protocols.map((protocol): ClaimRow => {
     const claim = seedClaims.patterns[protocol]
-    const step =
-      connections === undefined ? undefined : findStep(run, protocol, 'reference', connections)
+    const step = cited?.steps.find((c) => c.protocol === protocol)?.step
     const [low, high] = claim.latency_claim_ms
     const p95 = step?.latencyMs.p95
     return {
@@ -64,5 +72,9 @@ export function claimRows(run: RunEntry): { connections: number | undefined; row
       withinClaim: p95 === undefined ? undefined : p95 >= low && (high === null || p95 <= high),
     }
   })
-  return { connections, rows }
+  return {
+    connections: cited?.connections,
+    rows,
+    problem: typeof resolved === 'string' ? resolved : undefined,
+  }
 }

@@ -36,6 +36,11 @@ export const metricRefSchema = z.object({
     .optional(),
   /** `json` (default) or `binary`: a step of a `bench --encodings json,binary` run. */
   encoding: z.enum(FEED_ENCODINGS).optional(),
+  /**
+   * Cites a step that does not hold (invalid, over budget, under-connected or under-delivered)
+   * on purpose: why that failure teaches something. The page states the failure in words.
+   */
+  failed: z.string().min(1).optional(),
 })
 
 export const questionSchema = z.object({
