@@ -3,9 +3,9 @@
  * (this one or a `git worktree` of the baseline commit), with its CPU read from
  * `/proc/<pid>/stat` and its counters from `/metrics`. Linux only.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
+import { processUsage } from '../load/kit/process-sampler.ts'
 
 /** How to start a server. */
 export interface ServerProcessOptions {
@@ -16,15 +16,6 @@ export interface ServerProcessOptions {
   /** Write a `.cpuprofile` into this folder (`node --cpu-prof`). */
   cpuProfDir?: string | undefined
 }
-
-// Kernel clock ticks per second for /proc/<pid>/stat (100 on every usual Linux).
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
-  } catch {
-    return 100
-  }
-})()
 
 /** A running server child process. */
 export class ServerProcess {
@@ -88,10 +79,7 @@ export class ServerProcess {
   cpuSeconds(): number {
     const pid = this.#child.pid
     if (pid === undefined) throw new Error('server has no pid')
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // Field 2 may hold spaces: count fields after its closing parenthesis.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(rest[11]) + Number(rest[12])) / CLOCK_TICKS
+    return processUsage(pid).cpuS
   }
 
   /** The sum of a counter over all its label sets in `/metrics`, filtered by `protocol`. */

@@ -4,13 +4,6 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { countOf, parseSummary, trendOf } from './k6-summary.ts'
 import { parseSeconds, parseSteps, parseProtocols, planLadders } from './main.ts'
-import {
-  parseStatCpu,
-  parseStatTicks,
-  parseStatusRssKiB,
-  readTree,
-  summariseSamples,
-} from './process-sampler.ts'
 import { mergeSummaries, readTrendSamples } from './load-merge.ts'
 import { readSample } from './prometheus-text.ts'
 import { aggregateK6Json, counterSum, gaugeMax, parseSeries, percentile } from './series.ts'
@@ -18,46 +11,6 @@ import { aggregateK6Json, counterSum, gaugeMax, parseSeries, percentile } from '
 const dir = mkdtempSync(join(tmpdir(), 'bench-parsing-'))
 afterAll(() => {
   rmSync(dir, { recursive: true })
-})
-
-describe('process sampling from /proc', () => {
-  it('reads utime + stime after a command name holding spaces and parentheses', () => {
-    const stat =
-      '4242 (node (worker) x) S 1 4242 4242 0 -1 4194304 900 0 0 0 150 25 0 0 20 0 11 0 100 1000 2000'
-    expect(parseStatTicks(stat)).toBe(175)
-    expect(parseStatCpu(stat)).toEqual({ user: 150, system: 25 })
-  })
-
-  it('reads VmRSS in KiB and 0 for a process without one', () => {
-    expect(parseStatusRssKiB('Name:\tnode\nVmRSS:\t  123456 kB\nThreads:\t11\n')).toBe(123456)
-    expect(parseStatusRssKiB('Name:\tzombie\nState:\tZ\n')).toBe(0)
-  })
-
-  it('reads this very process from /proc', () => {
-    const tree = readTree(process.pid)
-    expect(tree).not.toBeNull()
-    expect(tree?.rssKiB).toBeGreaterThan(1024)
-    expect(tree?.ticks).toBe((tree?.userTicks ?? 0) + (tree?.systemTicks ?? 0))
-    // The same process named twice is counted once.
-    expect(readTree([process.pid, process.pid])?.rssKiB).toBeCloseTo(tree?.rssKiB ?? 0, -4)
-  })
-
-  it('summarises the window only, falling back to the last sample when the window is empty', () => {
-    const samples = [
-      { t: 10, cpuPercent: 200, userPercent: 150, systemPercent: 50, rssMiB: 10 },
-      { t: 11, cpuPercent: 20, userPercent: 15, systemPercent: 5, rssMiB: 50 },
-      { t: 12, cpuPercent: 40, userPercent: 25, systemPercent: 15, rssMiB: 40 },
-    ]
-    expect(summariseSamples(samples, 11, 12)).toEqual({
-      cpuPercent: 30,
-      cpuUserPercent: 20,
-      cpuSystemPercent: 10,
-      cpuPeakPercent: 40,
-      rssMiB: 40,
-      rssPeakMiB: 50,
-    })
-    expect(summariseSamples(samples, 100, 200).rssMiB).toBe(40)
-  })
 })
 
 describe('Prometheus text', () => {

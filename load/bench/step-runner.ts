@@ -26,7 +26,7 @@ import {
   summariseSamples,
   type ProcessSample,
   type WindowSummary,
-} from './process-sampler.ts'
+} from '../kit/process-sampler.ts'
 import { readSample, scrape } from './prometheus-text.ts'
 import type { StepResult } from './report-schema.ts'
 import { startServerUnderTest, type ServerUnderTest } from './server-under-test.ts'

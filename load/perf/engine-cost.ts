@@ -32,6 +32,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { processUsage } from '../kit/process-sampler.ts'
 import { exited, startServer } from './server-process.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
@@ -58,7 +59,6 @@ const { values: args } = parseArgs({
     'table-from': { type: 'string' },
   },
 })
-const CLK_TCK = 100
 const README_BEGIN = '<!-- engine-cost:begin (written by load/perf/engine-cost.ts --readme) -->'
 const README_END = '<!-- engine-cost:end -->'
 /**
@@ -77,17 +77,6 @@ if (!(settleS >= 0 && settleS < holdS - 2)) {
 const repeat = Number(args.repeat)
 if (!Number.isInteger(repeat) || repeat < 1) {
   throw new Error(`--repeat must be a whole number ≥ 1, got "${args.repeat}"`)
-}
-
-/** CPU seconds (user + system, all threads) and RSS bytes of a process, from /proc. */
-function sample(pid: number): { cpuS: number; systemCpuS: number; rssBytes: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const cpuS = (Number(fields[11]) + Number(fields[12])) / CLK_TCK
-  const systemCpuS = Number(fields[12]) / CLK_TCK
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
-  return { cpuS, systemCpuS, rssBytes: rssKb * 1024 }
 }
 
 function wait(ms: number): Promise<void> {
@@ -113,15 +102,15 @@ async function measure(
   toMs: number,
 ): Promise<SteadyWindow> {
   await wait(Math.max(0, fromMs - Date.now()))
-  const start = sample(pid)
-  const serverStart = sample(serverPid)
+  const start = processUsage(pid)
+  const serverStart = processUsage(serverPid)
   let peak = start.rssBytes
   while (Date.now() < toMs) {
     await wait(Math.min(500, Math.max(0, toMs - Date.now())))
-    peak = Math.max(peak, sample(pid).rssBytes)
+    peak = Math.max(peak, processUsage(pid).rssBytes)
   }
-  const end = sample(pid)
-  const serverEnd = sample(serverPid)
+  const end = processUsage(pid)
+  const serverEnd = processUsage(serverPid)
   return {
     serverCpuS: serverEnd.cpuS - serverStart.cpuS,
     cpuS: end.cpuS - start.cpuS,

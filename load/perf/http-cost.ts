@@ -29,6 +29,7 @@ import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createParser } from 'eventsource-parser'
 import { format } from 'prettier'
+import { processUsage } from '../kit/process-sampler.ts'
 import { exited, startServer } from './server-process.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
@@ -50,7 +51,6 @@ const README_BEGIN = '<!-- http-cost:begin (written by load/perf/http-cost.ts --
 const README_END = '<!-- http-cost:end -->'
 /** VUs (and bare clients) of the reference run whose RSS is subtracted. */
 const REFERENCE_VUS = 2
-const CLK_TCK = 100
 const POLL_INTERVAL_MS = 1000
 const rampS = Number(args.ramp)
 const holdS = Number(args.hold)
@@ -68,16 +68,6 @@ if (!Number.isInteger(clients) || clients <= REFERENCE_VUS) {
 }
 if (args.before !== undefined && !existsSync(join(args.before, 'load/engine/cli.ts'))) {
   throw new Error(`--before ${args.before}: no load/engine/cli.ts there (give a checkout's root)`)
-}
-
-/** CPU seconds (user + system, all threads) and RSS bytes of a process, from /proc. */
-function sample(pid: number): { cpuS: number; rssBytes: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const cpuS = (Number(fields[11]) + Number(fields[12])) / CLK_TCK
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
-  return { cpuS, rssBytes: rssKb * 1024 }
 }
 
 function wait(ms: number): Promise<void> {
@@ -102,16 +92,16 @@ async function measure(
   toMs: number,
 ): Promise<Window> {
   await wait(Math.max(0, fromMs - Date.now()))
-  const start = sample(pid)
-  const serverStart = sample(serverPid)
+  const start = processUsage(pid)
+  const serverStart = processUsage(serverPid)
   const startedAt = Date.now()
   let peak = start.rssBytes
   while (Date.now() < toMs) {
     await wait(Math.min(500, Math.max(0, toMs - Date.now())))
-    peak = Math.max(peak, sample(pid).rssBytes)
+    peak = Math.max(peak, processUsage(pid).rssBytes)
   }
-  const end = sample(pid)
-  const serverEnd = sample(serverPid)
+  const end = processUsage(pid)
+  const serverEnd = processUsage(serverPid)
   return {
     cpuS: end.cpuS - start.cpuS,
     peakRssBytes: peak,

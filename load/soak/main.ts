@@ -14,13 +14,14 @@
  * JSON file (default load/soak/last-run.json) and a one-screen summary.
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { WebSocket } from 'ws'
 import { InspectorClient, inspectorUrlFrom } from './inspector-client.ts'
 import { linearFit } from './linear-fit.ts'
+import { processUsage } from '../kit/process-sampler.ts'
 import { metricValue } from './prometheus-text.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
@@ -150,12 +151,6 @@ function connect(wsUrl: string, client: ClientRecord): void {
   })
 }
 
-function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${String(pid)}/status`, 'utf8')
-  const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1]
-  return Number(kb ?? 0) * 1024
-}
-
 /** The server's /metrics figures the soak keeps beside RSS. */
 async function scrapeMetrics(
   url: string,
@@ -221,7 +216,7 @@ const httpUrl = await new Promise<string>((resolve, reject) => {
   })
 })
 const wsUrl = `${httpUrl.replace(/^http/, 'ws')}/ws`
-const rssBeforeClients = rssOf(pid)
+const rssBeforeClients = processUsage(pid).rssBytes
 const heapBeforeClients = await inspector.heapAfterGc()
 console.log(`soak: server ${httpUrl} pid ${String(pid)}; opening ${String(clientCount)} clients`)
 
@@ -249,7 +244,7 @@ for (let i = 0; i < 600 && clients.some((c) => c.connecting); i++) {
 const open = clients.filter((c) => c.ws?.readyState === WebSocket.OPEN).length
 // Heap after a full GC first, then RSS (the GC may return pages), then the snapshot.
 const heapAfterRamp = await inspector.heapAfterGc()
-const rssAfterRamp = rssOf(pid)
+const rssAfterRamp = processUsage(pid).rssBytes
 // Off by default: the snapshot leaves its freed malloc memory in the server's RSS (see
 // runs/200-clients-30s-start-snapshot.json, rss.startBytes vs samples[0].rss), which hides
 // the RSS trend, and it
@@ -295,7 +290,7 @@ while (Date.now() < endMs) {
   if (Date.now() >= nextSampleMs) {
     const sample = {
       s: Math.round((Date.now() - startedMs) / 1000),
-      rss: rssOf(pid),
+      rss: processUsage(pid).rssBytes,
       open: clients.filter((c) => c.ws?.readyState === WebSocket.OPEN).length,
       ...(await scrapeMetrics(httpUrl)),
     }
@@ -312,7 +307,7 @@ while (Date.now() < endMs) {
       s,
       usedAfterGc: heap.usedSize,
       totalAfterGc: heap.totalSize,
-      rssAfterGc: rssOf(pid),
+      rssAfterGc: processUsage(pid).rssBytes,
     }
     heapSamples.push(heapSample)
     console.log(
@@ -324,9 +319,9 @@ while (Date.now() < endMs) {
 }
 // Let in-flight resumes land before the final count.
 await new Promise((resolve) => setTimeout(resolve, 2000))
-const rssEnd = rssOf(pid)
+const rssEnd = processUsage(pid).rssBytes
 const heapEnd = await inspector.heapAfterGc()
-const rssEndAfterGc = rssOf(pid)
+const rssEndAfterGc = processUsage(pid).rssBytes
 heapSamples.push({
   s: Math.round((Date.now() - startedMs) / 1000),
   usedAfterGc: heapEnd.usedSize,

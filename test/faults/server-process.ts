@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { parseStatusRssKiB } from '../../load/bench/process-sampler.ts'
+import { parseStatusRssKiB } from '../../load/kit/process-sampler.ts'
 
 const MAIN = fileURLToPath(new URL('../../servers/main.ts', import.meta.url))
 const BASELINE_MAIN = fileURLToPath(new URL('../../servers/baseline/main.ts', import.meta.url))

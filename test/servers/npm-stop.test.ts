@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { descendants } from '../../load/bench/process-sampler.ts'
+import { descendants } from '../../load/kit/process-sampler.ts'
 import { freePort } from '../faults/server-process.ts'
 import { until } from '../faults/stream-checks.ts'
 

@@ -48,7 +48,8 @@ export function parseStatusRssKiB(status: string): number {
 }
 
 let clockTicks: number | undefined
-function clockTicksPerSecond(): number {
+/** Kernel clock ticks per second for `/proc/<pid>/stat` (`getconf CLK_TCK`; 100 if unknown). */
+export function clockTicksPerSecond(): number {
   if (clockTicks === undefined) {
     try {
       clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
@@ -57,6 +58,28 @@ function clockTicksPerSecond(): number {
     }
   }
   return clockTicks
+}
+
+/** CPU time and RSS one process has used so far (all its threads; no child processes). */
+export interface ProcessUsage {
+  /** User + system CPU, seconds. */
+  cpuS: number
+  userCpuS: number
+  /** The kernel's part of `cpuS`: socket writes land here. */
+  systemCpuS: number
+  rssBytes: number
+}
+
+/** Reads one process's CPU seconds and RSS now; throws when the process is gone. */
+export function processUsage(pid: number): ProcessUsage {
+  const cpu = parseStatCpu(readFileSync(`/proc/${String(pid)}/stat`, 'utf8'))
+  const perTick = 1 / clockTicksPerSecond()
+  return {
+    cpuS: (cpu.user + cpu.system) * perTick,
+    userCpuS: cpu.user * perTick,
+    systemCpuS: cpu.system * perTick,
+    rssBytes: parseStatusRssKiB(readFileSync(`/proc/${String(pid)}/status`, 'utf8')) * 1024,
+  }
 }
 
 /** `pid` and every process below it (at most 257), from `/proc/<pid>/task/<tid>/children`. */
