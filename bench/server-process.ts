@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { processUsage } from '../load/kit/process-sampler.ts'
+import { sumSamples } from '../load/kit/prometheus-text.ts'
 
 /** How to start a server. */
 export interface ServerProcessOptions {
@@ -85,13 +86,7 @@ export class ServerProcess {
   /** The sum of a counter over all its label sets in `/metrics`, filtered by `protocol`. */
   async counter(name: string, protocol: string): Promise<number> {
     const text = await (await fetch(`${this.url}/metrics`)).text()
-    let sum = 0
-    for (const line of text.split('\n')) {
-      if (line.startsWith(`${name}{`) && line.includes(`protocol="${protocol}"`)) {
-        sum += Number(line.slice(line.lastIndexOf(' ') + 1))
-      }
-    }
-    return sum
+    return sumSamples(text, name, { protocol })
   }
 
   /** SIGINT (graceful close; writes the CPU profile) and wait for the exit, at most 10 s. */

@@ -5,30 +5,12 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { countOf, parseSummary, trendOf } from './k6-summary.ts'
 import { parseSeconds, parseSteps, parseProtocols, planLadders } from './main.ts'
 import { mergeSummaries, readTrendSamples } from './load-merge.ts'
-import { readSample } from './prometheus-text.ts'
-import { aggregateK6Json, counterSum, gaugeMax, parseSeries, percentile } from './series.ts'
+import { percentile } from '../kit/percentile.ts'
+import { aggregateK6Json, counterSum, gaugeMax, parseSeries } from './series.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-parsing-'))
 afterAll(() => {
   rmSync(dir, { recursive: true })
-})
-
-describe('Prometheus text', () => {
-  const text = [
-    '# TYPE realtime_clients gauge',
-    'realtime_clients{protocol="sse"} 12',
-    'realtime_clients{protocol="websocket"} 998',
-    'realtime_clients_extra{protocol="websocket"} 5',
-    'realtime_feed_seq 314',
-  ].join('\n')
-  it('picks the sample with the protocol label', () => {
-    expect(readSample(text, 'realtime_clients', 'websocket')).toBe(998)
-    expect(readSample(text, 'realtime_clients', 'long-poll')).toBeNull()
-  })
-  it('reads an unlabelled sample and ignores metrics that only share the prefix', () => {
-    expect(readSample(text, 'realtime_feed_seq')).toBe(314)
-    expect(readSample('realtime_clients_extra 5', 'realtime_clients')).toBeNull()
-  })
 })
 
 describe('k6 summary export', () => {
@@ -70,9 +52,9 @@ describe('k6 summary export', () => {
 
 describe('series', () => {
   it('computes percentiles as k6 does (linear interpolation)', () => {
-    expect(percentile([1, 2, 3, 4], 50)).toBe(2.5)
-    expect(percentile([10, 20, 30, 40, 50], 95)).toBeCloseTo(48)
-    expect(percentile([], 99)).toBe(0)
+    expect(percentile([1, 2, 3, 4], 0.5)).toBe(2.5)
+    expect(percentile([10, 20, 30, 40, 50], 0.95)).toBeCloseTo(48)
+    expect(percentile([], 0.99)).toBe(0)
   })
 
   it('aggregates k6 --out json points per second and metric + protocol tag', async () => {

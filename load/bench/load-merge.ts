@@ -3,7 +3,8 @@
  * own execution segment) into what one process would have written: counters summed, trend
  * statistics recomputed from every raw sample (`--out samples=FILE`), never averaged.
  */
-import { percentile, type SeriesLine } from './series.ts'
+import { percentile } from '../kit/percentile.ts'
+import type { SeriesLine } from './series.ts'
 import type { K6Summary, SummaryMetric } from './k6-summary.ts'
 
 /** Every raw sample of each trend metric, all tag sets together. */
@@ -47,11 +48,11 @@ export function trendExport(values: readonly number[]): Record<string, number> {
     count: n,
     avg: n === 0 ? 0 : sum / n,
     min: sorted[0] ?? 0,
-    med: percentile(sorted, 50),
+    med: percentile(sorted, 0.5),
     max: sorted[n - 1] ?? 0,
-    'p(90)': percentile(sorted, 90),
-    'p(95)': percentile(sorted, 95),
-    'p(99)': percentile(sorted, 99),
+    'p(90)': percentile(sorted, 0.9),
+    'p(95)': percentile(sorted, 0.95),
+    'p(99)': percentile(sorted, 0.99),
   }
 }
 

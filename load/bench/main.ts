@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Command, InvalidArgumentError, Option } from 'commander'
+import { parseDuration } from '../lib/duration.ts'
 import { FEED_ENCODINGS } from '../../servers/feed/binary-layout.ts'
 import { PROTOCOLS, type Protocol } from '../../servers/feed/messages.ts'
 import { BENCH_DEFAULTS, QUICK_PROFILE } from './defaults.ts'
@@ -65,16 +66,21 @@ export interface BenchOptions {
   allVariants: boolean
 }
 
-/** Parses a duration: `30s`, `500ms`, `1m`, or a bare number of seconds. */
+/**
+ * Parses a duration in k6's grammar (`30s`, `500ms`, `1m30s`, `2h`, or a bare number of
+ * seconds) with the parser the scenarios and the engine use; returns seconds.
+ */
 export function parseSeconds(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim())
-  if (match === null) {
-    throw new InvalidArgumentError(`"${value}" is not a duration: write e.g. 30s, 500ms, 1m or 30`)
+  let ms: number
+  try {
+    ms = parseDuration(value)
+  } catch {
+    throw new InvalidArgumentError(
+      `"${value}" is not a duration: write e.g. 30s, 500ms, 1m30s or 30 (k6's grammar)`,
+    )
   }
-  const n = Number(match[1])
-  const seconds = match[2] === 'ms' ? n / 1000 : match[2] === 'm' ? n * 60 : n
-  if (!(seconds > 0)) throw new InvalidArgumentError(`duration must be positive, got "${value}"`)
-  return seconds
+  if (!(ms > 0)) throw new InvalidArgumentError(`duration must be positive, got "${value}"`)
+  return ms / 1000
 }
 
 /** Parses `--steps 100,1000,…`: positive integers, in rising order. */

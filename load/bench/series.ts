@@ -4,6 +4,7 @@
  */
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
+import { percentile } from '../kit/percentile.ts'
 
 /** Tags of a metric sample, as k6 writes them. */
 export type Tags = Record<string, string>
@@ -74,17 +75,6 @@ export function parseSeries(text: string): SeriesLine[] {
   return out
 }
 
-/** Percentile as k6 computes it: sorted values, linear interpolation. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0
-  const rank = (p / 100) * (sorted.length - 1)
-  const lo = Math.floor(rank)
-  const hi = Math.ceil(rank)
-  const a = sorted[lo] ?? 0
-  const b = sorted[hi] ?? a
-  return a + (b - a) * (rank - lo)
-}
-
 /** How k6 types each metric in its `--out json` Metric lines. */
 type K6MetricType = 'trend' | 'counter' | 'gauge' | 'rate'
 
@@ -149,10 +139,10 @@ export async function aggregateK6Json(path: string): Promise<SeriesLine[]> {
           min: sorted[0] ?? 0,
           max: sorted.at(-1) ?? 0,
           avg: sorted.reduce((a, b) => a + b, 0) / sorted.length,
-          p50: percentile(sorted, 50),
-          p90: percentile(sorted, 90),
-          p95: percentile(sorted, 95),
-          p99: percentile(sorted, 99),
+          p50: percentile(sorted, 0.5),
+          p90: percentile(sorted, 0.9),
+          p95: percentile(sorted, 0.95),
+          p99: percentile(sorted, 0.99),
         })
       } else if (type === 'gauge') {
         out.push({ t, metric, tags, type: 'gauge', value: values.at(-1) ?? 0 })

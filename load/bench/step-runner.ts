@@ -27,7 +27,7 @@ import {
   type ProcessSample,
   type WindowSummary,
 } from '../kit/process-sampler.ts'
-import { readSample, scrape } from './prometheus-text.ts'
+import { readSample, scrape } from '../kit/prometheus-text.ts'
 import type { StepResult } from './report-schema.ts'
 import { startServerUnderTest, type ServerUnderTest } from './server-under-test.ts'
 import {
@@ -202,7 +202,7 @@ async function clientsServed(urls: readonly string[], protocol: Protocol): Promi
   const values = await Promise.all(
     urls.map(async (url) => {
       const text = await scrape(url)
-      return text === null ? null : readSample(text, 'realtime_clients', protocol)
+      return text === null ? null : readSample(text, 'realtime_clients', { protocol })
     }),
   )
   const answered = values.filter((v): v is number => v !== null)

@@ -1,25 +1,14 @@
 /**
  * Trend statistics computed as k6's TrendSink does: over all samples, percentiles by
- * linear interpolation between the two closest ranks (`i = p × (n − 1)`).
+ * linear interpolation between the two closest ranks (`percentile` of the measurement kit).
  */
+import { percentile } from '../kit/percentile.ts'
+
+export { percentile }
 
 /** Sorts in place (numeric) and returns the same array. */
 export function sortSamples(values: Float64Array): Float64Array {
   return values.sort()
-}
-
-/**
- * The `pct` quantile (0…1) of ascending-sorted `sorted`, as k6: 0 for no samples, the only
- * value for one, otherwise `v[⌊i⌋] + (v[⌈i⌉] − v[⌊i⌋]) × (i − ⌊i⌋)` with `i = pct × (n − 1)`.
- */
-export function percentile(sorted: Float64Array, pct: number): number {
-  const n = sorted.length
-  if (n === 0) return 0
-  if (n === 1) return sorted[0] ?? 0
-  const i = pct * (n - 1)
-  const low = sorted[Math.floor(i)] ?? 0
-  const high = sorted[Math.ceil(i)] ?? 0
-  return low + (high - low) * (i - Math.floor(i))
 }
 
 /** The statistics k6 reports for a trend. */

@@ -22,7 +22,7 @@ import { WebSocket } from 'ws'
 import { InspectorClient, inspectorUrlFrom } from './inspector-client.ts'
 import { linearFit } from './linear-fit.ts'
 import { processUsage } from '../kit/process-sampler.ts'
-import { metricValue } from './prometheus-text.ts'
+import { readSample } from '../kit/prometheus-text.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
 
@@ -160,9 +160,9 @@ async function scrapeMetrics(
       await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })
     ).text()
     return {
-      heapUsed: metricValue(text, 'nodejs_heap_size_used_bytes'),
-      external: metricValue(text, 'nodejs_external_memory_bytes'),
-      activeHandles: metricValue(text, 'nodejs_active_handles_total'),
+      heapUsed: readSample(text, 'nodejs_heap_size_used_bytes'),
+      external: readSample(text, 'nodejs_external_memory_bytes'),
+      activeHandles: readSample(text, 'nodejs_active_handles_total'),
     }
   } catch {
     // A scrape that times out under load is a missing point, not a failed run.

@@ -13,6 +13,7 @@ import type { ServerMessage } from '../../servers/feed/messages.ts'
 import { startServer, type RunningServer } from '../../servers/main.ts'
 import { lastCursor, openClient } from '../conformance/feed-clients.ts'
 import { expectContiguous, feedSeqs, until } from './stream-checks.ts'
+import { percentile } from '../../load/kit/percentile.ts'
 
 // A client that cannot shrink its buffer from Node: Python's socket sets SO_RCVBUF before
 // connect, sends the request, then sleeps without reading.
@@ -63,9 +64,12 @@ async function slowCloses(): Promise<Record<string, number>> {
   return counts
 }
 
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN
+/** The p-th percentile (0…100) of unsorted values, by the kit's rule. */
+function percentileOf(values: readonly number[], p: number): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    p / 100,
+  )
 }
 
 describe.skipIf(missing !== null)(
@@ -127,10 +131,10 @@ describe.skipIf(missing !== null)(
         .filter((l) => l.at >= stallStart && l.at <= stallEnd)
         .map((l) => l.ms)
       expect(during.length, 'watcher frames during the stall').toBeGreaterThan(RATE / 2)
-      const ratio = (percentile(during, 90) + 2) / (percentile(baseline, 90) + 2)
+      const ratio = (percentileOf(during, 90) + 2) / (percentileOf(baseline, 90) + 2)
       expect(
         ratio,
-        `p90 ${percentile(baseline, 90).toFixed(1)} → ${percentile(during, 90).toFixed(1)} ms`,
+        `p90 ${percentileOf(baseline, 90).toFixed(1)} → ${percentileOf(during, 90).toFixed(1)} ms`,
       ).toBeLessThan(4)
       watcher.terminate()
 
