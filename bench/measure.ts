@@ -10,7 +10,7 @@ import { cpus, loadavg } from 'node:os'
 import { dirname } from 'node:path'
 import { format, resolveConfig } from 'prettier'
 import { baseCheckout, currentRevision, REPO_ROOT } from './base-checkout.ts'
-import { ServerProcess } from './server-process.ts'
+import { startServerProcess, type ServerProcess } from '../load/kit/server-process.ts'
 
 /** A load put on one server: counts the work done so far, then closes. */
 export interface Load {
@@ -84,10 +84,14 @@ async function measureOnce(
   round: number,
   options: MeasureOptions,
 ): Promise<Sample> {
-  const server = await ServerProcess.start({
+  // SIGINT stops it: a graceful close that also writes the CPU profile.
+  const server = await startServerProcess({
     root,
     args: benchmark.serverArgs,
-    cpuProfDir: options.cpuProfDir === undefined ? undefined : `${options.cpuProfDir}/${variant}`,
+    nodeArgs:
+      options.cpuProfDir === undefined
+        ? []
+        : ['--cpu-prof', '--cpu-prof-dir', `${options.cpuProfDir}/${variant}`],
   })
   let load: Load | undefined
   try {
@@ -96,13 +100,13 @@ async function measureOnce(
     // The server's count is read first and its CPU right after, at both ends, so both
     // windows end where a scrape ends and cover the same ticks.
     const server0 = (await benchmark.serverCount?.(server)) ?? null
-    const cpu0 = server.cpuSeconds()
+    const cpu0 = server.usage().cpuS
     const count0 = load.done()
     const faults0 = load.faults()
     const t0 = performance.now()
     await sleep(options.windowS * 1000)
     const server1 = (await benchmark.serverCount?.(server)) ?? null
-    const cpu1 = server.cpuSeconds()
+    const cpu1 = server.usage().cpuS
     const count = load.done() - count0
     const windowS = (performance.now() - t0) / 1000
     const serverCpuS = cpu1 - cpu0
@@ -125,7 +129,7 @@ async function measureOnce(
     return sample
   } finally {
     load?.close()
-    await server.stop()
+    await server.stop('SIGINT')
   }
 }
 

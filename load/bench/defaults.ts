@@ -2,6 +2,7 @@
  * Defaults of `npm run bench`, in one frozen object; the README's option table states the same values.
  */
 import { PROTOCOLS } from '../../servers/feed/messages.ts'
+import { CHILD_TIMEOUTS } from '../kit/child-process.ts'
 
 /** The full ladder and its timings. */
 export const BENCH_DEFAULTS = Object.freeze({
@@ -54,10 +55,8 @@ export const EDGE_ALLOWANCE_S = 2
 
 /** Time limits that keep every wait bounded. */
 export const TIMEOUTS = Object.freeze({
-  /** Waiting for a server's /healthz after spawn, ms. */
-  serverStartMs: 15_000,
+  /** Waiting for a server after spawn, and between SIGTERM and SIGKILL: the kit's, ms. */
+  ...CHILD_TIMEOUTS,
   /** Added to ramp + hold before a hung engine is killed, ms. */
   engineGraceMs: 45_000,
-  /** Between SIGTERM and SIGKILL when stopping a child, ms. */
-  killGraceMs: 5_000,
 })

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import type { Protocol } from '../../servers/feed/messages.ts'
 import { NGINX, startCluster, type RunningCluster } from '../../servers/cluster/cluster.ts'
 import { REDIS_SERVER } from '../../servers/cluster/redis-process.ts'
-import { freePort, spawnNode, stopChild, waitHealthy, type Child } from './child-process.ts'
+import { startServerProcess } from '../kit/server-process.ts'
 
 /** How one step's server is laid out. */
 export interface ServerLayout {
@@ -84,39 +84,29 @@ function rememberCluster(cluster: RunningCluster): void {
 }
 
 async function startSingle(layout: ServerLayout): Promise<ServerUnderTest> {
-  const port = await freePort()
-  const args = [
-    '--port',
-    String(port),
-    '--host',
-    '127.0.0.1',
-    '--protocols',
-    layout.protocol,
-    '--rate',
-    String(layout.rateHz),
-    ...(layout.encoding === null ? [] : ['--encoding', layout.encoding]),
-  ]
   // The profile is written when the server exits on the bench's SIGTERM.
-  const profile =
-    layout.cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', layout.cpuProfileDir]
-  const child: Child =
-    layout.design === 'reference'
-      ? spawnNode([...profile, 'servers/main.ts', 'serve', ...args], layout.root)
-      : spawnNode([...profile, 'servers/baseline/main.ts', ...args], layout.root)
-  const baseUrl = `http://127.0.0.1:${String(port)}`
-  try {
-    await waitHealthy(`${baseUrl}/healthz`, child)
-  } catch (error) {
-    await stopChild(child)
-    throw error
-  }
+  const server = await startServerProcess({
+    design: layout.design,
+    root: layout.root,
+    args: [
+      '--protocols',
+      layout.protocol,
+      '--rate',
+      String(layout.rateHz),
+      ...(layout.encoding === null ? [] : ['--encoding', layout.encoding]),
+    ],
+    nodeArgs:
+      layout.cpuProfileDir === undefined
+        ? []
+        : ['--cpu-prof', '--cpu-prof-dir', layout.cpuProfileDir],
+  })
   return {
-    baseUrl,
-    metricsUrls: [baseUrl],
-    pids: [child.pid],
+    baseUrl: server.url,
+    metricsUrls: [server.url],
+    pids: [server.pid],
     parts: null,
-    exited: () => child.process.exitCode !== null || child.process.signalCode !== null,
-    stop: () => stopChild(child),
+    exited: () => server.child.exitCode !== null || server.child.signalCode !== null,
+    stop: () => server.stop(),
   }
 }
 

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os'
 import { join, relative } from 'node:path'
 import { equalSegments } from '../engine/execution-segment.ts'
 import type { Protocol } from '../../servers/feed/messages.ts'
-import { spawnCommand, spawnNode, stopChild, type Child } from './child-process.ts'
+import { spawnCommand, spawnNode, stopChild, type Child } from '../kit/child-process.ts'
 import { SATURATION, TIMEOUTS } from './defaults.ts'
 import { effectiveBudgetMs, underDelivered } from './ladder.ts'
 import {

@@ -82,6 +82,15 @@ export function processUsage(pid: number): ProcessUsage {
   }
 }
 
+/** The resident set of process `pid` in MiB, from /proc; NaN once it has gone. */
+export function rssMiB(pid: number): number {
+  try {
+    return processUsage(pid).rssBytes / 2 ** 20
+  } catch {
+    return Number.NaN
+  }
+}
+
 /** `pid` and every process below it (at most 257), from `/proc/<pid>/task/<tid>/children`. */
 export function descendants(pid: number, seen = new Set<number>()): Set<number> {
   if (seen.has(pid) || seen.size > 256) return seen

@@ -20,7 +20,7 @@ import { MetricSink } from '../engine/metric-sink.ts'
 import type { VuRunner } from '../engine/vu-runner.ts'
 import { LeanWebSocket } from '../engine/wire/websocket-client.ts'
 import type { WebSocketEvents } from '../engine/wire/websocket-client.ts'
-import { startServer } from './server-process.ts'
+import { startServerProcess } from '../kit/server-process.ts'
 import { makeVu, websocketFactory, websocketPlan } from './thread-vus.ts'
 
 const { values: args } = parseArgs({
@@ -43,7 +43,9 @@ let pollutionSum = 0
 const repeat = Number(args.repeat)
 
 // A slow feed: the sockets stay open, and real frames barely interleave with the timed loop.
-const { baseUrl, server } = await startServer(['--rate', '1'])
+const serverProcess = await startServerProcess({ args: ['--rate', '1'] })
+const baseUrl = serverProcess.url
+const server = serverProcess.child
 const wsUrl = `${baseUrl.replace(/^http/, 'ws')}/ws`
 
 function sleep(ms: number): Promise<void> {

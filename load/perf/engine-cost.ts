@@ -33,7 +33,8 @@ import { cpus, tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { processUsage } from '../kit/process-sampler.ts'
-import { exited, startServer } from './server-process.ts'
+import { exitOf } from '../kit/child-process.ts'
+import { startServerProcess } from '../kit/server-process.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
 const { values: args } = parseArgs({
@@ -162,7 +163,7 @@ async function engineRun(
     started + (rampS + settleS) * 1000,
     started + (rampS + holdS - 1) * 1000,
   )
-  const exitCode = await exited(child)
+  const exitCode = await exitOf(child)
   let messages = 0
   let loopDelayP99Max = 0
   for (const line of readFileSync(series, 'utf8').split('\n')) {
@@ -235,7 +236,7 @@ async function rawRun(
     started + (rampS + settleS) * 1000,
     started + (rampS + holdS - 1) * 1000,
   )
-  await exited(child)
+  await exitOf(child)
   const at = (ms: number) =>
     reports.reduce(
       (best, r) => (Math.abs(r.t - ms) < Math.abs(best.t - ms) ? r : best),
@@ -423,7 +424,9 @@ function usPerMessage(run: { window: SteadyWindow; messages: number }): number {
 
 const results = []
 for (const clients of args.clients.split(',').map(Number)) {
-  const { baseUrl, server } = await startServer()
+  const serverProcess = await startServerProcess()
+  const baseUrl = serverProcess.url
+  const server = serverProcess.child
   try {
     const serverPid = server.pid ?? 0
     const single = await engineRun(baseUrl, serverPid, REFERENCE_VUS)
@@ -523,7 +526,7 @@ for (const clients of args.clients.split(',').map(Number)) {
     )
   } finally {
     server.kill('SIGTERM')
-    await exited(server)
+    await exitOf(server)
   }
 }
 const report = {

@@ -30,7 +30,8 @@ import { parseArgs } from 'node:util'
 import { createParser } from 'eventsource-parser'
 import { format } from 'prettier'
 import { processUsage } from '../kit/process-sampler.ts'
-import { exited, startServer } from './server-process.ts'
+import { exitOf } from '../kit/child-process.ts'
+import { startServerProcess } from '../kit/server-process.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
 const { values: args } = parseArgs({
@@ -176,7 +177,7 @@ async function engineRun(
     started + (rampS + 2) * 1000,
     started + (rampS + holdS - 1) * 1000,
   )
-  const exitCode = await exited(child)
+  const exitCode = await exitOf(child)
   const fromS = Math.ceil(window.fromMs / 1000)
   const toS = Math.floor(window.toMs / 1000)
   const counts = { http_reqs: 0, sse_event: 0, feed_frames: 0 }
@@ -257,7 +258,7 @@ async function bareRun(
     started + (rampS + 2) * 1000,
     started + (rampS + holdS - 1) * 1000,
   )
-  await exited(child)
+  await exitOf(child)
   const at = (ms: number): (typeof reports)[number] =>
     reports.reduce(
       (best, r) => (Math.abs(r.t - ms) < Math.abs(best.t - ms) ? r : best),
@@ -392,7 +393,9 @@ async function measureAll(): Promise<CostReport> {
   const machineLoadBefore = loadavg()
   const results: CostResult[] = []
   for (const scenario of scenarios) {
-    const { baseUrl, server } = await startServer()
+    const serverProcess = await startServerProcess()
+    const baseUrl = serverProcess.url
+    const server = serverProcess.child
     const serverPid = server.pid ?? 0
     try {
       const unit: CostResult['unit'] = scenario === 'sse' ? 'message' : 'request'
@@ -492,7 +495,7 @@ async function measureAll(): Promise<CostReport> {
       )
     } finally {
       server.kill('SIGTERM')
-      await exited(server)
+      await exitOf(server)
     }
   }
   return {

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util'
 import { writeHeapSnapshot } from 'node:v8'
 import { MetricSink } from '../engine/metric-sink.ts'
 import type { VuRunner } from '../engine/vu-runner.ts'
-import { startServer } from './server-process.ts'
+import { startServerProcess } from '../kit/server-process.ts'
 import { makeVu, websocketFactory, websocketPlan } from './thread-vus.ts'
 
 const { values: args } = parseArgs({
@@ -32,7 +32,9 @@ const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined)
   throw new Error('run with --expose-gc: npx node --expose-gc load/perf/vu-memory.ts')
 
-const { baseUrl, server } = await startServer()
+const serverProcess = await startServerProcess()
+const baseUrl = serverProcess.url
+const server = serverProcess.child
 
 function settle(): { heap: number; heapTotal: number; external: number; rss: number } {
   gc?.()

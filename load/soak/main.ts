@@ -13,7 +13,6 @@
  * is frames lost, a repeat is a duplicate, a `reset` is counted apart. Results go to a
  * JSON file (default load/soak/last-run.json) and a one-screen summary.
  */
-import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,9 +21,8 @@ import { WebSocket } from 'ws'
 import { InspectorClient, inspectorUrlFrom } from './inspector-client.ts'
 import { linearFit } from './linear-fit.ts'
 import { processUsage } from '../kit/process-sampler.ts'
+import { startServerProcess } from '../kit/server-process.ts'
 import { readSample } from '../kit/prometheus-text.ts'
-
-const ROOT = join(import.meta.dirname, '../..')
 
 /** Limits that keep a typo from running for hours or opening more sockets than fds. */
 const BOUNDS = Object.freeze({ maxClients: 15_000, maxMinutes: 60 })
@@ -171,50 +169,19 @@ async function scrapeMetrics(
 }
 
 let stopping = false
-const server = spawn(
-  process.execPath,
-  [
-    '--inspect=127.0.0.1:0',
-    join(ROOT, 'servers/main.ts'),
-    'serve',
-    '--port',
-    '0',
-    '--rate',
-    String(rate),
-  ],
-  { stdio: ['ignore', 'pipe', 'pipe'] },
-)
-const pid = server.pid ?? 0
-const inspectorUrl = await new Promise<string>((resolve, reject) => {
-  let output = ''
-  const timer = setTimeout(() => {
-    reject(new Error(`server printed no inspector URL: ${output}`))
-  }, 20_000)
-  server.stderr.on('data', (chunk: Buffer) => {
-    process.stderr.write(chunk)
-    output += chunk.toString()
-    const url = inspectorUrlFrom(output)
-    if (url !== null) {
-      clearTimeout(timer)
-      resolve(url)
-    }
-  })
+const serverProcess = await startServerProcess({
+  nodeArgs: ['--inspect=127.0.0.1:0'],
+  args: ['--rate', String(rate)],
+  startTimeoutMs: 20_000,
 })
+const server = serverProcess.child
+const pid = serverProcess.pid
+const httpUrl = serverProcess.url
+// Node prints the inspector's URL on stderr before the server's banner.
+const inspectorUrl = inspectorUrlFrom(serverProcess.output())
+if (inspectorUrl === null)
+  throw new Error(`server printed no inspector URL: ${serverProcess.output()}`)
 const inspector = await InspectorClient.connect(inspectorUrl)
-const httpUrl = await new Promise<string>((resolve, reject) => {
-  let output = ''
-  const timer = setTimeout(() => {
-    reject(new Error(`server did not start: ${output}`))
-  }, 20_000)
-  server.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-    const match = /listening on (http:\/\/\S+)/.exec(output)
-    if (match?.[1] !== undefined) {
-      clearTimeout(timer)
-      resolve(match[1])
-    }
-  })
-})
 const wsUrl = `${httpUrl.replace(/^http/, 'ws')}/ws`
 const rssBeforeClients = processUsage(pid).rssBytes
 const heapBeforeClients = await inspector.heapAfterGc()

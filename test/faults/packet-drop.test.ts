@@ -9,7 +9,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { Protocol, ServerMessage } from '../../servers/feed/messages.ts'
-import { spawnServer, type ServerProcess } from './server-process.ts'
+import { startServerProcess, type ServerProcess } from '../../load/kit/server-process.ts'
 import { expectContiguous, feedSeqs } from './stream-checks.ts'
 
 const NS = `rl-test-${String(process.pid)}`
@@ -62,11 +62,11 @@ describe.skipIf(refused !== null)(
   `packet drop in a network namespace${refused === null ? '' : ` — skipped: ${refused}`}`,
   () => {
     it('resumes every protocol without loss once the drop ends', async () => {
-      server = await spawnServer(
-        PORT,
-        ['--rate', '20', '--history', '600'],
-        ['ip', 'netns', 'exec', NS],
-      )
+      server = await startServerProcess({
+        port: PORT,
+        args: ['--rate', '20', '--history', '600'],
+        prefix: ['ip', 'netns', 'exec', NS],
+      })
       const client = spawn(
         'ip',
         ['netns', 'exec', NS, process.execPath, CLIENT, server.url, String(RUN_S)],

@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { openClient, type FeedClient } from '../conformance/feed-clients.ts'
-import { freePort, rssMiB, spawnServer, type ServerProcess } from './server-process.ts'
+import { rssMiB } from '../../load/kit/process-sampler.ts'
+import { startServerProcess, type ServerProcess } from '../../load/kit/server-process.ts'
 import { expectContiguous, feedSeqs } from './stream-checks.ts'
 
 const FLOOD_MS = 5000
@@ -25,7 +26,7 @@ let server: ServerProcess
 let bystander: FeedClient
 
 beforeAll(async () => {
-  server = await spawnServer(await freePort(), ['--rate', '20'])
+  server = await startServerProcess({ args: ['--rate', '20'] })
   bystander = await openClient('websocket', server.url)
 })
 afterAll(() => {

@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import type { Protocol } from '../../servers/feed/messages.ts'
 import { lastCursor, openClient, type FeedClient } from '../conformance/feed-clients.ts'
-import { freePort, spawnServer, type ServerProcess } from './server-process.ts'
+import { freePort } from '../../load/kit/child-process.ts'
+import { startServerProcess, type ServerProcess } from '../../load/kit/server-process.ts'
 import { expectContiguous, feedSeqs } from './stream-checks.ts'
 
 const PROTOCOLS: readonly Protocol[] = ['websocket', 'sse', 'long-poll', 'short-poll']
@@ -23,7 +24,7 @@ afterEach(() => {
 })
 
 async function start(port: number): Promise<ServerProcess> {
-  const server = await spawnServer(port, SERVER_ARGS)
+  const server = await startServerProcess({ port, args: SERVER_ARGS })
   started.push(server)
   return server
 }

@@ -12,7 +12,8 @@ import { NGINX, startCluster } from '../../servers/cluster/cluster.ts'
 import { redisAvailable } from '../../servers/cluster/redis-process.ts'
 import type { Protocol } from '../../servers/feed/messages.ts'
 import { openClient, type FeedClient } from '../conformance/feed-clients.ts'
-import { freePort, rssMiB, spawnBaseline, spawnServer } from '../faults/server-process.ts'
+import { rssMiB } from '../../load/kit/process-sampler.ts'
+import { startServerProcess } from '../../load/kit/server-process.ts'
 import { feedSeqs } from '../faults/stream-checks.ts'
 import { rawRead } from '../servers/raw-http.ts'
 
@@ -206,7 +207,7 @@ async function makeTarget(
 
 /** The reference server (`npm start`, labs included) with WebSocket, SSE and long-poll bystanders. */
 export async function startReferenceTarget(args: readonly string[] = []): Promise<FuzzTarget> {
-  const server = await spawnServer(await freePort(), ['--rate', '20', ...args])
+  const server = await startServerProcess({ args: ['--rate', '20', ...args] })
   return makeTarget(
     'reference',
     server,
@@ -222,7 +223,7 @@ export async function startReferenceTarget(args: readonly string[] = []): Promis
 
 /** The seeds' naive server with WebSocket and long-poll bystanders (its seqs may skip). */
 export async function startBaselineTarget(): Promise<FuzzTarget> {
-  const server = await spawnBaseline(await freePort())
+  const server = await startServerProcess({ design: 'baseline' })
   return makeTarget(
     'baseline',
     server,

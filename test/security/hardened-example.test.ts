@@ -16,7 +16,7 @@ import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import type { PollReply, ServerMessage } from '../../servers/feed/messages.ts'
-import { freePort } from '../faults/server-process.ts'
+import { freePort } from '../../load/kit/child-process.ts'
 import { expectContiguous, feedSeqs, until } from '../faults/stream-checks.ts'
 import { httpsGet } from './security-clients.ts'
 

@@ -8,12 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Protocol } from '../../servers/feed/messages.ts'
 import { openClient, type FeedClient } from '../conformance/feed-clients.ts'
-import {
-  freePort,
-  spawnBaseline,
-  spawnServer,
-  type ServerProcess,
-} from '../faults/server-process.ts'
+import { startServerProcess, type ServerProcess } from '../../load/kit/server-process.ts'
 import { expectContiguous, feedSeqs } from '../faults/stream-checks.ts'
 import { rawExchange, WEBSOCKET_HEADERS, type RawAnswer } from './raw-http.ts'
 
@@ -69,7 +64,7 @@ describe('malformed request-targets on the reference server', () => {
   let bystanders: FeedClient[] = []
 
   beforeAll(async () => {
-    server = await spawnServer(await freePort(), ['--rate', '20'])
+    server = await startServerProcess({ args: ['--rate', '20'] })
     bystanders = await Promise.all(HELD.map((protocol) => openClient(protocol, server.url)))
   })
   afterAll(() => {
@@ -105,7 +100,7 @@ describe('malformed request-targets on the reference server', () => {
 
 describe('malformed request-targets on the baseline server', () => {
   it('answers every target with a 4xx and keeps its WebSocket and long-poll bystanders', async () => {
-    const baseline = await spawnBaseline(await freePort())
+    const baseline = await startServerProcess({ design: 'baseline' })
     const clients = await Promise.all(
       (['websocket', 'long-poll'] as const).map((protocol) => openClient(protocol, baseline.url)),
     )
@@ -131,7 +126,7 @@ describe('a Host header that is not host[:port] (found by the fuzzer)', () => {
   let server: ServerProcess
 
   beforeAll(async () => {
-    server = await spawnServer(await freePort(), ['--rate', '20'])
+    server = await startServerProcess({ args: ['--rate', '20'] })
   })
   afterAll(() => {
     server.child.kill('SIGKILL')
@@ -158,7 +153,7 @@ describe('a Host header that is not host[:port] (found by the fuzzer)', () => {
 
 describe('bytes pipelined behind a WebSocket handshake (found by the fuzzer)', () => {
   it('leave the baseline up when the handshake carried a bad cursor', async () => {
-    const baseline = await spawnBaseline(await freePort())
+    const baseline = await startServerProcess({ design: 'baseline' })
     try {
       // The request after the handshake is read as WebSocket frames: 'G' has RSV2/RSV3 set,
       // so ws emits 'error' on a socket the baseline was closing for its bad cursor.

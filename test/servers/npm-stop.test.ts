@@ -13,7 +13,7 @@ import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { descendants } from '../../load/kit/process-sampler.ts'
-import { freePort } from '../faults/server-process.ts'
+import { freePort } from '../../load/kit/child-process.ts'
 import { until } from '../faults/stream-checks.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))

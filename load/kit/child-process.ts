@@ -1,10 +1,18 @@
 /**
- * Starting and stopping the bench's child processes (servers and engines), by pid only.
+ * Starting and stopping the child processes of a measurement (servers, engines), by pid only:
+ * an interrupted parent stops exactly the processes it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { watchParent } from '../../servers/http/stop-on-signals.ts'
-import { TIMEOUTS } from './defaults.ts'
+
+/** Time limits of child processes, ms (the bench's `TIMEOUTS` repeats them). */
+export const CHILD_TIMEOUTS = Object.freeze({
+  /** Waiting for a server to be ready after spawn. */
+  serverStartMs: 15_000,
+  /** Between SIGTERM and SIGKILL when stopping a child. */
+  killGraceMs: 5_000,
+})
 
 /** A spawned child with its captured output tail. */
 export interface Child {
@@ -33,7 +41,7 @@ function installSignalHandlers(): void {
     const exits = [...live].map((child) => new Promise((resolve) => child.once('exit', resolve)))
     const timer = setTimeout(() => {
       for (const child of live) child.kill('SIGKILL')
-    }, TIMEOUTS.killGraceMs)
+    }, CHILD_TIMEOUTS.killGraceMs)
     void Promise.all(exits).then(() => {
       clearTimeout(timer)
       process.exit(130)
@@ -86,11 +94,22 @@ export function spawnCommand(
   return { process: child, pid: child.pid, output: () => tail, exited }
 }
 
+/** Resolves with a child's exit code (-1 for a signal) once it has exited. */
+export function exitOf(child: ChildProcess): Promise<number> {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) done(child.exitCode ?? -1)
+    else
+      child.once('exit', (code) => {
+        done(code ?? -1)
+      })
+  })
+}
+
 /** Sends SIGTERM, then SIGKILL after a grace period; resolves when the child is gone. */
 export async function stopChild(child: Child): Promise<void> {
   if (child.process.exitCode !== null || child.process.signalCode !== null) return
   child.process.kill('SIGTERM')
-  const timer = setTimeout(() => child.process.kill('SIGKILL'), TIMEOUTS.killGraceMs)
+  const timer = setTimeout(() => child.process.kill('SIGKILL'), CHILD_TIMEOUTS.killGraceMs)
   await child.exited
   clearTimeout(timer)
 }
@@ -114,7 +133,7 @@ export async function freePort(): Promise<number> {
 export async function waitHealthy(
   url: string,
   child: Child,
-  timeoutMs = TIMEOUTS.serverStartMs,
+  timeoutMs = CHILD_TIMEOUTS.serverStartMs,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
