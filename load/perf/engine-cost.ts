@@ -34,6 +34,7 @@ import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { processUsage } from '../kit/process-sampler.ts'
 import { exitOf } from '../kit/child-process.ts'
+import { writeMarkedBlock } from '../kit/readme-block.ts'
 import { startServerProcess } from '../kit/server-process.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
@@ -60,8 +61,6 @@ const { values: args } = parseArgs({
     'table-from': { type: 'string' },
   },
 })
-const README_BEGIN = '<!-- engine-cost:begin (written by load/perf/engine-cost.ts --readme) -->'
-const README_END = '<!-- engine-cost:end -->'
 /**
  * VUs (and bare clients) of the reference run that per-VU RSS is counted from. Two, not one:
  * the engine starts one worker thread per core but never more threads than VUs, so a 1-VU
@@ -383,17 +382,10 @@ function writeReadmeTable(
   others: readonly SavedRun[] = [],
 ): void {
   const readme = join(ROOT, 'load/README.md')
-  const text = readFileSync(readme, 'utf8')
-  const begin = text.indexOf(README_BEGIN)
-  const end = text.indexOf(README_END)
-  if (begin < 0 || end < begin) {
-    throw new Error(`load/README.md has no ${README_BEGIN} … ${README_END} block to fill`)
-  }
   const tables =
     readmeTable(relative(ROOT, file), measuredAt, rows) +
     (others.length > 0 ? `\n${otherRunsTable(others)}` : '')
-  const updated = `${text.slice(0, begin + README_BEGIN.length)}\n${tables}${text.slice(end)}`
-  writeFileSync(readme, updated)
+  writeMarkedBlock(readme, 'engine-cost', tables)
   process.stdout.write(`updated the measured-cost table in ${readme}\n`)
 }
 

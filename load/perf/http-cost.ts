@@ -31,6 +31,7 @@ import { createParser } from 'eventsource-parser'
 import { format } from 'prettier'
 import { processUsage } from '../kit/process-sampler.ts'
 import { exitOf } from '../kit/child-process.ts'
+import { writeMarkedBlock } from '../kit/readme-block.ts'
 import { startServerProcess } from '../kit/server-process.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
@@ -48,8 +49,6 @@ const { values: args } = parseArgs({
     'table-from': { type: 'string' },
   },
 })
-const README_BEGIN = '<!-- http-cost:begin (written by load/perf/http-cost.ts --readme) -->'
-const README_END = '<!-- http-cost:end -->'
 /** VUs (and bare clients) of the reference run whose RSS is subtracted. */
 const REFERENCE_VUS = 2
 const POLL_INTERVAL_MS = 1000
@@ -562,15 +561,8 @@ if (args['table-from'] === undefined) {
 
 if (args.readme || args['table-from'] !== undefined) {
   const readme = join(ROOT, 'load/README.md')
-  const text = readFileSync(readme, 'utf8')
-  const begin = text.indexOf(README_BEGIN)
-  const end = text.indexOf(README_END)
-  if (begin === -1 || end < begin) {
-    throw new Error(`load/README.md has no ${README_BEGIN} … ${README_END} block to fill`)
-  }
-  const updated = `${text.slice(0, begin + README_BEGIN.length)}\n${readmeTable(relative(ROOT, reportFile), report)}${text.slice(end)}`
   // Written as is: prettier ignores *.md here, and formatting the file would rewrite other
   // sections' tables too.
-  writeFileSync(readme, updated)
+  writeMarkedBlock(readme, 'http-cost', readmeTable(relative(ROOT, reportFile), report))
   process.stdout.write(`updated the measured-cost table in ${readme}\n`)
 }
