@@ -1,16 +1,16 @@
 /**
- * The hot-path table from the committed benchmark runs (`bench/runs/*.json`): one row per
+ * The hot-path table from the committed benchmark runs (`servers/perf/runs/*.json`): one row per
  * run, CPU per unit of work before and after and their ratio, printed as Markdown, or
  * written between the `hot-paths` markers of `servers/README.md` with `--write`.
  *
- *   npx node bench/report.ts            # print
- *   npx node bench/report.ts --write    # update servers/README.md
+ *   npx node servers/perf/report.ts            # print
+ *   npx node servers/perf/report.ts --write    # update servers/README.md
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { REPO_ROOT } from './base-checkout.ts'
-import { writeMarkedBlock } from '../load/kit/readme-block.ts'
+import { writeMarkedBlock } from '../../load/kit/readme-block.ts'
 
 /** The part of a run file the table reads. */
 interface RunFile {
@@ -27,7 +27,7 @@ interface RunFile {
   }
 }
 
-const RUNS = join(REPO_ROOT, 'bench/runs')
+const RUNS = join(REPO_ROOT, 'servers/perf/runs')
 
 function row(file: string, run: RunFile): string {
   const { base, current, ratio } = run.summary
@@ -51,7 +51,7 @@ function row(file: string, run: RunFile): string {
   ].join('|')
 }
 
-/** The Markdown table of every run in `bench/runs/`. */
+/** The Markdown table of every run in `servers/perf/runs/`. */
 export function hotPathTable(): string {
   const files = readdirSync(RUNS)
     .filter((name) => name.endsWith('.json'))
@@ -61,12 +61,13 @@ export function hotPathTable(): string {
     run: JSON.parse(readFileSync(join(RUNS, name), 'utf8')) as RunFile,
   }))
   const first = runs[0]?.run
-  if (first === undefined) throw new Error(`no runs in ${RUNS}: run bench/sse-write.ts first`)
+  if (first === undefined)
+    throw new Error(`no runs in ${RUNS}: run servers/perf/stream-write.ts first`)
   const bases = [...new Set(runs.map(({ run }) => run.base.sha.slice(0, 10)))].join(', ')
   return [
     '| benchmark | load | rounds × window | frames or requests/s | CPU per unit, base | this checkout | ratio | server CPU (% of one core) | load avg at start | run file |',
     '|---|---|---|---|---|---|---|---|---|---|',
-    ...runs.map(({ name, run }) => row(`bench/runs/${name}`, run)),
+    ...runs.map(({ name, run }) => row(`servers/perf/runs/${name}`, run)),
     '',
     `Medians over the rounds per side (rounds alternate which side runs first); base \`${bases}\`; machine: ${first.machine.cpus} × ${first.machine.model}, shared with other work while these ran (load average in the table), so read the ratios, not the absolute figures.`,
   ].join('\n')

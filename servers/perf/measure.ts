@@ -9,8 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { dirname } from 'node:path'
 import { format, resolveConfig } from 'prettier'
-import { baseCheckout, currentRevision, REPO_ROOT } from './base-checkout.ts'
-import { startServerProcess, type ServerProcess } from '../load/kit/server-process.ts'
+import { baseCheckout, currentRevision, DEFAULT_BASE_REF, REPO_ROOT } from './base-checkout.ts'
+import { startServerProcess, type ServerProcess } from '../../load/kit/server-process.ts'
 
 /** A load put on one server: counts the work done so far, then closes. */
 export interface Load {
@@ -23,7 +23,7 @@ export interface Load {
 
 /** What one benchmark measures. */
 export interface Benchmark {
-  /** Name, also the default file name under `bench/runs/`. */
+  /** Name, also the default file name under `servers/perf/runs/`. */
   name: string
   /** What one unit of work is, e.g. "frame written". */
   unit: string
@@ -48,6 +48,39 @@ export interface MeasureOptions {
   windowS: number
   out: string
   cpuProfDir?: string | undefined
+}
+
+/** The flags every micro-benchmark takes (`parseArgs` options), with their defaults. */
+export const MEASURE_FLAGS = {
+  rate: { type: 'string', default: '10' },
+  rounds: { type: 'string', default: '3' },
+  settle: { type: 'string', default: '3' },
+  window: { type: 'string', default: '10' },
+  base: { type: 'string', default: DEFAULT_BASE_REF },
+  out: { type: 'string' },
+  'cpu-prof': { type: 'string' },
+} as const
+
+/** {@link MeasureOptions} from the parsed {@link MEASURE_FLAGS}; `out` defaults to `defaultOut`. */
+export function measureOptions(
+  values: {
+    rounds: string
+    settle: string
+    window: string
+    base: string
+    out?: string | undefined
+    'cpu-prof'?: string | undefined
+  },
+  defaultOut: string,
+): MeasureOptions {
+  return {
+    baseRef: values.base,
+    rounds: Number(values.rounds),
+    settleS: Number(values.settle),
+    windowS: Number(values.window),
+    out: values.out ?? defaultOut,
+    cpuProfDir: values['cpu-prof'],
+  }
 }
 
 /** One measured window. */

@@ -1,30 +1,24 @@
 /**
  * Server CPU per poll request answered, baseline commit vs this checkout, in one run.
  *
- *   npx node bench/poll-request.ts --protocol long-poll [--clients 1000] [--rounds 3]
- *   npx node bench/poll-request.ts --protocol short-poll [--clients 2500] [--interval 1000]
+ *   npx node servers/perf/poll-request.ts --protocol long-poll [--clients 1000] [--rounds 3]
+ *   npx node servers/perf/poll-request.ts --protocol short-poll [--clients 2500] [--interval 1000]
  *
  * Each round starts each server (`serve --protocols <protocol>`), opens the clients and
  * divides the server's CPU time over the window by the replies (200 or 304) the clients
- * received in it. Writes `bench/runs/<protocol>-request.json` (or `--out`).
+ * received in it. Writes `servers/perf/runs/<protocol>-request.json` (or `--out`).
  */
 import { parseArgs } from 'node:util'
-import { DEFAULT_BASE_REF, REPO_ROOT } from './base-checkout.ts'
-import { measure } from './measure.ts'
+import { REPO_ROOT } from './base-checkout.ts'
+import { MEASURE_FLAGS, measure, measureOptions } from './measure.ts'
 import { openPollClients } from './poll-clients.ts'
 
 const { values } = parseArgs({
   options: {
+    ...MEASURE_FLAGS,
     protocol: { type: 'string', default: 'long-poll' },
     clients: { type: 'string', default: '1000' },
     interval: { type: 'string', default: '1000' },
-    rate: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '3' },
-    settle: { type: 'string', default: '3' },
-    window: { type: 'string', default: '10' },
-    base: { type: 'string', default: DEFAULT_BASE_REF },
-    out: { type: 'string' },
-    'cpu-prof': { type: 'string' },
   },
 })
 const protocol = values.protocol
@@ -43,12 +37,5 @@ await measure(
     params: { protocol, clients, rampMs, intervalMs, rate: Number(values.rate) },
     open: (server) => openPollClients({ url: server.url, protocol, clients, rampMs, intervalMs }),
   },
-  {
-    baseRef: values.base,
-    rounds: Number(values.rounds),
-    settleS: Number(values.settle),
-    windowS: Number(values.window),
-    out: values.out ?? `${REPO_ROOT}/bench/runs/${protocol}-request.json`,
-    cpuProfDir: values['cpu-prof'],
-  },
+  measureOptions(values, `${REPO_ROOT}/servers/perf/runs/${protocol}-request.json`),
 )

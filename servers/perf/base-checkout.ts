@@ -7,8 +7,8 @@ import { existsSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
-/** The root of this checkout (the folder above `bench/`). */
-export const REPO_ROOT = resolve(import.meta.dirname, '..')
+/** The root of this checkout (two folders above `servers/perf/`). */
+export const REPO_ROOT = resolve(import.meta.dirname, '..', '..')
 
 /**
  * The commit before the hot-path work: what the benchmarks compare against by default.
