@@ -1,7 +1,8 @@
 /**
  * Reads feed messages without `JSON.parse`: every serialized frame starts with
  * `{"type":"…","epoch":"…","seq":N,"t":T,` (DESIGN.md, "The feed"), so `type`, `seq` and
- * `t` are found with `indexOf` and slicing. Parsing whole frames costs k6 tens of µs per
+ * `t` are found with `indexOf` and slicing (the readers of `feed-header.ts`, which the
+ * perf clients, the soak and the micro-benchmarks share). Parsing whole frames costs k6 tens of µs per
  * message and turns the load generator into the bottleneck.
  *
  * A server started with `--encoding binary` sends frames and snapshots in the binary
@@ -23,57 +24,11 @@ import {
   OFFSET_T,
 } from '../../servers/feed/binary-layout.ts'
 import { decodeBase64Prefix } from './base64-prefix.ts'
+import { readFeedNumber, readFeedString } from './feed-header.ts'
 import { feedFrames, feedGaps, feedLatency, feedResets } from './feed-metrics.ts'
 
 const TYPE_PREFIX = '{"type":"'
 const EPOCH_KEY = '"epoch":"'
-
-/**
- * Reads `"key":<number>` starting the search at `from`; NaN when absent. Digits are
- * accumulated by char code so no substring is allocated per message; an exponent falls
- * back to `Number()`.
- */
-function readNumber(text: string, key: string, from: number): number {
-  const at = text.indexOf(key, from)
-  if (at < 0) return NaN
-  let i = at + key.length
-  const start = i
-  let negative = false
-  if (text.charCodeAt(i) === 45) {
-    negative = true
-    i++
-  }
-  let value = 0
-  let code = text.charCodeAt(i)
-  if (code < 48 || code > 57) return NaN
-  while (code >= 48 && code <= 57) {
-    value = value * 10 + (code - 48)
-    code = text.charCodeAt(++i)
-  }
-  if (code === 46) {
-    let scale = 0.1
-    code = text.charCodeAt(++i)
-    while (code >= 48 && code <= 57) {
-      value += (code - 48) * scale
-      scale /= 10
-      code = text.charCodeAt(++i)
-    }
-  }
-  if (code === 101 || code === 69) {
-    let end = i + 1
-    while (end < text.length && ',}]'.indexOf(text.charAt(end)) < 0) end++
-    return Number(text.slice(start, end))
-  }
-  return negative ? -value : value
-}
-
-/** Reads `"key":"<string>"` starting at `from`; empty when absent. */
-function readString(text: string, key: string, from: number): string {
-  const at = text.indexOf(key, from)
-  if (at < 0) return ''
-  const start = at + key.length
-  return text.slice(start, text.indexOf('"', start))
-}
 
 /**
  * Per-connection feed state: last `seq` and `epoch` (the resume cursor), gap and reset
@@ -144,16 +99,16 @@ export function readFeedText(
   const isSnapshot = !isFrame && text.startsWith('snapshot"', typeStart)
   const typeEnd = typeStart + (isFrame ? 5 : isSnapshot ? 8 : 0)
   if (isFrame || isSnapshot) {
-    const seq = readNumber(text, '"seq":', typeEnd)
-    const t = readNumber(text, '"t":', typeEnd)
-    if (isSnapshot) tracker.epoch = readString(text, EPOCH_KEY, typeEnd)
+    const seq = readFeedNumber(text, '"seq":', typeEnd)
+    const t = readFeedNumber(text, '"t":', typeEnd)
+    if (isSnapshot) tracker.epoch = readFeedString(text, EPOCH_KEY, typeEnd)
     return count(tracker, isFrame, seq, t, receivedAt)
   }
   const otherEnd = text.indexOf('"', typeStart)
   const type = text.slice(typeStart, otherEnd)
   if (type === 'reset') {
     feedResets.add(1, tracker.tags)
-    tracker.epoch = readString(text, EPOCH_KEY, otherEnd)
+    tracker.epoch = readFeedString(text, EPOCH_KEY, otherEnd)
     tracker.lastSeq = -1
   }
   return type
@@ -198,8 +153,8 @@ export function readFeedSseData(tracker: FeedTracker, data: string, receivedAt: 
  * (NaN when the body is not a poll reply).
  */
 export function readFeedPollReply(tracker: FeedTracker, body: string, receivedAt: number): number {
-  const next = readNumber(body, '"next":', 0)
-  const epoch = readString(body, EPOCH_KEY, 0)
+  const next = readFeedNumber(body, '"next":', 0)
+  const epoch = readFeedString(body, EPOCH_KEY, 0)
   if (epoch !== '') tracker.epoch = epoch
   let at = body.indexOf(TYPE_PREFIX)
   while (at >= 0) {

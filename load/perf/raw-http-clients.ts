@@ -12,6 +12,7 @@
 import { Agent, request } from 'node:http'
 import type { IncomingMessage } from 'node:http'
 import { createParser } from 'eventsource-parser'
+import { countFeedMessages, readFeedNumber, readFeedString } from '../lib/feed-header.ts'
 
 const [baseUrl, mode, clientsText, secondsText, rampText, intervalText] = process.argv.slice(2)
 if (
@@ -67,16 +68,8 @@ function get(path: string, headers: Record<string, string>): Promise<Reply | und
 
 /** Reads `next` and the message count of a poll reply the way the scenarios do: indexOf, no JSON.parse. */
 function readReply(body: string): { epoch: string; next: number } {
-  const epochAt = body.indexOf('"epoch":"')
-  const epoch = epochAt === -1 ? '' : body.slice(epochAt + 9, body.indexOf('"', epochAt + 9))
-  const nextAt = body.indexOf('"next":')
-  const next = nextAt === -1 ? NaN : parseInt(body.slice(nextAt + 7, nextAt + 27), 10)
-  let at = body.indexOf('{"type":')
-  while (at !== -1) {
-    messages++
-    at = body.indexOf('{"type":', at + 8)
-  }
-  return { epoch, next }
+  messages += countFeedMessages(body)
+  return { epoch: readFeedString(body, '"epoch":"', 0), next: readFeedNumber(body, '"next":', 0) }
 }
 
 function pause(ms: number): Promise<void> {

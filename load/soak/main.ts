@@ -23,6 +23,7 @@ import { linearFit } from './linear-fit.ts'
 import { processUsage } from '../kit/process-sampler.ts'
 import { startServerProcess } from '../kit/server-process.ts'
 import { readSample } from '../kit/prometheus-text.ts'
+import { readFeedHeader } from '../lib/feed-header.ts'
 
 /** Limits that keep a typo from running for hours or opening more sockets than fds. */
 const BOUNDS = Object.freeze({ maxClients: 15_000, maxMinutes: 60 })
@@ -94,21 +95,17 @@ interface ClientRecord {
   connecting: boolean
 }
 
-// Frames start with {"type":…,"epoch":…,"seq":…, (servers/README.md), so a regex on the
-// head reads them without parsing each 10 Hz message in full.
-const HEAD = /^\{"type":"(\w+)","epoch":"([^"]*)","seq":(\d+)/
-
 function onMessage(client: ClientRecord, data: Buffer): void {
-  const match = HEAD.exec(data.toString('latin1', 0, 96))
-  if (match === null) return
-  const [, type, epoch, seqText] = match
-  const seq = Number(seqText)
+  // The head alone ({"type":…,"epoch":…,"seq":…,"t":…), not each 10 Hz message in full.
+  const header = readFeedHeader(data.toString('latin1', 0, 96))
+  if (header === null) return
+  const { type, epoch, seq } = header
   if (type === 'reset') {
     client.resets++
     return
   }
   if (type === 'snapshot') {
-    client.epoch = epoch ?? null
+    client.epoch = epoch
     client.lastSeq = seq
     return
   }

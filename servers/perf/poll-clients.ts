@@ -1,11 +1,13 @@
 /**
- * Bare poll clients for the benchmarks: raw keep-alive TCP sockets that send hand-written
- * `GET /poll/long` or `GET /poll/short` requests and read the replies with a minimal
- * HTTP/1.1 parser (status, `Content-Length`, body), so the load process stays cheap and
- * every measured cost is the server's. A long-poll client asks again as soon as it is
- * answered; a short-poll client asks once per interval with `If-None-Match`.
+ * Bare poll clients for the benchmarks: each a keep-alive connection of the engine's own
+ * HTTP/1.1 client (`load/engine/wire/http-client.ts`: chunked and Content-Length bodies, no
+ * k6 around it) sending `GET /poll/long` or `GET /poll/short`, the cursor read from each
+ * reply's head (`load/lib/feed-header.ts`), so the load process stays cheap and every measured
+ * cost is the server's. A long-poll client asks again as soon as it is answered; a short-poll
+ * client once per interval with `If-None-Match`.
  */
-import { connect, type Socket } from 'node:net'
+import { HttpClient, type HttpResult } from '../../load/engine/wire/http-client.ts'
+import { readFeedNumber, readFeedString } from '../../load/lib/feed-header.ts'
 import type { Load } from './measure.ts'
 
 /** Which poll and how. */
@@ -18,70 +20,61 @@ export interface PollLoadOptions {
   intervalMs: number
 }
 
-const HEAD_END = Buffer.from('\r\n\r\n')
-const CURSOR = /"epoch":"([^"]+)","next":(\d+)/
-
 /** One keep-alive poll client. */
 class PollClient {
-  readonly #socket: Socket
-  readonly #path: string
-  readonly #host: string
-  #pending: Buffer = Buffer.alloc(0)
-  #epoch: string | undefined
-  #next: number | undefined
+  readonly #http = new HttpClient()
+  readonly #url: string
+  #epoch = ''
+  #next = NaN
   #etag: string | undefined
-  #onReply: (status: number) => void
+  readonly #onReply: (status: number) => void
+  readonly #onFault: () => void
+  readonly #received = (result: HttpResult): void => {
+    this.#read(result)
+  }
 
   constructor(options: PollLoadOptions, onReply: (status: number) => void, onFault: () => void) {
-    const { hostname, port } = new URL(options.url)
-    this.#host = hostname
-    this.#path = options.protocol === 'long-poll' ? '/poll/long' : '/poll/short'
+    this.#url = `${options.url}${options.protocol === 'long-poll' ? '/poll/long' : '/poll/short'}`
     this.#onReply = onReply
-    this.#socket = connect({ host: hostname, port: Number(port) })
-    this.#socket.on('data', (chunk: Buffer) => {
-      this.#read(chunk)
-    })
-    this.#socket.on('error', onFault)
+    this.#onFault = onFault
   }
 
   /** Send one poll with the cursor and validator of the last reply. */
   poll(): void {
     const cursor =
-      this.#epoch === undefined || this.#next === undefined
+      this.#epoch === '' || Number.isNaN(this.#next)
         ? ''
-        : `?epoch=${this.#epoch}&since=${this.#next}`
-    const validator = this.#etag === undefined ? '' : `If-None-Match: ${this.#etag}\r\n`
-    this.#socket.write(
-      `GET ${this.#path}${cursor} HTTP/1.1\r\nHost: ${this.#host}\r\n${validator}\r\n`,
+        : `?epoch=${this.#epoch}&since=${String(this.#next)}`
+    this.#http.send(
+      {
+        method: 'GET',
+        url: `${this.#url}${cursor}`,
+        headers: this.#etag === undefined ? undefined : { 'If-None-Match': this.#etag },
+        timeoutMs: 0,
+      },
+      this.#received,
     )
   }
 
   close(): void {
-    this.#socket.destroy()
+    this.#http.close('benchmark over')
   }
 
-  #read(chunk: Buffer): void {
-    let pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk])
-    for (;;) {
-      const headEnd = pending.indexOf(HEAD_END)
-      if (headEnd === -1) break
-      const head = pending.subarray(0, headEnd).toString('latin1')
-      const status = Number(head.slice(9, 12))
-      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? '0')
-      const bodyStart = headEnd + HEAD_END.length
-      if (pending.length < bodyStart + length) break
-      if (status === 200) {
-        const match = CURSOR.exec(pending.subarray(bodyStart, bodyStart + 120).toString('latin1'))
-        if (match !== null) {
-          this.#epoch = match[1]
-          this.#next = Number(match[2])
-        }
-        this.#etag = /\r\netag: *(\S+)/i.exec(head)?.[1]
-      }
-      pending = pending.subarray(bodyStart + length)
-      this.#onReply(status)
+  #read(result: HttpResult): void {
+    if (result.status === 0) {
+      this.#onFault()
+      return
     }
-    this.#pending = pending
+    if (result.status === 200 && result.body !== null) {
+      const epoch = readFeedString(result.body, '"epoch":"', 0)
+      const next = readFeedNumber(result.body, '"next":', 0)
+      if (epoch !== '' && !Number.isNaN(next)) {
+        this.#epoch = epoch
+        this.#next = next
+      }
+      this.#etag = result.headers['Etag']
+    }
+    this.#onReply(result.status)
   }
 }
 
