@@ -12,24 +12,18 @@
 import { Agent, request } from 'node:http'
 import type { IncomingMessage } from 'node:http'
 import { createParser } from 'eventsource-parser'
+import { bareClientsArgs, runBareClients } from '../kit/bare-clients.ts'
 import { countFeedMessages, readFeedNumber, readFeedString } from '../lib/feed-header.ts'
 
 const [baseUrl, mode, clientsText, secondsText, rampText, intervalText] = process.argv.slice(2)
-if (
-  baseUrl === undefined ||
-  (mode !== 'long-poll' && mode !== 'short-poll' && mode !== 'sse') ||
-  clientsText === undefined ||
-  secondsText === undefined
-) {
-  throw new Error(
-    'usage: raw-http-clients.ts <base-url> <long-poll|short-poll|sse> <clients> <seconds> [ramp-seconds] [poll-interval-ms]',
-  )
-}
+const USAGE =
+  'raw-http-clients.ts <base-url> <long-poll|short-poll|sse> <clients> <seconds> [ramp-seconds] [poll-interval-ms]'
+if (baseUrl === undefined || (mode !== 'long-poll' && mode !== 'short-poll' && mode !== 'sse'))
+  throw new Error(`usage: ${USAGE}`)
 const base: string = baseUrl
-const clients = Number(clientsText)
-const rampMs = Number(rampText ?? '0') * 1000
+const plan = bareClientsArgs(clientsText, secondsText, rampText, USAGE)
 const intervalMs = Number(intervalText ?? '1000')
-const endAt = Date.now() + Number(secondsText) * 1000
+const endAt = Date.now() + plan.runMs
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity })
 let requests = 0
 let messages = 0
@@ -135,13 +129,11 @@ function open(): void {
   else void (mode === 'long-poll' ? longPoll() : shortPoll())
 }
 
-for (let i = 0; i < clients; i++) setTimeout(open, (rampMs * i) / clients)
-const reporter = setInterval(() => {
-  process.stdout.write(`${JSON.stringify({ t: Date.now(), requests, messages })}\n`)
-}, 1000)
-setTimeout(() => {
-  stopped = true
-  clearInterval(reporter)
-  process.stdout.write(`${JSON.stringify({ t: Date.now(), requests, messages, done: true })}\n`)
-  process.exit(0)
-}, endAt - Date.now())
+runBareClients({
+  ...plan,
+  open,
+  counts: () => ({ requests, messages }),
+  stop() {
+    stopped = true
+  },
+})

@@ -9,14 +9,12 @@
  */
 import { LeanWebSocket } from '../engine/wire/websocket-client.ts'
 import type { WebSocketEvents } from '../engine/wire/websocket-client.ts'
+import { bareClientsArgs, runBareClients } from '../kit/bare-clients.ts'
 
 const [url, clientsText, secondsText, rampText] = process.argv.slice(2)
-if (url === undefined || clientsText === undefined || secondsText === undefined) {
-  throw new Error('usage: raw-lean-clients.ts <ws-url> <clients> <seconds> [ramp-seconds]')
-}
+const USAGE = 'raw-lean-clients.ts <ws-url> <clients> <seconds> [ramp-seconds]'
+if (url === undefined) throw new Error(`usage: ${USAGE}`)
 const target: string = url
-const clients = Number(clientsText)
-const rampMs = Number(rampText ?? '0') * 1000
 let messages = 0
 const sockets: LeanWebSocket[] = []
 
@@ -40,20 +38,13 @@ const events: WebSocketEvents = {
   onBytesSent: () => undefined,
 }
 
-function open(): void {
-  sockets.push(new LeanWebSocket(target, events))
-}
-for (let i = 0; i < clients; i++) setTimeout(open, (rampMs * i) / clients)
-// Reports the running count once per second so the parent can cut the steady window.
-const reporter = setInterval(() => {
-  process.stdout.write(`${JSON.stringify({ t: Date.now(), messages })}\n`)
-}, 1000)
-setTimeout(
-  () => {
-    clearInterval(reporter)
-    for (const socket of sockets) socket.terminate()
-    process.stdout.write(`${JSON.stringify({ t: Date.now(), messages, done: true })}\n`)
-    process.exit(0)
+runBareClients({
+  ...bareClientsArgs(clientsText, secondsText, rampText, USAGE),
+  open() {
+    sockets.push(new LeanWebSocket(target, events))
   },
-  Number(secondsText) * 1000,
-)
+  counts: () => ({ messages }),
+  stop() {
+    for (const socket of sockets) socket.terminate()
+  },
+})

@@ -1,0 +1,61 @@
+/**
+ * The harness of a bare-client process, the baseline of the engine's perf scripts: it opens
+ * `clients` connections evenly over the ramp (as ramping-vus opens VUs: all at once would
+ * overflow the server's accept backlog), prints its running counts as one JSON line a second
+ * (`{"t", …counts}`) so the parent can cut its steady window, and after `seconds` prints a
+ * last line with `done: true` and exits. The clients themselves are the engine's own wire
+ * clients or the libraries they are measured against; the harness is what they share.
+ */
+
+/** What a bare-client process runs. */
+export interface BareClientsPlan {
+  clients: number
+  /** The ramp over which the clients open, ms (0: all at once). */
+  rampMs: number
+  /** How long the process runs from its start, ms. */
+  runMs: number
+  /** Opens client number `index`. */
+  open: (index: number) => void
+  /** The running counts to report, e.g. `{ messages }`. */
+  counts: () => Record<string, number>
+  /** Closes every client before the last report (optional). */
+  stop?: () => void
+  /** Where the lines go; default stdout. */
+  write?: (line: string) => void
+}
+
+/** Runs the plan: the process exits after the last line. */
+export function runBareClients(plan: BareClientsPlan): void {
+  const write = plan.write ?? ((line: string) => process.stdout.write(line))
+  for (let i = 0; i < plan.clients; i++)
+    setTimeout(
+      () => {
+        plan.open(i)
+      },
+      (plan.rampMs * i) / plan.clients,
+    )
+  const reporter = setInterval(() => {
+    write(`${JSON.stringify({ t: Date.now(), ...plan.counts() })}\n`)
+  }, 1000)
+  setTimeout(() => {
+    clearInterval(reporter)
+    plan.stop?.()
+    write(`${JSON.stringify({ t: Date.now(), ...plan.counts(), done: true })}\n`)
+    process.exit(0)
+  }, plan.runMs)
+}
+
+/** `<clients> <seconds> [ramp-seconds]` of a bare-client script's command line, checked. */
+export function bareClientsArgs(
+  clientsText: string | undefined,
+  secondsText: string | undefined,
+  rampText: string | undefined,
+  usage: string,
+): { clients: number; runMs: number; rampMs: number } {
+  const clients = Number(clientsText)
+  const seconds = Number(secondsText)
+  const ramp = Number(rampText ?? '0')
+  if (!Number.isInteger(clients) || clients < 1 || !(seconds > 0) || !(ramp >= 0))
+    throw new Error(`usage: ${usage}`)
+  return { clients, runMs: seconds * 1000, rampMs: ramp * 1000 }
+}
