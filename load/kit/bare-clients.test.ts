@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { bareClientsArgs } from './bare-clients.ts'
+import { PassThrough } from 'node:stream'
+import { bareClientsArgs, collectReports, countOf } from './bare-clients.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'bare-clients-'))
 afterAll(() => {
@@ -63,5 +64,18 @@ describe('bareClientsArgs', () => {
       'usage: x.ts <n> <s>',
     )
     expect(() => bareClientsArgs('10', undefined, undefined, 'u')).toThrow('usage: u')
+  })
+})
+
+describe('collectReports', () => {
+  it('reads count lines split across chunks and finds the line nearest a time', () => {
+    const stdout = new PassThrough()
+    const { reports, nearest } = collectReports(stdout)
+    stdout.write('{"t":1000,"messages":5}\n{"t":20')
+    stdout.write('00,"messages":12}\n{"t":3000,"messages":30,"done":true}\n')
+    expect(reports).toHaveLength(3)
+    expect(countOf(nearest(2100), 'messages')).toBe(12)
+    expect(countOf(nearest(9999), 'messages')).toBe(30)
+    expect(countOf(nearest(2100), 'requests')).toBe(0)
   })
 })

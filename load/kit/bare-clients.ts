@@ -59,3 +59,41 @@ export function bareClientsArgs(
     throw new Error(`usage: ${usage}`)
   return { clients, runMs: seconds * 1000, rampMs: ramp * 1000 }
 }
+
+/** One count line of a bare-client process. */
+export interface BareClientsReport {
+  t: number
+  [count: string]: number | boolean
+}
+
+/**
+ * The parent's side: collects a bare-client child's count lines from its stdout, and finds
+ * the line nearest a time (the ends of a measured window).
+ */
+export function collectReports(stdout: NodeJS.ReadableStream): {
+  reports: BareClientsReport[]
+  nearest: (ms: number) => BareClientsReport
+} {
+  const reports: BareClientsReport[] = []
+  let buffered = ''
+  stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString()
+    const lines = buffered.split('\n')
+    buffered = lines.pop() ?? ''
+    for (const line of lines) if (line !== '') reports.push(JSON.parse(line) as BareClientsReport)
+  })
+  return {
+    reports,
+    nearest: (ms) =>
+      reports.reduce(
+        (best, r) => (Math.abs(r.t - ms) < Math.abs(best.t - ms) ? r : best),
+        reports[0] ?? { t: 0 },
+      ),
+  }
+}
+
+/** A count of a report, 0 when the line lacks it. */
+export function countOf(report: BareClientsReport, name: string): number {
+  const value = report[name]
+  return typeof value === 'number' ? value : 0
+}

@@ -82,6 +82,54 @@ export function processUsage(pid: number): ProcessUsage {
   }
 }
 
+/** What a process (and the server beside it) used over a measured window. */
+export interface UsageWindow {
+  /** CPU seconds of the measured process (user + system). */
+  cpuS: number
+  /** The kernel's part of `cpuS`. */
+  systemCpuS: number
+  /** CPU seconds of the server in the same window: who saturates first. */
+  serverCpuS: number
+  /** Peak RSS of the measured process, sampled every 500 ms. */
+  peakRssBytes: number
+  /** When the first and the last readings were taken, unix ms. */
+  fromMs: number
+  toMs: number
+}
+
+/**
+ * Waits until `fromMs`, then reads the process and the server until `toMs` (RSS every
+ * 500 ms); the CPU figures are the differences between the first and the last readings.
+ */
+export async function measureWindow(
+  pid: number,
+  serverPid: number,
+  fromMs: number,
+  toMs: number,
+): Promise<UsageWindow> {
+  const wait = (ms: number): Promise<void> =>
+    new Promise((done) => setTimeout(done, Math.max(0, ms)))
+  await wait(fromMs - Date.now())
+  const start = processUsage(pid)
+  const serverStart = processUsage(serverPid)
+  const startedAt = Date.now()
+  let peak = start.rssBytes
+  while (Date.now() < toMs) {
+    await wait(Math.min(500, toMs - Date.now()))
+    peak = Math.max(peak, processUsage(pid).rssBytes)
+  }
+  const end = processUsage(pid)
+  const serverEnd = processUsage(serverPid)
+  return {
+    cpuS: end.cpuS - start.cpuS,
+    systemCpuS: end.systemCpuS - start.systemCpuS,
+    serverCpuS: serverEnd.cpuS - serverStart.cpuS,
+    peakRssBytes: peak,
+    fromMs: startedAt,
+    toMs: Date.now(),
+  }
+}
+
 /** The resident set of process `pid` in MiB, from /proc; NaN once it has gone. */
 export function rssMiB(pid: number): number {
   try {

@@ -32,7 +32,8 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { processUsage } from '../kit/process-sampler.ts'
+import { measureWindow, type UsageWindow } from '../kit/process-sampler.ts'
+import { collectReports, countOf } from '../kit/bare-clients.ts'
 import { exitOf } from '../kit/child-process.ts'
 import { writeMarkedBlock } from '../kit/readme-block.ts'
 import { startServerProcess } from '../kit/server-process.ts'
@@ -79,46 +80,21 @@ if (!Number.isInteger(repeat) || repeat < 1) {
   throw new Error(`--repeat must be a whole number ≥ 1, got "${args.repeat}"`)
 }
 
-function wait(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
-interface SteadyWindow {
-  cpuS: number
-  /** The kernel's part of `cpuS`. */
-  systemCpuS: number
-  /** CPU seconds the server process used in the same window (who saturates first). */
-  serverCpuS: number
-  peakRssBytes: number
+/** The measured window (the kit's), with its ends in seconds for the per-second series. */
+interface SteadyWindow extends UsageWindow {
   fromS: number
   toS: number
 }
 
-/** Samples a process every 500 ms; returns CPU used between `fromMs` and `toMs` and peak RSS there. */
+/** {@link measureWindow} with the window's ends in seconds. */
 async function measure(
   pid: number,
   serverPid: number,
   fromMs: number,
   toMs: number,
 ): Promise<SteadyWindow> {
-  await wait(Math.max(0, fromMs - Date.now()))
-  const start = processUsage(pid)
-  const serverStart = processUsage(serverPid)
-  let peak = start.rssBytes
-  while (Date.now() < toMs) {
-    await wait(Math.min(500, Math.max(0, toMs - Date.now())))
-    peak = Math.max(peak, processUsage(pid).rssBytes)
-  }
-  const end = processUsage(pid)
-  const serverEnd = processUsage(serverPid)
-  return {
-    serverCpuS: serverEnd.cpuS - serverStart.cpuS,
-    cpuS: end.cpuS - start.cpuS,
-    systemCpuS: end.systemCpuS - start.systemCpuS,
-    peakRssBytes: peak,
-    fromS: fromMs / 1000,
-    toS: toMs / 1000,
-  }
+  const window = await measureWindow(pid, serverPid, fromMs, toMs)
+  return { ...window, fromS: window.fromMs / 1000, toS: window.toMs / 1000 }
 }
 
 async function engineRun(
@@ -219,15 +195,7 @@ async function rawRun(
     },
   )
   if (child.pid === undefined) throw new Error('baseline did not start')
-  const reports: { t: number; messages: number }[] = []
-  let buffered = ''
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString()
-    const lines = buffered.split('\n')
-    buffered = lines.pop() ?? ''
-    for (const line of lines)
-      if (line !== '') reports.push(JSON.parse(line) as { t: number; messages: number })
-  })
+  const { nearest } = collectReports(child.stdout)
   const started = Date.now()
   const window = await measure(
     child.pid,
@@ -236,13 +204,8 @@ async function rawRun(
     started + (rampS + holdS - 1) * 1000,
   )
   await exitOf(child)
-  const at = (ms: number) =>
-    reports.reduce(
-      (best, r) => (Math.abs(r.t - ms) < Math.abs(best.t - ms) ? r : best),
-      reports[0] ?? { t: 0, messages: 0 },
-    )
-  const from = at(window.fromS * 1000)
-  const to = at(window.toS * 1000)
+  const from = nearest(window.fromMs)
+  const to = nearest(window.toMs)
   const seconds = (to.t - from.t) / 1000
   return {
     window: {
@@ -253,7 +216,7 @@ async function rawRun(
           ? (window.systemCpuS * seconds) / (window.toS - window.fromS)
           : window.systemCpuS,
     },
-    messages: to.messages - from.messages,
+    messages: countOf(to, 'messages') - countOf(from, 'messages'),
   }
 }
 

@@ -29,7 +29,8 @@ import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createParser } from 'eventsource-parser'
 import { format } from 'prettier'
-import { processUsage } from '../kit/process-sampler.ts'
+import { measureWindow, type UsageWindow } from '../kit/process-sampler.ts'
+import { collectReports, countOf } from '../kit/bare-clients.ts'
 import { exitOf } from '../kit/child-process.ts'
 import { writeMarkedBlock } from '../kit/readme-block.ts'
 import { startServerProcess } from '../kit/server-process.ts'
@@ -70,46 +71,8 @@ if (args.before !== undefined && !existsSync(join(args.before, 'load/engine/cli.
   throw new Error(`--before ${args.before}: no load/engine/cli.ts there (give a checkout's root)`)
 }
 
-function wait(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
-interface Window {
-  /** CPU seconds of the measured process in the window. */
-  cpuS: number
-  peakRssBytes: number
-  /** CPU seconds of the server in the same window. */
-  serverCpuS: number
-  fromMs: number
-  toMs: number
-}
-
-/** Samples the process (and the server) every 500 ms between `fromMs` and `toMs`. */
-async function measure(
-  pid: number,
-  serverPid: number,
-  fromMs: number,
-  toMs: number,
-): Promise<Window> {
-  await wait(Math.max(0, fromMs - Date.now()))
-  const start = processUsage(pid)
-  const serverStart = processUsage(serverPid)
-  const startedAt = Date.now()
-  let peak = start.rssBytes
-  while (Date.now() < toMs) {
-    await wait(Math.min(500, Math.max(0, toMs - Date.now())))
-    peak = Math.max(peak, processUsage(pid).rssBytes)
-  }
-  const end = processUsage(pid)
-  const serverEnd = processUsage(serverPid)
-  return {
-    cpuS: end.cpuS - start.cpuS,
-    peakRssBytes: peak,
-    serverCpuS: serverEnd.cpuS - serverStart.cpuS,
-    fromMs: startedAt,
-    toMs: Date.now(),
-  }
-}
+/** The measured window (the kit's). */
+type Window = UsageWindow
 
 interface EngineFigures {
   window: Window
@@ -170,7 +133,7 @@ async function engineRun(
   )
   if (child.pid === undefined) throw new Error('engine did not start')
   // Steady window: from 2 s after the ramp (connections settled) to 1 s before the end.
-  const window = await measure(
+  const window = await measureWindow(
     child.pid,
     serverPid,
     started + (rampS + 2) * 1000,
@@ -240,37 +203,23 @@ async function bareRun(
     { stdio: ['ignore', 'pipe', 'inherit'] },
   )
   if (child.pid === undefined) throw new Error('baseline did not start')
-  const reports: { t: number; requests: number; messages: number }[] = []
-  let buffered = ''
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString()
-    const lines = buffered.split('\n')
-    buffered = lines.pop() ?? ''
-    for (const line of lines) {
-      if (line !== '') reports.push(JSON.parse(line) as (typeof reports)[number])
-    }
-  })
+  const { nearest } = collectReports(child.stdout)
   const started = Date.now()
-  const window = await measure(
+  const window = await measureWindow(
     child.pid,
     serverPid,
     started + (rampS + 2) * 1000,
     started + (rampS + holdS - 1) * 1000,
   )
   await exitOf(child)
-  const at = (ms: number): (typeof reports)[number] =>
-    reports.reduce(
-      (best, r) => (Math.abs(r.t - ms) < Math.abs(best.t - ms) ? r : best),
-      reports[0] ?? { t: 0, requests: 0, messages: 0 },
-    )
-  const from = at(window.fromMs)
-  const to = at(window.toMs)
+  const from = nearest(window.fromMs)
+  const to = nearest(window.toMs)
   const seconds = (to.t - from.t) / 1000
   const scale = seconds > 0 ? seconds / ((window.toMs - window.fromMs) / 1000) : 1
   return {
     window: { ...window, cpuS: window.cpuS * scale, serverCpuS: window.serverCpuS * scale },
-    requests: to.requests - from.requests,
-    messages: to.messages - from.messages,
+    requests: countOf(to, 'requests') - countOf(from, 'requests'),
+    messages: countOf(to, 'messages') - countOf(from, 'messages'),
   }
 }
 
