@@ -4,50 +4,30 @@
  * the client reconnects to the restarted process with its cursor and, history being
  * memory-only, gets reset(unknown-epoch) + snapshot. SIGINT still closes with 1001.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import { startServerProcess, type ServerProcess } from '../../load/kit/server-process.ts'
 import type { PollReply } from '../../servers/feed/messages.ts'
 import { closed, collected, handshake, readStream } from './security-clients.ts'
 
-const MAIN = fileURLToPath(new URL('../../servers/main.ts', import.meta.url))
-const children = new Set<ChildProcess>()
+const started = new Set<ServerProcess>()
 
 afterEach(() => {
-  for (const child of children) child.kill('SIGKILL')
-  children.clear()
+  for (const server of started) server.child.kill('SIGKILL')
+  started.clear()
 })
 
 /** Starts `servers/main.ts serve` with node itself (npm would not forward SIGTERM). */
-async function serve(port: number): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', String(port), '--rate', '20'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.add(child)
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => {
-      reject(new Error(`no banner after 20 s: ${out}`))
-    }, 20_000)
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', (chunk: string) => {
-      out += chunk
-      const match = /listening on (http:\/\/[^\s]+)/.exec(out)
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer)
-        resolve(match[1])
-      }
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`server exited with ${String(code)}: ${out}`))
-    })
-  })
-  return { child, url }
+async function serve(port: number): Promise<ServerProcess> {
+  const server = await startServerProcess({ port, args: ['--rate', '20'] })
+  started.add(server)
+  return server
 }
 
-const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => child.once('exit', resolve))
+/** The exit code, or null for a signal, as the test reads it. */
+const exited = async (server: ServerProcess): Promise<number | null> => {
+  const code = await server.exited
+  return typeof code === 'number' ? code : null
+}
 
 describe('SIGTERM restart', () => {
   it('closes 1012, ends SSE with retry, answers long polls; the client resumes on the new process', async () => {
@@ -68,7 +48,7 @@ describe('SIGTERM restart', () => {
     await new Promise((resolve) => setTimeout(resolve, 200))
 
     const wsClosed = closed(ws.ws)
-    const exit = exited(first.child)
+    const exit = exited(first)
     first.child.kill('SIGTERM')
     expect(await wsClosed).toMatchObject({ code: 1012 })
     const streamed = await sseRead
@@ -95,7 +75,7 @@ describe('SIGTERM restart', () => {
     expect(snapshot?.epoch).not.toBe(last.epoch)
     again.ws.close()
     second.child.kill('SIGTERM')
-    expect(await exited(second.child)).toBe(0)
+    expect(await exited(second)).toBe(0)
   }, 60_000)
 
   it('still closes with 1001 on SIGINT', async () => {
@@ -105,6 +85,6 @@ describe('SIGTERM restart', () => {
     const wsClosed = closed(ws.ws)
     server.child.kill('SIGINT')
     expect(await wsClosed).toMatchObject({ code: 1001 })
-    expect(await exited(server.child)).toBe(0)
+    expect(await exited(server)).toBe(0)
   }, 30_000)
 })
