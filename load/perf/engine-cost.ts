@@ -35,6 +35,7 @@ import { parseArgs } from 'node:util'
 import { measureWindow, type UsageWindow } from '../kit/process-sampler.ts'
 import { collectReports, countOf } from '../kit/bare-clients.ts'
 import { exitOf } from '../kit/child-process.ts'
+import { spawnEngineRun } from '../kit/engine-process.ts'
 import { writeMarkedBlock } from '../kit/readme-block.ts'
 import { startServerProcess } from '../kit/server-process.ts'
 
@@ -104,33 +105,19 @@ async function engineRun(
 ): Promise<{ window: SteadyWindow; messages: number; exitCode: number; loopDelayP99Max: number }> {
   const series = join(tmpdir(), `engine-cost-${vus}-${Date.now()}.ndjson`)
   const started = Date.now()
-  const child = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'load/engine/cli.ts'),
-      'run',
-      join(ROOT, 'load/scenarios/websocket.ts'),
-      '--engine',
-      'builtin',
-      '--quiet',
-      '--no-summary',
-      '-e',
-      `BASE_URL=${url}`,
-      '-e',
-      `VUS=${vus}`,
-      '-e',
-      `RAMP=${rampS}s`,
-      '-e',
-      `HOLD=${holdS}s`,
-      '-e',
-      'LATENCY_P95=100000',
-      '--out',
-      `series=${series}`,
-      ...(args.workers === undefined ? [] : ['--workers', args.workers]),
-    ],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  )
-  if (child.pid === undefined) throw new Error('engine did not start')
+  const child = spawnEngineRun({
+    root: ROOT,
+    scenario: 'websocket',
+    env: {
+      BASE_URL: url,
+      VUS: String(vus),
+      RAMP: `${rampS}s`,
+      HOLD: `${holdS}s`,
+      LATENCY_P95: '100000',
+    },
+    series,
+    flags: args.workers === undefined ? [] : ['--workers', args.workers],
+  })
   // Steady window: from --settle s after the ramp to 1 s before the end.
   const window = await measure(
     child.pid,

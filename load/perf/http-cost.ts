@@ -32,6 +32,7 @@ import { format } from 'prettier'
 import { measureWindow, type UsageWindow } from '../kit/process-sampler.ts'
 import { collectReports, countOf } from '../kit/bare-clients.ts'
 import { exitOf } from '../kit/child-process.ts'
+import { spawnEngineRun } from '../kit/engine-process.ts'
 import { writeMarkedBlock } from '../kit/readme-block.ts'
 import { startServerProcess } from '../kit/server-process.ts'
 
@@ -100,38 +101,20 @@ async function engineRun(
   const series = join(tmpdir(), `http-cost-${stamp}.ndjson`)
   const summary = join(tmpdir(), `http-cost-${stamp}.json`)
   const started = Date.now()
-  const child = spawn(
-    process.execPath,
-    [
-      join(root, 'load/engine/cli.ts'),
-      'run',
-      join(root, `load/scenarios/${scenario}.ts`),
-      '--engine',
-      'builtin',
-      '--quiet',
-      '--no-summary',
-      '--summary-trend-stats',
-      'avg,p(95),p(99)',
-      '--summary-export',
-      summary,
-      '-e',
-      `BASE_URL=${url}`,
-      '-e',
-      `VUS=${vus}`,
-      '-e',
-      `RAMP=${rampS}s`,
-      '-e',
-      `HOLD=${holdS}s`,
-      '-e',
-      `POLL_INTERVAL=${POLL_INTERVAL_MS}ms`,
-      '-e',
-      'LATENCY_P95=100000',
-      '--out',
-      `series=${series}`,
-    ],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  )
-  if (child.pid === undefined) throw new Error('engine did not start')
+  const child = spawnEngineRun({
+    root,
+    scenario,
+    env: {
+      BASE_URL: url,
+      VUS: String(vus),
+      RAMP: `${rampS}s`,
+      HOLD: `${holdS}s`,
+      POLL_INTERVAL: `${POLL_INTERVAL_MS}ms`,
+      LATENCY_P95: '100000',
+    },
+    series,
+    flags: ['--summary-trend-stats', 'avg,p(95),p(99)', '--summary-export', summary],
+  })
   // Steady window: from 2 s after the ramp (connections settled) to 1 s before the end.
   const window = await measureWindow(
     child.pid,
