@@ -3,6 +3,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { availableParallelism, cpus, loadavg, release, totalmem, type as osType } from 'node:os'
+import type { K6Binary } from '../engine/k6-binary.ts'
 
 /** The machine a run ran on. */
 export interface MachineInfo {
@@ -56,13 +57,16 @@ export function machineLabel(machine: MachineInfo, note?: string): string {
   return note === undefined || note === '' ? base : `${base} (${note})`
 }
 
-/** Node, engine, k6 and git versions. */
-export function versionInfo(root: string): VersionInfo {
+/**
+ * Node, engine, k6 and git versions.
+ * @param k6 what `k6 version` said (`probeK6`), read once for the engine choice and this record
+ */
+export function versionInfo(root: string, k6: K6Binary | undefined): VersionInfo {
   const status = run('git', ['status', '--porcelain', '--untracked-files=no'], root)
   return {
     node: process.version,
     engine: run(process.execPath, ['load/engine/cli.ts', 'version'], root)?.split('\n')[0] ?? null,
-    k6: run('k6', ['version'], root)?.split('\n')[0] ?? null,
+    k6: k6 === undefined || k6.version === null ? null : k6.versionLine,
     gitSha: run('git', ['rev-parse', 'HEAD'], root),
     gitDirty: status === null ? null : status !== '',
   }

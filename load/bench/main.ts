@@ -295,9 +295,15 @@ export async function runBench(
         options.rampS === BENCH_DEFAULTS.rampS
       ? 'full'
       : 'custom'
-  const engines = chooseEngines(options, (line) => {
-    log(line)
-  })
+  // One `k6 version` for the engine choice and for run.json's record of versions.
+  const k6 = probeK6()
+  const engines = chooseEngines(
+    options,
+    (line) => {
+      log(line)
+    },
+    options.engine === 'builtin' ? undefined : k6,
+  )
   const engine = engineSummary(engines)
   if (options.cluster.length > 0) {
     const missing = clusterUnavailable()
@@ -335,7 +341,7 @@ export async function runBench(
     profile,
     machineLabel: label,
     machine,
-    versions: versionInfo(REPO_ROOT),
+    versions: versionInfo(REPO_ROOT, k6),
     parameters: { ...parameters, protocols: options.protocols, baseline: options.baseline },
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
   }

@@ -3,7 +3,6 @@
  * an interrupted parent stops exactly the processes it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { watchParent } from '../../servers/http/stop-on-signals.ts'
 
 /** Time limits of child processes, ms (the bench's `TIMEOUTS` repeats them). */
@@ -105,29 +104,17 @@ export function exitOf(child: ChildProcess): Promise<number> {
   })
 }
 
-/** Sends SIGTERM, then SIGKILL after a grace period; resolves when the child is gone. */
-export async function stopChild(child: Child): Promise<void> {
+/** Sends `signal` (default SIGTERM), then SIGKILL after a grace period; resolves when the child is gone. */
+export async function stopChild(child: Child, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.process.exitCode !== null || child.process.signalCode !== null) return
-  child.process.kill('SIGTERM')
+  child.process.kill(signal)
   const timer = setTimeout(() => child.process.kill('SIGKILL'), CHILD_TIMEOUTS.killGraceMs)
   await child.exited
   clearTimeout(timer)
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => {
-        resolve(port)
-      })
-    })
-  })
-}
+/** A TCP port free on 127.0.0.1 right now (the cluster's helper, shared). */
+export { freePort } from '../../servers/cluster/child-processes.ts'
 
 /** Polls `url` until it answers 200, the child exits, or the time limit passes. */
 export async function waitHealthy(

@@ -9,7 +9,7 @@
 import type { ChildProcess } from 'node:child_process'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CHILD_TIMEOUTS, spawnCommand, type Child } from './child-process.ts'
+import { CHILD_TIMEOUTS, spawnCommand, stopChild, type Child } from './child-process.ts'
 import { processUsage, type ProcessUsage } from './process-sampler.ts'
 import { sumSamples } from './prometheus-text.ts'
 
@@ -124,12 +124,6 @@ export async function startServerProcess(
     usage: () => processUsage(child.pid),
     counter: async (name, protocol) =>
       sumSamples(await (await fetch(`${url}/metrics`)).text(), name, { protocol }),
-    stop: async (signal = 'SIGTERM') => {
-      if (child.process.exitCode !== null || child.process.signalCode !== null) return
-      child.process.kill(signal)
-      const timer = setTimeout(() => child.process.kill('SIGKILL'), CHILD_TIMEOUTS.killGraceMs)
-      await child.exited
-      clearTimeout(timer)
-    },
+    stop: (signal) => stopChild(child, signal),
   }
 }

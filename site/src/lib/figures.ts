@@ -155,15 +155,14 @@ export function stepShortfalls(step: StepResult, run: Pick<CitableRun, 'paramete
         : `${share.toFixed(1)} % of frames delivered`,
     )
   }
-  const overBudget =
+  const budgetMs =
     run.parameters === undefined
-      ? !step.withinBudget && !lost
-      : step.latencyMs.p95 > effectiveBudgetMs({ protocol: step.protocol, ...run.parameters })
+      ? undefined
+      : effectiveBudgetMs({ protocol: step.protocol, ...run.parameters })
+  const overBudget =
+    budgetMs === undefined ? !step.withinBudget && !lost : step.latencyMs.p95 > budgetMs
   if (overBudget) {
-    const budget =
-      run.parameters === undefined
-        ? ''
-        : ` ${String(effectiveBudgetMs({ protocol: step.protocol, ...run.parameters }))} ms`
+    const budget = budgetMs === undefined ? '' : ` ${String(budgetMs)} ms`
     shortfalls.push(`p95 ${step.latencyMs.p95.toFixed(0)} ms over the${budget} budget`)
   }
   return shortfalls
