@@ -6,7 +6,7 @@ import { countOf, parseSummary, trendOf } from './k6-summary.ts'
 import { parseSeconds, parseSteps, parseProtocols, planLadders } from './main.ts'
 import { mergeSummaries, readTrendSamples } from './load-merge.ts'
 import { percentile } from '../kit/percentile.ts'
-import { aggregateK6Json, counterSum, gaugeMax, parseSeries } from './series.ts'
+import { aggregateK6Json, counterSum, gaugeMax, parseSeries } from '../kit/series.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-parsing-'))
 afterAll(() => {

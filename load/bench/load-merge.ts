@@ -4,7 +4,7 @@
  * statistics recomputed from every raw sample (`--out samples=FILE`), never averaged.
  */
 import { percentile } from '../kit/percentile.ts'
-import type { SeriesLine } from './series.ts'
+import type { SeriesLine } from '../kit/series.ts'
 import type { K6Summary, SummaryMetric } from './k6-summary.ts'
 
 /** Every raw sample of each trend metric, all tag sets together. */

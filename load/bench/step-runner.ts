@@ -38,7 +38,7 @@ import {
   latestP95,
   parseSeries,
   type SeriesLine,
-} from './series.ts'
+} from '../kit/series.ts'
 
 /** Which load generator runs the scenario. */
 export type EngineKind = 'builtin' | 'k6'

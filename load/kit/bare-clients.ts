@@ -7,6 +7,8 @@
  * clients or the libraries they are measured against; the harness is what they share.
  */
 
+import { spawnNode, type Child } from './child-process.ts'
+
 /** What a bare-client process runs. */
 export interface BareClientsPlan {
   clients: number
@@ -96,4 +98,18 @@ export function collectReports(stdout: NodeJS.ReadableStream): {
 export function countOf(report: BareClientsReport, name: string): number {
   const value = report[name]
   return typeof value === 'number' ? value : 0
+}
+
+/**
+ * Starts a bare-client script (`node <script> ...args`) as a registered child whose count
+ * lines are collected; its stderr is kept for error messages.
+ */
+export function startBareClients(
+  script: string,
+  args: readonly string[],
+): { child: Child; nearest: (ms: number) => BareClientsReport } {
+  const child = spawnNode([script, ...args], process.cwd())
+  if (child.process.stdout === null) throw new Error(`${script}: no stdout`)
+  const { nearest } = collectReports(child.process.stdout)
+  return { child, nearest }
 }

@@ -2,7 +2,9 @@
  * Starting and stopping the child processes of a measurement (servers, engines), by pid only:
  * an interrupted parent stops exactly the processes it started.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { basename } from 'node:path'
+import { startChild, type Child } from '../../servers/cluster/child-processes.ts'
 import { watchParent } from '../../servers/http/stop-on-signals.ts'
 
 /** Time limits of child processes, ms (the bench's `TIMEOUTS` repeats them). */
@@ -13,15 +15,8 @@ export const CHILD_TIMEOUTS = Object.freeze({
   killGraceMs: 5_000,
 })
 
-/** A spawned child with its captured output tail. */
-export interface Child {
-  process: ChildProcess
-  pid: number
-  /** Last few KiB of stdout + stderr, for error messages. */
-  output(): string
-  /** Resolves with the exit code (or the signal name) once it ends. */
-  exited: Promise<number | string>
-}
+/** A started child: the one type of `servers/cluster/child-processes.ts`. */
+export type { Child } from '../../servers/cluster/child-processes.ts'
 
 // Children still running, so that an interrupted bench stops exactly the processes it started.
 const live = new Set<ChildProcess>()
@@ -59,80 +54,33 @@ export function spawnNode(
   args: readonly string[],
   cwd: string,
   env: NodeJS.ProcessEnv = process.env,
+  inherit = false,
 ): Child {
-  return spawnCommand(process.execPath, args, cwd, env)
+  return spawnCommand(process.execPath, args, cwd, env, inherit)
 }
 
-/** Spawns a command, keeping the tail of its output. */
+/**
+ * Spawns a command, keeping the tail of its output (or, with `inherit`, passing it through),
+ * and registers it so that an interrupted parent stops it.
+ */
 export function spawnCommand(
   command: string,
   args: readonly string[],
   cwd: string,
   env: NodeJS.ProcessEnv = process.env,
+  inherit = false,
 ): Child {
-  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let tail = ''
-  const keep = (chunk: Buffer): void => {
-    tail = (tail + chunk.toString('utf8')).slice(-8192)
-  }
-  child.stdout.on('data', keep)
-  child.stderr.on('data', keep)
+  const child = startChild(basename(command), command, args, { cwd, env, inherit })
   installSignalHandlers()
-  live.add(child)
-  const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => {
-      live.delete(child)
-      resolve(code ?? signal ?? 'unknown')
-    })
-    child.once('error', (error) => {
-      tail += `\n${error.message}`
-      resolve('spawn-error')
-    })
-  })
-  if (child.pid === undefined) throw new Error(`could not start ${command} ${args.join(' ')}`)
-  return { process: child, pid: child.pid, output: () => tail, exited }
+  live.add(child.process)
+  void child.exited.then(() => live.delete(child.process))
+  return child
 }
 
-/** Resolves with a child's exit code (-1 for a signal) once it has exited. */
-export function exitOf(child: ChildProcess): Promise<number> {
-  return new Promise((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) done(child.exitCode ?? -1)
-    else
-      child.once('exit', (code) => {
-        done(code ?? -1)
-      })
-  })
-}
-
-/** Sends `signal` (default SIGTERM), then SIGKILL after a grace period; resolves when the child is gone. */
-export async function stopChild(child: Child, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.process.exitCode !== null || child.process.signalCode !== null) return
-  child.process.kill(signal)
-  const timer = setTimeout(() => child.process.kill('SIGKILL'), CHILD_TIMEOUTS.killGraceMs)
-  await child.exited
-  clearTimeout(timer)
+/** Sends `signal` (default SIGTERM), then SIGKILL after the kit's grace period; resolves when the child is gone. */
+export function stopChild(child: Child, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  return child.stop({ signal, graceMs: CHILD_TIMEOUTS.killGraceMs })
 }
 
 /** A TCP port free on 127.0.0.1 right now (the cluster's helper, shared). */
 export { freePort } from '../../servers/cluster/child-processes.ts'
-
-/** Polls `url` until it answers 200, the child exits, or the time limit passes. */
-export async function waitHealthy(
-  url: string,
-  child: Child,
-  timeoutMs = CHILD_TIMEOUTS.serverStartMs,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (child.process.exitCode !== null || child.process.signalCode !== null)
-      throw new Error(`server exited before it was healthy:\n${child.output()}`)
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) })
-      if (res.ok) return
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 150))
-  }
-  throw new Error(`server not healthy at ${url} after ${timeoutMs} ms:\n${child.output()}`)
-}

@@ -3,8 +3,8 @@
  * scenarios of a checkout (this one or an older one's worktree), quiet, with its per-second
  * series written to `series`. The perf scripts measure the process from outside (/proc).
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
+import { spawnNode, type Child } from './child-process.ts'
 
 /** What to run. */
 export interface EngineRunOptions {
@@ -20,14 +20,9 @@ export interface EngineRunOptions {
   flags?: readonly string[]
 }
 
-/**
- * Spawns the engine with stdout and stderr inherited.
- *
- * @throws Error when the process could not start.
- */
-export function spawnEngineRun(options: EngineRunOptions): ChildProcess & { pid: number } {
-  const child = spawn(
-    process.execPath,
+/** Spawns the engine with stdout and stderr inherited. */
+export function spawnEngineRun(options: EngineRunOptions): Child {
+  return spawnNode(
     [
       join(options.root, 'load/engine/cli.ts'),
       'run',
@@ -41,8 +36,8 @@ export function spawnEngineRun(options: EngineRunOptions): ChildProcess & { pid:
       '--out',
       `series=${options.series}`,
     ],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
+    options.root,
+    process.env,
+    true,
   )
-  if (child.pid === undefined) throw new Error('engine did not start')
-  return child as ChildProcess & { pid: number }
 }

@@ -27,14 +27,13 @@
  * engine figure is the median (with its own baselines, measured beside it); every repeat's
  * figures are kept under `repeats`.
  */
-import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { measureWindow, type UsageWindow } from '../kit/process-sampler.ts'
-import { collectReports, countOf } from '../kit/bare-clients.ts'
-import { exitOf } from '../kit/child-process.ts'
+import { counterSum, gaugeMax, parseSeries } from '../kit/series.ts'
+import { countOf, startBareClients } from '../kit/bare-clients.ts'
 import { spawnEngineRun } from '../kit/engine-process.ts'
 import { writeMarkedBlock } from '../kit/readme-block.ts'
 import { startServerProcess } from '../kit/server-process.ts'
@@ -87,14 +86,17 @@ interface SteadyWindow extends UsageWindow {
   toS: number
 }
 
-/** {@link measureWindow} with the window's ends in seconds. */
-async function measure(
-  pid: number,
-  serverPid: number,
-  fromMs: number,
-  toMs: number,
-): Promise<SteadyWindow> {
-  const window = await measureWindow(pid, serverPid, fromMs, toMs)
+/**
+ * {@link measureWindow} over the steady window of a run started at `startedMs` (from
+ * --settle s after the ramp to 1 s before the end), with the window's ends in seconds.
+ */
+async function measure(pid: number, serverPid: number, startedMs: number): Promise<SteadyWindow> {
+  const window = await measureWindow(
+    pid,
+    serverPid,
+    startedMs + (rampS + settleS) * 1000,
+    startedMs + (rampS + holdS - 1) * 1000,
+  )
   return { ...window, fromS: window.fromMs / 1000, toS: window.toMs / 1000 }
 }
 
@@ -102,7 +104,12 @@ async function engineRun(
   url: string,
   serverPid: number,
   vus: number,
-): Promise<{ window: SteadyWindow; messages: number; exitCode: number; loopDelayP99Max: number }> {
+): Promise<{
+  window: SteadyWindow
+  messages: number
+  exitCode: number | string
+  loopDelayP99Max: number
+}> {
   const series = join(tmpdir(), `engine-cost-${vus}-${Date.now()}.ndjson`)
   const started = Date.now()
   const child = spawnEngineRun({
@@ -118,36 +125,15 @@ async function engineRun(
     series,
     flags: args.workers === undefined ? [] : ['--workers', args.workers],
   })
-  // Steady window: from --settle s after the ramp to 1 s before the end.
-  const window = await measure(
-    child.pid,
-    serverPid,
-    started + (rampS + settleS) * 1000,
-    started + (rampS + holdS - 1) * 1000,
-  )
-  const exitCode = await exitOf(child)
-  let messages = 0
-  let loopDelayP99Max = 0
-  for (const line of readFileSync(series, 'utf8').split('\n')) {
-    if (line === '') continue
-    const point = JSON.parse(line) as { t: number; metric: string; sum?: number; value?: number }
-    if (
-      point.metric === 'engine_event_loop_delay_p99' &&
-      point.t >= Math.ceil(window.fromS) &&
-      point.t + 1 <= Math.floor(window.toS)
-    ) {
-      loopDelayP99Max = Math.max(loopDelayP99Max, point.value ?? 0)
-    }
-    // A series line for second t covers [t, t+1): count the seconds inside the window.
-    if (
-      point.metric === 'ws_msgs_received' &&
-      point.t >= Math.ceil(window.fromS) &&
-      point.t + 1 <= Math.floor(window.toS)
-    ) {
-      messages += point.sum ?? 0
-    }
-  }
-  const seconds = Math.floor(window.toS) - Math.ceil(window.fromS)
+  const window = await measure(child.pid, serverPid, started)
+  const exitCode = await child.exited
+  // A series line for second t covers [t, t+1): count the whole seconds inside the window.
+  const fromS = Math.ceil(window.fromS)
+  const toS = Math.floor(window.toS)
+  const lines = parseSeries(readFileSync(series, 'utf8'))
+  const messages = counterSum(lines, 'ws_msgs_received', fromS, toS)
+  const loopDelayP99Max = gaugeMax(lines, 'engine_event_loop_delay_p99', fromS, toS) ?? 0
+  const seconds = toS - fromS
   // Scale CPU to the whole seconds the message count covers.
   return {
     window: {
@@ -167,30 +153,17 @@ async function rawRun(
   serverPid: number,
   clients: number,
 ): Promise<{ window: SteadyWindow; messages: number }> {
-  const child = spawn(
-    process.execPath,
-    [
-      join(import.meta.dirname, script),
-      `${url.replace(/^http/, 'ws')}/ws`,
-      String(clients),
-      String(rampS + holdS),
-      // Open over the same ramp as the engine's ramping-vus (all at once overflows the backlog).
-      String(rampS),
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  )
-  if (child.pid === undefined) throw new Error('baseline did not start')
-  const { nearest } = collectReports(child.stdout)
+  const { child, nearest } = startBareClients(join(import.meta.dirname, script), [
+    `${url.replace(/^http/, 'ws')}/ws`,
+    String(clients),
+    String(rampS + holdS),
+    // Open over the same ramp as the engine's ramping-vus (all at once overflows the backlog).
+    String(rampS),
+  ])
   const started = Date.now()
-  const window = await measure(
-    child.pid,
-    serverPid,
-    started + (rampS + settleS) * 1000,
-    started + (rampS + holdS - 1) * 1000,
-  )
-  await exitOf(child)
+  const window = await measure(child.pid, serverPid, started)
+  const exit = await child.exited
+  if (exit !== 0) throw new Error(`bare clients exited ${String(exit)}:\n${child.output()}`)
   const from = nearest(window.fromMs)
   const to = nearest(window.toMs)
   const seconds = (to.t - from.t) / 1000
@@ -368,9 +341,8 @@ const results = []
 for (const clients of args.clients.split(',').map(Number)) {
   const serverProcess = await startServerProcess()
   const baseUrl = serverProcess.url
-  const server = serverProcess.child
   try {
-    const serverPid = server.pid ?? 0
+    const serverPid = serverProcess.pid
     const single = await engineRun(baseUrl, serverPid, REFERENCE_VUS)
     const rawSingle = await rawRun('raw-ws-clients.ts', baseUrl, serverPid, REFERENCE_VUS)
     const leanSingle = await rawRun('raw-lean-clients.ts', baseUrl, serverPid, REFERENCE_VUS)
@@ -467,8 +439,7 @@ for (const clients of args.clients.split(',').map(Number)) {
         `${engine.messages} messages in the window (feed rate: ${result.engine.expectedMessages}), engine loop delay p99 max ${engine.loopDelayP99Max.toFixed(1)} ms, server ${(engine.window.serverCpuS / (engine.window.toS - engine.window.fromS)).toFixed(2)} cores busy, exit ${engine.exitCode}\n`,
     )
   } finally {
-    server.kill('SIGTERM')
-    await exitOf(server)
+    await serverProcess.stop()
   }
 }
 const report = {

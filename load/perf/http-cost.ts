@@ -22,7 +22,6 @@
  * before absolute figures) and written to load/perf/http-last-run.json (or `--out`);
  * `--readme` rewrites the table between the http-cost markers in load/README.md from this run.
  */
-import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
@@ -30,8 +29,8 @@ import { parseArgs } from 'node:util'
 import { createParser } from 'eventsource-parser'
 import { format } from 'prettier'
 import { measureWindow, type UsageWindow } from '../kit/process-sampler.ts'
-import { collectReports, countOf } from '../kit/bare-clients.ts'
-import { exitOf } from '../kit/child-process.ts'
+import { counterSum, gaugeMax, parseSeries } from '../kit/series.ts'
+import { countOf, startBareClients } from '../kit/bare-clients.ts'
 import { spawnEngineRun } from '../kit/engine-process.ts'
 import { writeMarkedBlock } from '../kit/readme-block.ts'
 import { startServerProcess } from '../kit/server-process.ts'
@@ -87,7 +86,17 @@ interface EngineFigures {
   seconds: number
   loopDelayP99MaxMs: number
   feedLatencyP99Ms: number | null
-  exitCode: number
+  exitCode: number | string
+}
+
+/** The process's and the server's usage from 2 s after the ramp to 1 s before the end. */
+function steadyWindow(pid: number, serverPid: number, startedMs: number): Promise<UsageWindow> {
+  return measureWindow(
+    pid,
+    serverPid,
+    startedMs + (rampS + 2) * 1000,
+    startedMs + (rampS + holdS - 1) * 1000,
+  )
 }
 
 async function engineRun(
@@ -116,28 +125,12 @@ async function engineRun(
     flags: ['--summary-trend-stats', 'avg,p(95),p(99)', '--summary-export', summary],
   })
   // Steady window: from 2 s after the ramp (connections settled) to 1 s before the end.
-  const window = await measureWindow(
-    child.pid,
-    serverPid,
-    started + (rampS + 2) * 1000,
-    started + (rampS + holdS - 1) * 1000,
-  )
-  const exitCode = await exitOf(child)
+  const window = await steadyWindow(child.pid, serverPid, started)
+  const exitCode = await child.exited
   const fromS = Math.ceil(window.fromMs / 1000)
   const toS = Math.floor(window.toMs / 1000)
-  const counts = { http_reqs: 0, sse_event: 0, feed_frames: 0 }
-  let loopDelayP99MaxMs = 0
-  for (const line of readFileSync(series, 'utf8').split('\n')) {
-    if (line === '') continue
-    const point = JSON.parse(line) as { t: number; metric: string; sum?: number; value?: number }
-    // A series line for second t covers [t, t+1): count the seconds inside the window.
-    if (point.t < fromS || point.t + 1 > toS) continue
-    if (point.metric === 'engine_event_loop_delay_p99') {
-      loopDelayP99MaxMs = Math.max(loopDelayP99MaxMs, point.value ?? 0)
-    } else if (point.metric in counts) {
-      counts[point.metric as keyof typeof counts] += point.sum ?? 0
-    }
-  }
+  const lines = parseSeries(readFileSync(series, 'utf8'))
+  const loopDelayP99MaxMs = gaugeMax(lines, 'engine_event_loop_delay_p99', fromS, toS) ?? 0
   let feedLatencyP99Ms: number | null = null
   if (existsSync(summary)) {
     const exported = JSON.parse(readFileSync(summary, 'utf8')) as {
@@ -150,9 +143,9 @@ async function engineRun(
   return {
     // CPU scaled to the whole seconds the counts cover.
     window: { ...window, cpuS: window.cpuS * scale, serverCpuS: window.serverCpuS * scale },
-    requests: counts.http_reqs,
-    events: counts.sse_event,
-    frames: counts.feed_frames,
+    requests: counterSum(lines, 'http_reqs', fromS, toS),
+    events: counterSum(lines, 'sse_event', fromS, toS),
+    frames: counterSum(lines, 'feed_frames', fromS, toS),
     seconds,
     loopDelayP99MaxMs,
     feedLatencyP99Ms,
@@ -172,29 +165,18 @@ async function bareRun(
   scenario: Scenario,
   count: number,
 ): Promise<BareFigures> {
-  const child = spawn(
-    process.execPath,
-    [
-      join(import.meta.dirname, 'raw-http-clients.ts'),
-      url,
-      scenario,
-      String(count),
-      String(rampS + holdS),
-      String(rampS),
-      String(POLL_INTERVAL_MS),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  )
-  if (child.pid === undefined) throw new Error('baseline did not start')
-  const { nearest } = collectReports(child.stdout)
+  const { child, nearest } = startBareClients(join(import.meta.dirname, 'raw-http-clients.ts'), [
+    url,
+    scenario,
+    String(count),
+    String(rampS + holdS),
+    String(rampS),
+    String(POLL_INTERVAL_MS),
+  ])
   const started = Date.now()
-  const window = await measureWindow(
-    child.pid,
-    serverPid,
-    started + (rampS + 2) * 1000,
-    started + (rampS + holdS - 1) * 1000,
-  )
-  await exitOf(child)
+  const window = await steadyWindow(child.pid, serverPid, started)
+  const exit = await child.exited
+  if (exit !== 0) throw new Error(`bare clients exited ${String(exit)}:\n${child.output()}`)
   const from = nearest(window.fromMs)
   const to = nearest(window.toMs)
   const seconds = (to.t - from.t) / 1000
@@ -249,7 +231,7 @@ async function parserCost(url: string): Promise<{ eventBytes: number; usPerEvent
 
 /** One engine's figures for one scenario. */
 interface EngineReport {
-  exitCode: number
+  exitCode: number | string
   seconds: number
   requests: number
   sseEvents: number
@@ -326,8 +308,7 @@ async function measureAll(): Promise<CostReport> {
   for (const scenario of scenarios) {
     const serverProcess = await startServerProcess()
     const baseUrl = serverProcess.url
-    const server = serverProcess.child
-    const serverPid = server.pid ?? 0
+    const serverPid = serverProcess.pid
     try {
       const unit: CostResult['unit'] = scenario === 'sse' ? 'message' : 'request'
       const engineOne = await engineRun(ROOT, baseUrl, serverPid, scenario, REFERENCE_VUS)
@@ -425,8 +406,7 @@ async function measureAll(): Promise<CostReport> {
           '\n',
       )
     } finally {
-      server.kill('SIGTERM')
-      await exitOf(server)
+      await serverProcess.stop()
     }
   }
   return {

@@ -1,6 +1,8 @@
 /**
- * Starting and stopping the cluster's child processes: free loopback ports, waiting until
- * a child answers, stopping exactly the children started here (by PID, never by name).
+ * The one way this project starts and stops child processes (the cluster's redis, ticker,
+ * instances and nginx; the measurement kit's servers and engines): free loopback ports,
+ * the tail of each child's output for error messages, waiting until a child answers, and
+ * stopping exactly the children started here (by PID, never by name).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
@@ -24,41 +26,83 @@ export function freePort(): Promise<number> {
 export interface Child {
   readonly name: string
   readonly process: ChildProcess
-  /** The last few KiB of stdout and stderr. */
+  readonly pid: number
+  /** The last few KiB of stdout and stderr (empty when the output is inherited). */
   output(): string
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves when it has exited. */
-  stop(graceMs?: number): Promise<void>
+  /** Resolves with the exit code (or the signal name, or `spawn-error`) once it ends. */
+  readonly exited: Promise<number | string>
+  /** `signal` (default SIGTERM), then SIGKILL after `graceMs`; resolves when it has exited. */
+  stop(options?: StopOptions): Promise<void>
+}
+
+/** How to stop a child. */
+export interface StopOptions {
+  /** The first signal; default SIGTERM. */
+  signal?: NodeJS.Signals
+  /** Between that signal and SIGKILL; default 3000 ms. */
+  graceMs?: number
+}
+
+/** How to start a child. */
+export interface ChildOptions {
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+  /** Print the output with a `[name]` prefix as it arrives (the tail is kept either way). */
+  echo?: boolean
+  /** Pass stdout and stderr straight through to this process's (no tail is kept). */
+  inherit?: boolean
 }
 
 const OUTPUT_KEPT = 8192
+const DEFAULT_GRACE_MS = 3000
 
-/** Spawn `command` with `args`; its output is kept (tail) and, with `echo`, printed with a prefix. */
+/**
+ * Spawn `command` with `args`.
+ *
+ * @throws Error when the process could not be created (no pid).
+ */
 export function startChild(
   name: string,
   command: string,
   args: readonly string[],
-  echo = false,
+  options: ChildOptions = {},
 ): Child {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: [
+      'ignore',
+      options.inherit === true ? 'inherit' : 'pipe',
+      options.inherit === true ? 'inherit' : 'pipe',
+    ],
+  })
   let tail = ''
-  const keep = (chunk: Buffer) => {
-    tail = (tail + chunk.toString()).slice(-OUTPUT_KEPT)
-    if (echo) process.stdout.write(`[${name}] ${chunk.toString()}`)
+  const keep = (chunk: Buffer): void => {
+    tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_KEPT)
+    if (options.echo === true) process.stdout.write(`[${name}] ${chunk.toString('utf8')}`)
   }
-  child.stdout.on('data', keep)
-  child.stderr.on('data', keep)
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve()
-    child.once('exit', () => {
-      resolve()
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => {
+      resolve(code ?? signal ?? 'unknown')
+    })
+    child.once('error', (error) => {
+      tail += `\n${error.message}`
+      resolve('spawn-error')
     })
   })
+  if (child.pid === undefined)
+    throw new Error(`could not start ${name}: ${command} ${args.join(' ')}`)
   return {
     name,
     process: child,
+    pid: child.pid,
     output: () => tail,
-    async stop(graceMs = 3000) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+    exited,
+    async stop({ signal = 'SIGTERM', graceMs = DEFAULT_GRACE_MS } = {}) {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill(signal)
       const timer = setTimeout(() => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
       }, graceMs)
@@ -69,13 +113,14 @@ export function startChild(
 }
 
 /**
- * Resolve once `ready()` is true, polling every 50 ms for at most `timeoutMs`.
+ * Resolve once `ready()` is true, polling every `everyMs` for at most `timeoutMs`.
  * @throws Error naming `child` and its output when it exits first or the time is up.
  */
 export async function waitUntil(
   child: Child,
   ready: () => Promise<boolean>,
   timeoutMs = 15_000,
+  everyMs = 50,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
@@ -83,7 +128,7 @@ export async function waitUntil(
       throw new Error(`${child.name} exited before it was ready:\n${child.output()}`)
     }
     if (await ready().catch(() => false)) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
   }
-  throw new Error(`${child.name} not ready after ${timeoutMs} ms:\n${child.output()}`)
+  throw new Error(`${child.name} not ready after ${String(timeoutMs)} ms:\n${child.output()}`)
 }

@@ -93,7 +93,7 @@ export async function startCluster(options: Partial<ClusterOptions> = {}): Promi
       'ticker',
       process.execPath,
       [SERVER_MAIN, 'serve', '--bus', redis.url, '--role', 'ticker', ...common],
-      settings.echo,
+      { echo: settings.echo },
     )
     started.push(ticker)
     await waitUntil(ticker, () => Promise.resolve(ticker.output().includes('publishing')))
@@ -114,7 +114,7 @@ export async function startCluster(options: Partial<ClusterOptions> = {}): Promi
           String(port),
           ...common,
         ],
-        settings.echo,
+        { echo: settings.echo },
       )
       started.push(child)
       instances.push({ url: `http://127.0.0.1:${port}`, child })
@@ -136,7 +136,7 @@ export async function startCluster(options: Partial<ClusterOptions> = {}): Promi
       'nginx',
       NGINX,
       ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')],
-      settings.echo,
+      { echo: settings.echo },
     )
     started.push(nginx)
     const scheme = settings.tls === undefined ? 'http' : 'https'

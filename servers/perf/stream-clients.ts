@@ -1,84 +1,125 @@
 /**
- * Bare streaming clients for the benchmarks: raw TCP sockets that send `GET /sse` (or a
- * WebSocket upgrade of `GET /ws`) and count the feed frames in what arrives, with no
- * parsing beyond that, so the load process stays cheap and every measured cost is the
- * server's. Server-to-client WebSocket frames are unmasked, so JSON frames are readable as
- * they arrive.
+ * Bare streaming clients for the server micro-benchmarks: the engine's own wire clients
+ * without k6 around them — `openSseStream` (`load/engine/wire/sse-stream.ts`) on `GET /sse`
+ * and `LeanWebSocket` (`load/engine/wire/websocket-client.ts`) on `GET /ws` — counting the
+ * feed frames they receive and nothing more, so the load process stays cheap and every
+ * measured cost is the server's.
  */
-import { randomBytes } from 'node:crypto'
-import { connect, type Socket } from 'node:net'
+import {
+  openSseStream,
+  type SseStream,
+  type SseStreamHandler,
+} from '../../load/engine/wire/sse-stream.ts'
+import { LeanWebSocket, type WebSocketEvents } from '../../load/engine/wire/websocket-client.ts'
 import type { Load } from './measure.ts'
 
-const FRAME_MARK = Buffer.from('"type":"frame"')
+const FRAME_PREFIX = '{"type":"frame"'
 
 /** Which stream to open. */
 export type StreamKind = 'sse' | 'websocket'
 
-const REQUESTS: Readonly<Record<StreamKind, (host: string) => string>> = {
-  sse: (host) => `GET /sse HTTP/1.1\r\nHost: ${host}\r\nAccept: text/event-stream\r\n\r\n`,
-  websocket: (host) =>
-    `GET /ws HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-}
-const ACCEPTED: Readonly<Record<StreamKind, string>> = {
-  sse: 'HTTP/1.1 200',
-  websocket: 'HTTP/1.1 101',
+/** The running counts every client of one load shares. */
+interface Counts {
+  frames: number
+  faults: number
+  /** Clients whose stream has opened or failed. */
+  settled: number
+  closing: boolean
 }
 
-/** Open `count` streams to `url` over `rampMs`; resolves when all have their headers. */
+/** The handler of one SSE client: it settles once, at its head or at its end. */
+function sseHandler(counts: Counts, settle: () => void): SseStreamHandler {
+  let settled = false
+  return {
+    onHead(status) {
+      if (status !== 200) counts.faults++
+      settled = true
+      settle()
+    },
+    onEvent(event) {
+      if (event.data.startsWith(FRAME_PREFIX)) counts.frames++
+    },
+    onBytes: () => undefined,
+    onClose(failure) {
+      if (!counts.closing || failure !== undefined) counts.faults++
+      if (!settled) {
+        settled = true
+        settle()
+      }
+    },
+  }
+}
+
+/** The events of one WebSocket client: it settles once, when it opens or ends. */
+function websocketEvents(counts: Counts, settle: () => void): WebSocketEvents {
+  let settled = false
+  let failed = false
+  const settleOnce = (): void => {
+    if (settled) return
+    settled = true
+    settle()
+  }
+  return {
+    onOpen: settleOnce,
+    onText(text) {
+      if (text.startsWith(FRAME_PREFIX)) counts.frames++
+    },
+    onBinary: () => undefined,
+    onPing: () => undefined,
+    onPong: () => undefined,
+    onError: () => {
+      failed = true
+      counts.faults++
+    },
+    onClose() {
+      // A close the load did not ask for is a fault, counted once with its error if any.
+      if (!counts.closing && !failed) counts.faults++
+      settleOnce()
+    },
+    onBytesReceived: () => undefined,
+    onBytesSent: () => undefined,
+  }
+}
+
+/** Open `count` streams to `url` over `rampMs`; resolves when every one has opened or failed. */
 export async function openStreamClients(
   kind: StreamKind,
   url: string,
   count: number,
   rampMs: number,
 ): Promise<Load> {
-  const { hostname, port } = new URL(url)
-  const sockets: Socket[] = []
-  let frames = 0
-  let faults = 0
-  let closed = false
-  let pending = count
+  const counts: Counts = { frames: 0, faults: 0, settled: 0, closing: false }
+  const streams: (SseStream | LeanWebSocket)[] = []
   let ready: () => void = () => undefined
   const allReady = new Promise<void>((resolve) => {
     ready = resolve
   })
-  const open = (): void => {
-    const socket = connect({ host: hostname, port: Number(port) })
-    sockets.push(socket)
-    let headers = true
-    socket.on('connect', () => {
-      socket.write(REQUESTS[kind](hostname))
-    })
-    socket.on('data', (chunk: Buffer) => {
-      if (headers) {
-        headers = false
-        if (!chunk.subarray(0, 12).toString().startsWith(ACCEPTED[kind])) faults++
-        if (--pending === 0) ready()
-      }
-      // A mark split over two reads is missed: rare, and the server-side count is exact.
-      for (let at = chunk.indexOf(FRAME_MARK); at !== -1; at = chunk.indexOf(FRAME_MARK, at + 1)) {
-        frames++
-      }
-    })
-    socket.on('error', () => {
-      faults++
-    })
-    socket.on('close', () => {
-      if (!closed) faults++
-      if (headers) {
-        headers = false
-        if (--pending === 0) ready()
-      }
-    })
+  const settle = (): void => {
+    if (++counts.settled === count) ready()
   }
-  for (let i = 0; i < count; i++) setTimeout(open, (rampMs * i) / count)
+  const request = { method: 'GET', headers: { Accept: 'text/event-stream' } }
+  const websocketUrl = `${url.replace(/^http/, 'ws')}/ws`
+  const open =
+    kind === 'sse'
+      ? () => openSseStream(`${url}/sse`, request, sseHandler(counts, settle))
+      : () => new LeanWebSocket(websocketUrl, websocketEvents(counts, settle))
+  for (let i = 0; i < count; i++)
+    setTimeout(
+      () => {
+        streams.push(open())
+      },
+      (rampMs * i) / count,
+    )
   await allReady
   return {
-    done: () => frames,
-    faults: () => faults,
+    done: () => counts.frames,
+    faults: () => counts.faults,
     close: () => {
-      closed = true
-      for (const socket of sockets) socket.destroy()
+      counts.closing = true
+      for (const stream of streams) {
+        if (stream instanceof LeanWebSocket) stream.terminate()
+        else stream.close()
+      }
     },
   }
 }

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { reportSchema, type StepResult } from '../../load/bench/report-schema.ts'
-import { parseSeries } from '../../load/bench/series.ts'
+import { parseSeries } from '../../load/kit/series.ts'
 import { clusterUnavailable } from '../../load/bench/server-under-test.ts'
 
 const ROOT = resolve(import.meta.dirname, '..', '..')

@@ -17,6 +17,7 @@ import type { WriteStream } from 'node:fs'
 import type { MetricDefinition, SeriesBatch } from '../metric-types.ts'
 import { tagKey } from '../metric-types.ts'
 import { percentile } from '../percentile.ts'
+import type { SeriesLine } from '../../kit/series.ts'
 
 interface WindowSeries {
   metric: MetricDefinition
@@ -30,31 +31,8 @@ interface WindowSeries {
   parts: Float64Array[]
 }
 
-/** One line of the series file. */
-export type SeriesLine =
-  | {
-      t: number
-      metric: string
-      tags: Record<string, string>
-      type: 'trend'
-      count: number
-      min: number
-      max: number
-      avg: number
-      p50: number
-      p90: number
-      p95: number
-      p99: number
-    }
-  | {
-      t: number
-      metric: string
-      tags: Record<string, string>
-      type: 'counter' | 'rate'
-      count: number
-      sum: number
-    }
-  | { t: number; metric: string; tags: Record<string, string>; type: 'gauge'; value: number }
+/** One line of the series file: the kit's type, which its reader parses. */
+export type { SeriesLine } from '../../kit/series.ts'
 
 /** Accumulates one second of batches and renders its lines. */
 export class SeriesWindow {

@@ -4,7 +4,7 @@
  * second with the `feed_latency` percentiles and the `feed_frames` count.
  */
 import { z } from 'astro/zod'
-import { parseSeries as parseSeriesLines, type SeriesLine } from '../../../load/bench/series.ts'
+import { parseSeries as parseSeriesLines, type SeriesLine } from '../../../load/kit/series.ts'
 
 /** One second of a step: seconds since the step started and delivery latency percentiles (ms). */
 export const seriesPointSchema = z.object({

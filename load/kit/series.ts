@@ -4,7 +4,7 @@
  */
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { percentile } from '../kit/percentile.ts'
+import { percentile } from './percentile.ts'
 
 /** Tags of a metric sample, as k6 writes them. */
 export type Tags = Record<string, string>
@@ -193,13 +193,7 @@ export function gaugeMax(
   from: number,
   to: number,
 ): number | null {
-  let max: number | null = null
-  for (const line of lines) {
-    if (line.type === 'gauge' && line.metric === metric && line.t >= from && line.t < to) {
-      max = max === null ? line.value : Math.max(max, line.value)
-    }
-  }
-  return max
+  return maxOver(lines, metric, from, to, (line) => (line.type === 'gauge' ? line.value : null))
 }
 
 /** The newest p95 of a trend in the lines, for the progress line. */
@@ -218,11 +212,22 @@ export function trendMaxP99(
   from: number,
   to: number,
 ): number | null {
+  return maxOver(lines, metric, from, to, (line) => (line.type === 'trend' ? line.p99 : null))
+}
+
+/** Highest `pick(line)` of a metric's lines over seconds in `[from, to)` (null picks skipped). */
+function maxOver(
+  lines: readonly SeriesLine[],
+  metric: string,
+  from: number,
+  to: number,
+  pick: (line: SeriesLine) => number | null,
+): number | null {
   let max: number | null = null
   for (const line of lines) {
-    if (line.type === 'trend' && line.metric === metric && line.t >= from && line.t < to) {
-      max = max === null ? line.p99 : Math.max(max, line.p99)
-    }
+    if (line.metric !== metric || line.t < from || line.t >= to) continue
+    const value = pick(line)
+    if (value !== null) max = max === null ? value : Math.max(max, value)
   }
   return max
 }
