@@ -6,12 +6,11 @@ import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { StreamTicker } from './bus/stream-ticker.ts'
 import { FEED_ENCODINGS, type FeedEncoding } from './feed/binary-layout.ts'
-import { PROTOCOLS, type Protocol } from './feed/messages.ts'
+import { PROTOCOL_TABLE, PROTOCOLS, type Protocol } from './transports/protocols.ts'
 import { authFromPublicKey, authFromSecret, type AuthOptions } from './http/auth.ts'
 import { SERVER_DEFAULTS } from './http/options.ts'
 import { startServer } from './http/start-server.ts'
 import { stopOnSignals } from './http/stop-on-signals.ts'
-import { TRANSPORT_PATHS } from './transports/registry.ts'
 
 export { startServer, type RunningServer } from './http/start-server.ts'
 export { SERVER_DEFAULTS, type ServerOptions } from './http/options.ts'
@@ -267,7 +266,7 @@ export function createProgram(): Command {
       const ws = server.url.replace(/^http/, 'ws')
       const urls = server.options.protocols.map(
         (protocol) =>
-          `${protocol} ${protocol === 'websocket' ? ws : server.url}${TRANSPORT_PATHS[protocol]}`,
+          `${protocol} ${PROTOCOL_TABLE[protocol].upgrade ? ws : server.url}${PROTOCOL_TABLE[protocol].path}`,
       )
       console.log(
         `realtime-lab listening on ${server.url} · ${urls.join(' · ')} · ${server.url}/api/events · ${server.url}/healthz · ${server.url}/metrics · epoch ${server.feed.epoch} · ${server.options.rate} Hz · ${server.options.encoding}${server.options.deflate ? ' + deflate' : ''} · bus ${bus === undefined ? 'memory' : `${bus} (${role})`}${auth === null ? '' : ' · JWT required'}${origins.length === 0 ? '' : ` · origins ${origins.join(' ')}`}`,

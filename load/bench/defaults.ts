@@ -1,7 +1,7 @@
 /**
  * Defaults of `npm run bench`, in one frozen object; the README's option table states the same values.
  */
-import { PROTOCOLS } from '../../servers/feed/messages.ts'
+import { PROTOCOLS } from '../../servers/transports/protocols.ts'
 import { CHILD_TIMEOUTS } from '../kit/child-process.ts'
 
 /** The full ladder and its timings. */

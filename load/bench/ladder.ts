@@ -5,6 +5,7 @@
  */
 import { EDGE_ALLOWANCE_S, MIN_DELIVERY_RATIO } from './defaults.ts'
 import type { LadderResult, StepResult } from './report-schema.ts'
+import { PROTOCOL_TABLE } from '../../servers/transports/protocols.ts'
 
 /**
  * The p95 budget a protocol is judged by: short polling is stale by up to one interval by
@@ -15,7 +16,9 @@ export function effectiveBudgetMs(plan: {
   budgetMs: number
   pollIntervalS: number
 }): number {
-  return plan.protocol === 'short-poll' ? plan.budgetMs + plan.pollIntervalS * 1000 : plan.budgetMs
+  return PROTOCOL_TABLE[plan.protocol].staleness === 'interval'
+    ? plan.budgetMs + plan.pollIntervalS * 1000
+    : plan.budgetMs
 }
 
 /**
@@ -33,7 +36,8 @@ export function underDelivered(
 ): boolean {
   if (step.framesExpected === 0) return false
   const perSecond = step.framesExpected / step.holdS
-  const edgeS = EDGE_ALLOWANCE_S + (step.protocol === 'short-poll' ? pollIntervalS : 0)
+  const edgeS =
+    EDGE_ALLOWANCE_S + (PROTOCOL_TABLE[step.protocol].staleness === 'interval' ? pollIntervalS : 0)
   const allowed = Math.max((1 - MIN_DELIVERY_RATIO) * step.framesExpected, perSecond * edgeS)
   return step.framesExpected - step.framesReceived > allowed
 }

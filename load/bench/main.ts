@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { parseDuration } from '../lib/duration.ts'
 import { FEED_ENCODINGS } from '../../servers/feed/binary-layout.ts'
-import { PROTOCOLS, type Protocol } from '../../servers/feed/messages.ts'
+import { PROTOCOL_TABLE, PROTOCOLS, type Protocol } from '../../servers/transports/protocols.ts'
 import { BENCH_DEFAULTS, QUICK_PROFILE } from './defaults.ts'
 import { effectiveBudgetMs, stopReason, summariseLadder } from './ladder.ts'
 import { machineInfo, machineLabel, versionInfo } from './machine.ts'
@@ -25,7 +25,7 @@ import {
 } from './report-schema.ts'
 import { clusterUnavailable } from './server-under-test.ts'
 import { chooseEngine, K6Unusable, probeK6, type EngineChoice } from '../engine/k6-binary.ts'
-import { LoadToolFailure, runStep, SCENARIO, StepFailure, type EngineKind } from './step-runner.ts'
+import { LoadToolFailure, runStep, StepFailure, type EngineKind } from './step-runner.ts'
 import {
   formatBaselineRatios,
   formatComparison,
@@ -184,9 +184,6 @@ function topologyNames(cluster: readonly number[]): string[] {
   return ['single', ...cluster.map((n) => `cluster-${String(n)}`)]
 }
 
-/** Protocols whose replies do not depend on the feed encoding: polls always answer JSON. */
-const JSON_ONLY_PROTOCOLS: readonly Protocol[] = ['long-poll', 'short-poll']
-
 /**
  * The ladders one protocol runs. The reference design runs the default variant — a single
  * process with the base encoding (`json` when listed, else the first) — then, one dimension
@@ -204,7 +201,7 @@ export function planLadders(
   const base: string | undefined = options.encodings.includes('json')
     ? 'json'
     : options.encodings[0]
-  const encodings: (string | undefined)[] = JSON_ONLY_PROTOCOLS.includes(protocol)
+  const encodings: (string | undefined)[] = !PROTOCOL_TABLE[protocol].followsEncoding
     ? [base]
     : options.encodings.length === 0
       ? [undefined]
@@ -249,7 +246,7 @@ export function chooseEngines(
               engine: 'builtin',
               reason: '--load-processes above 1 needs the built-in engine: using it, not k6',
             }
-          : chooseEngine(options.engine, join(REPO_ROOT, SCENARIO[protocol]), k6)
+          : chooseEngine(options.engine, join(REPO_ROOT, PROTOCOL_TABLE[protocol].scenario), k6)
     } catch (error) {
       if (error instanceof K6Unusable) throw new InvalidArgumentError(error.message)
       throw error

@@ -5,11 +5,12 @@
  * Every figure in it was measured by `npm run bench`; nothing here is typed by hand.
  */
 import { z } from 'zod'
+import { PROTOCOLS } from '../../servers/transports/protocols.ts'
 
 /** Bumped when a field changes meaning or is removed. */
 export const REPORT_SCHEMA_VERSION = 1
 
-const protocol = z.enum(['websocket', 'sse', 'long-poll', 'short-poll'])
+const protocol = z.enum(PROTOCOLS)
 
 /** Latency or time distribution in milliseconds, percentiles computed as k6 does. */
 const distribution = z.object({

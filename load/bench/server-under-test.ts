@@ -5,7 +5,7 @@
  * whose client counts add up, and the process ids whose CPU and memory are the server's.
  */
 import { existsSync } from 'node:fs'
-import type { Protocol } from '../../servers/feed/messages.ts'
+import type { Protocol } from '../../servers/transports/protocols.ts'
 import { NGINX, startCluster, type RunningCluster } from '../../servers/cluster/cluster.ts'
 import { REDIS_SERVER } from '../../servers/cluster/redis-process.ts'
 import { startServerProcess } from '../kit/server-process.ts'

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { availableParallelism } from 'node:os'
 import { join, relative } from 'node:path'
 import { equalSegments } from '../engine/execution-segment.ts'
-import type { Protocol } from '../../servers/feed/messages.ts'
+import { PROTOCOL_TABLE, type Protocol } from '../../servers/transports/protocols.ts'
 import { spawnCommand, spawnNode, stopChild, type Child } from '../kit/child-process.ts'
 import { SATURATION, TIMEOUTS } from './defaults.ts'
 import { effectiveBudgetMs, underDelivered } from './ladder.ts'
@@ -97,14 +97,6 @@ export class LoadToolFailure extends StepFailure {
  */
 const ENGINE_CLI = process.env['BENCH_ENGINE_CLI'] ?? 'load/engine/cli.ts'
 
-/** Each protocol's k6 scenario, relative to the repository root. */
-export const SCENARIO: Readonly<Record<Protocol, string>> = Object.freeze({
-  websocket: 'load/scenarios/websocket.ts',
-  sse: 'load/scenarios/sse.ts',
-  'long-poll': 'load/scenarios/long-poll.ts',
-  'short-poll': 'load/scenarios/short-poll.ts',
-})
-
 let trendStatsSupport: boolean | undefined
 /**
  * Whether the built-in engine takes k6's `--summary-trend-stats`. Without it its export has
@@ -146,7 +138,7 @@ function engineArgs(plan: StepPlan, baseUrl: string, process: EngineProcessPlan)
   ].flatMap(([k, v]) => ['-e', `${k ?? ''}=${v ?? ''}`])
   const common = [
     'run',
-    SCENARIO[plan.protocol],
+    PROTOCOL_TABLE[plan.protocol].scenario,
     ...env,
     '--summary-export',
     summaryFile,
@@ -409,8 +401,9 @@ export async function runStep(
     const bytesPerFrame = allFrames > 0 && dataReceived > 0 ? dataReceived / allFrames : null
 
     // Poll clients hold no connection between requests: memory is per client (VU) there.
-    const perConnectionDenominator =
-      plan.protocol === 'websocket' || plan.protocol === 'sse' ? connected : plan.connections
+    const perConnectionDenominator = PROTOCOL_TABLE[plan.protocol].holdsConnection
+      ? connected
+      : plan.connections
     const rssPerConnectionKiB =
       perConnectionDenominator > 0
         ? ((serverWin.rssMiB - rssBeforeMiB) * 1024) / perConnectionDenominator

@@ -6,7 +6,7 @@ import type { ServerResponse } from 'node:http'
 import type { NaiveFeed } from './naive-feed.ts'
 import type { NaiveMetrics } from './naive-metrics.ts'
 import { parseCursor } from './naive-cursor.ts'
-import type { Protocol } from '../feed/messages.ts'
+import type { Protocol } from '../transports/protocols.ts'
 
 /** Longest `wait` a long poll may ask for, seconds. */
 const MAX_WAIT_S = 60

@@ -1,15 +1,10 @@
 /**
- * The wire format shared by all four transports, the load scripts and the site.
+ * The wire format shared by every transport, the load scripts and the site. It names no
+ * protocol: the protocol table is `servers/transports/protocols.ts`.
  * Every message is one JSON object; see DESIGN.md, "The feed".
  *
  * This module holds types and constants only: no I/O, no encoding.
  */
-
-/** Protocol names, as used in URLs, metric tags, CLI flags and results files. */
-export const PROTOCOLS = ['websocket', 'sse', 'long-poll', 'short-poll'] as const
-
-/** One of the four transports. */
-export type Protocol = (typeof PROTOCOLS)[number]
 
 /** Why a resume point could not be served from history. */
 export type ResetReason = 'expired' | 'unknown-epoch' | 'ahead'

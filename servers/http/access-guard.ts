@@ -13,6 +13,12 @@ import { OriginPolicy } from './origin-policy.ts'
 import { clientAddress, ConnectionLimiter, KeyedRateLimiter } from './rate-limit.ts'
 import { hostFault, parseTarget } from './request-target.ts'
 import { fold } from './route-path.ts'
+import {
+  PROTOCOL_TABLE,
+  PROTOCOLS,
+  protocolAtPath,
+  type GuardKind,
+} from '../transports/protocols.ts'
 
 /** What the gate is configured with (the matching `ServerOptions` fields). */
 export interface AccessGuardOptions {
@@ -31,7 +37,7 @@ export type Admission =
  * How a path is guarded. `other` is every path not declared: it gets the Origin and token
  * checks (no limits), so an endpoint added without a row here is guarded, not open.
  */
-type PathKind = 'stream' | 'long-poll' | 'short-poll' | 'post' | 'labs' | 'other'
+type PathKind = GuardKind | 'post' | 'labs' | 'other'
 
 /** The read-only endpoints declared public: no Origin, token or limit checks. */
 export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
@@ -43,7 +49,11 @@ export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
 // `GET /api/events/:id`, the REST view of one event.
 const PUBLIC_PREFIXES: readonly string[] = ['/api/events/']
 // Paths under these are endpoints, never site pages: not declared, they are guarded.
-const ENDPOINT_PREFIXES: readonly string[] = ['/api/', '/poll/', '/ws', '/sse']
+const ENDPOINT_PREFIXES: readonly string[] = [
+  '/api/',
+  '/poll/',
+  ...PROTOCOLS.map((protocol) => PROTOCOL_TABLE[protocol].path),
+]
 
 // Sent with every 401 so that clients know which scheme is wanted (RFC 6750).
 const WWW_AUTHENTICATE = 'WWW-Authenticate: Bearer realm="realtime-lab"'
@@ -178,7 +188,7 @@ export class AccessGuard {
       app(req, res)
       return
     }
-    if (this.#polls !== null && (kind === 'long-poll' || kind === 'short-poll')) {
+    if (this.#polls !== null && (kind === 'held-poll' || kind === 'poll')) {
       const taken = this.#polls.take(this.addressOf(req))
       if (!taken.ok) {
         writeFault(
@@ -222,7 +232,7 @@ export class AccessGuard {
     expiresAtMs: number | null,
   ): void {
     if (expiresAtMs !== null) this.#expiries.set(req, expiresAtMs)
-    if (this.#limitsConnections && (kind === 'stream' || kind === 'long-poll')) {
+    if (this.#limitsConnections && (kind === 'stream' || kind === 'held-poll')) {
       const release = this.acquireConnection(req)
       if (release === null) {
         writeFault(res, fault('too-many-connections'))
@@ -245,9 +255,8 @@ export function pathKind(path: string, method = 'GET'): PathKind | null {
   if (PUBLIC_PATHS.has(path) || PUBLIC_PREFIXES.some((prefix) => path.startsWith(prefix))) {
     return null
   }
-  if (path === '/sse') return 'stream'
-  if (path === '/poll/long') return 'long-poll'
-  if (path === '/poll/short') return 'short-poll'
+  const protocol = protocolAtPath(path)
+  if (protocol !== undefined) return PROTOCOL_TABLE[protocol].guard
   if (path === '/api/ping' || path === '/api/control') return 'post'
   if (path === '/labs' || path.startsWith('/labs/')) return 'labs'
   const read = method === 'GET' || method === 'HEAD'

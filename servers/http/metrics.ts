@@ -3,7 +3,7 @@
  * rename them. One registry per server so several servers can run in one process (tests).
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
-import type { Protocol } from '../feed/messages.ts'
+import type { Protocol } from '../transports/protocols.ts'
 
 /** The metrics every transport reports into. */
 export class ServerMetrics {

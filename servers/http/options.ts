@@ -3,7 +3,7 @@
  * its doc comment and in `servers/README.md`.
  */
 import type { FeedEncoding } from '../feed/binary-layout.ts'
-import { PROTOCOLS, type Protocol } from '../feed/messages.ts'
+import { PROTOCOLS, type Protocol } from '../transports/protocols.ts'
 import type { AuthOptions } from './auth.ts'
 
 /** Everything {@link startServer} accepts. */

@@ -8,6 +8,7 @@
  */
 import { HttpClient, type HttpResult } from '../../load/engine/wire/http-client.ts'
 import { readFeedNumber, readFeedString } from '../../load/lib/feed-header.ts'
+import { PROTOCOL_TABLE } from '../transports/protocols.ts'
 import type { Load } from './measure.ts'
 
 /** Which poll and how. */
@@ -34,7 +35,7 @@ class PollClient {
   }
 
   constructor(options: PollLoadOptions, onReply: (status: number) => void, onFault: () => void) {
-    this.#url = `${options.url}${options.protocol === 'long-poll' ? '/poll/long' : '/poll/short'}`
+    this.#url = `${options.url}${PROTOCOL_TABLE[options.protocol].path}`
     this.#onReply = onReply
     this.#onFault = onFault
   }

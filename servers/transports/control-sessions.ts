@@ -3,7 +3,8 @@
  * poll clients have no upstream channel of their own, so they name their session.
  */
 import { randomBytes } from 'node:crypto'
-import type { ControlMessage, Protocol } from '../feed/messages.ts'
+import type { ControlMessage } from '../feed/messages.ts'
+import type { Protocol } from './protocols.ts'
 
 /** A client that can be paused and resumed from the HTTP control endpoint. */
 export interface ControlSession {

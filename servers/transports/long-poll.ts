@@ -18,9 +18,10 @@ import {
   type PollSession,
 } from './poll-replies.ts'
 import type { CloseReason, Transport, TransportContext } from './transport.ts'
+import { PROTOCOL_TABLE } from './protocols.ts'
 
-/** The path of the long-poll endpoint. */
-export const LONG_POLL_PATH = '/poll/long'
+/** Its path, from the protocol table. */
+const LONG_POLL_PATH = PROTOCOL_TABLE['long-poll'].path
 
 /** A held request. */
 interface Waiter {
@@ -58,7 +59,7 @@ export class LongPollTransport implements Transport {
       context.options.maxPollSessionsPerIp,
     )
     // Served before express: this runs once per request, thousands of times a second.
-    context.plainRoutes.get(LONG_POLL_PATH, this.#poll, 'GET /poll/long polls the feed')
+    context.plainRoutes.get(LONG_POLL_PATH, this.#poll, `GET ${LONG_POLL_PATH} polls the feed`)
     this.#sweep = setInterval(this.#onSweep, SWEEP_MS)
     this.#sweep.unref()
   }

@@ -10,9 +10,10 @@ import { fault, writeFaultReply } from '../http/errors.ts'
 import { parseCursorQuery } from '../http/query.ts'
 import { finishBody, PollBodies, PollClients, writeReply } from './poll-replies.ts'
 import type { CloseReason, Transport, TransportContext } from './transport.ts'
+import { PROTOCOL_TABLE } from './protocols.ts'
 
-/** The path of the short-poll endpoint. */
-export const SHORT_POLL_PATH = '/poll/short'
+/** Its path, from the protocol table. */
+const SHORT_POLL_PATH = PROTOCOL_TABLE['short-poll'].path
 
 /** The short-poll transport. */
 export class ShortPollTransport implements Transport {
@@ -36,7 +37,7 @@ export class ShortPollTransport implements Transport {
       context.options.maxPollSessionsPerIp,
     )
     // Served before express: this runs once per request, thousands of times a second.
-    context.plainRoutes.get(SHORT_POLL_PATH, this.#poll, 'GET /poll/short polls the feed')
+    context.plainRoutes.get(SHORT_POLL_PATH, this.#poll, `GET ${SHORT_POLL_PATH} polls the feed`)
   }
 
   broadcast(_tick: FeedTick): void {

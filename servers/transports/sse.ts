@@ -20,9 +20,10 @@ import type { ControlMessage } from '../feed/messages.ts'
 import { base64TickText, sseDataOf } from '../feed/tick-encodings.ts'
 import { ControlSessions, type ControlSession } from './control-sessions.ts'
 import type { CloseReason, Transport, TransportContext } from './transport.ts'
+import { PROTOCOL_TABLE } from './protocols.ts'
 
-/** The path of the SSE endpoint. */
-export const SSE_PATH = '/sse'
+/** Its path, from the protocol table. */
+const SSE_PATH = PROTOCOL_TABLE.sse.path
 
 /** The event name that announces the session id, before any feed message. */
 export const SESSION_EVENT = 'session'

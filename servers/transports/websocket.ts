@@ -24,9 +24,10 @@ import { parseCursorQuery } from '../http/query.ts'
 import { parseTarget } from '../http/request-target.ts'
 import { TokenBucket } from '../http/rate-limit.ts'
 import type { CloseReason, Transport, TransportContext } from './transport.ts'
+import { PROTOCOL_TABLE } from './protocols.ts'
 
-/** The path the WebSocket endpoint answers on. */
-export const WEBSOCKET_PATH = '/ws'
+/** Its path, from the protocol table. */
+const WEBSOCKET_PATH = PROTOCOL_TABLE.websocket.path
 
 // ws ships Sender.frame untyped; this is the part of its signature used here.
 interface FrameOptions {

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { PROTOCOLS } from '../../servers/feed/messages.ts'
+import { PROTOCOLS } from '../../servers/transports/protocols.ts'
 import { reportSchema } from '../../load/bench/report-schema.ts'
 
 const ROOT = resolve(import.meta.dirname, '..', '..')

@@ -9,12 +9,8 @@ import { createParser } from 'eventsource-parser'
 import { WebSocket, type RawData } from 'ws'
 import { decodeBinaryMessage } from '../../servers/feed/binary-codec.ts'
 import type { Cursor } from '../../servers/feed/history-ring.ts'
-import type {
-  PollReply,
-  PongMessage,
-  Protocol,
-  ServerMessage,
-} from '../../servers/feed/messages.ts'
+import type { PollReply, PongMessage, ServerMessage } from '../../servers/feed/messages.ts'
+import { PROTOCOL_TABLE, type Protocol } from '../../servers/transports/protocols.ts'
 
 /** A connected feed client. */
 export interface FeedClient {
@@ -237,7 +233,7 @@ class PollClient extends HttpUpstreamClient {
   }
 
   async #pollOnce(): Promise<void> {
-    const path = this.protocol === 'long-poll' ? '/poll/long' : '/poll/short'
+    const path = PROTOCOL_TABLE[this.protocol].path
     const params = new URLSearchParams({ session: this.session ?? 'new' })
     if (this.#cursor !== undefined) {
       params.set('epoch', this.#cursor.epoch)

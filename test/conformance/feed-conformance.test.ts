@@ -7,18 +7,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FeedEncoding } from '../../servers/feed/binary-layout.ts'
-import type { Protocol, ServerMessage } from '../../servers/feed/messages.ts'
+import type { ServerMessage } from '../../servers/feed/messages.ts'
+import { PROTOCOL_TABLE, PROTOCOLS, type Protocol } from '../../servers/transports/protocols.ts'
 import { startServer, type RunningServer } from '../../servers/main.ts'
 import { lastCursor, openClient, type FeedClient } from './feed-clients.ts'
 
-const PROTOCOLS: readonly Protocol[] = ['websocket', 'sse', 'long-poll', 'short-poll']
 // Fast ticks and a short history keep the suite quick: 100 frames = 2 s at 50 Hz.
 const RATE = 50
 const HISTORY = 100
 
 const ENCODINGS: readonly { encoding: FeedEncoding; protocols: readonly Protocol[] }[] = [
   { encoding: 'json', protocols: PROTOCOLS },
-  { encoding: 'binary', protocols: ['websocket', 'sse'] },
+  {
+    encoding: 'binary',
+    protocols: PROTOCOLS.filter((protocol) => PROTOCOL_TABLE[protocol].followsEncoding),
+  },
 ]
 
 const feedSeqs = (messages: readonly ServerMessage[]): number[] =>

@@ -5,13 +5,12 @@
  */
 import { execFileSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Protocol } from '../../servers/feed/messages.ts'
+import { PROTOCOLS, type Protocol } from '../../servers/transports/protocols.ts'
 import { startServer, type RunningServer } from '../../servers/main.ts'
 import { lastCursor, openClient, type FeedClient } from '../conformance/feed-clients.ts'
 import { expectContiguous, feedSeqs, until } from './stream-checks.ts'
 import { FaultProxy } from './tcp-proxy.ts'
 
-const PROTOCOLS: readonly Protocol[] = ['websocket', 'sse', 'long-poll', 'short-poll']
 // 50 Hz with 400 frames of history: 8 s, far more than a kill-and-resume needs.
 const RATE = 50
 const HISTORY = 400

@@ -8,7 +8,8 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { Protocol, ServerMessage } from '../../servers/feed/messages.ts'
+import type { ServerMessage } from '../../servers/feed/messages.ts'
+import type { Protocol } from '../../servers/transports/protocols.ts'
 import { startServerProcess, type ServerProcess } from '../../load/kit/server-process.ts'
 import { expectContiguous, feedSeqs } from './stream-checks.ts'
 

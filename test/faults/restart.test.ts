@@ -6,13 +6,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import type { Protocol } from '../../servers/feed/messages.ts'
+import { PROTOCOLS } from '../../servers/transports/protocols.ts'
 import { lastCursor, openClient, type FeedClient } from '../conformance/feed-clients.ts'
 import { freePort } from '../../load/kit/child-process.ts'
 import { startServerProcess, type ServerProcess } from '../../load/kit/server-process.ts'
 import { expectContiguous, feedSeqs } from './stream-checks.ts'
 
-const PROTOCOLS: readonly Protocol[] = ['websocket', 'sse', 'long-poll', 'short-poll']
 const SERVER_ARGS = ['--rate', '50', '--history', '400', '--seed', '7']
 
 const started: ServerProcess[] = []

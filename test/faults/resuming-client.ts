@@ -7,10 +7,10 @@
  * reconnects it saw.
  */
 import type { Cursor } from '../../servers/feed/history-ring.ts'
-import type { Protocol, ServerMessage } from '../../servers/feed/messages.ts'
+import type { ServerMessage } from '../../servers/feed/messages.ts'
+import { PROTOCOLS, type Protocol } from '../../servers/transports/protocols.ts'
 import { lastCursor, openClient, type FeedClient } from '../conformance/feed-clients.ts'
 
-const PROTOCOLS: readonly Protocol[] = ['websocket', 'sse', 'long-poll', 'short-poll']
 const [url, secondsText] = process.argv.slice(2)
 if (url === undefined || secondsText === undefined) {
   console.error('usage: resuming-client.ts <base-url> <seconds>')

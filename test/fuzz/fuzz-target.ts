@@ -10,12 +10,17 @@ import type { ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { NGINX, startCluster } from '../../servers/cluster/cluster.ts'
 import { redisAvailable } from '../../servers/cluster/redis-process.ts'
-import type { Protocol } from '../../servers/feed/messages.ts'
+import { PROTOCOL_TABLE, PROTOCOLS, type Protocol } from '../../servers/transports/protocols.ts'
 import { openClient, type FeedClient } from '../conformance/feed-clients.ts'
 import { rssMiB } from '../../load/kit/process-sampler.ts'
 import { startServerProcess } from '../../load/kit/server-process.ts'
 import { feedSeqs } from '../faults/stream-checks.ts'
 import { rawRead } from '../servers/raw-http.ts'
+
+/** The bystanders: one client of every protocol that holds a stream or a request open. */
+const PUSHED: readonly Protocol[] = PROTOCOLS.filter(
+  (protocol) => PROTOCOL_TABLE[protocol].staleness === 'push',
+)
 
 /** How far server RSS may grow over its value after start-up, MiB. */
 export const RSS_BOUND_MIB = 200
@@ -212,7 +217,7 @@ export async function startReferenceTarget(args: readonly string[] = []): Promis
     'reference',
     server,
     [{ name: 'reference', child: server.child, url: server.url }],
-    ['websocket', 'sse', 'long-poll'],
+    PUSHED,
     true,
     () => {
       server.child.kill('SIGKILL')
@@ -260,7 +265,7 @@ export async function startClusterTarget(): Promise<FuzzTarget> {
         url: instance.url,
       })),
     ],
-    ['websocket', 'sse', 'long-poll'],
+    PUSHED,
     true,
     () => cluster.stop(),
   )

@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PROTOCOLS } from '../../servers/feed/messages.ts'
+import { PROTOCOL_TABLE, PROTOCOLS, type Protocol } from '../../servers/transports/protocols.ts'
 import { startServer, type RunningServer } from '../../servers/main.ts'
 
 const run = promisify(execFile)
 const dir = mkdtempSync(join(tmpdir(), 'load-scenarios-'))
 const CLI = join(import.meta.dirname, '../../load/engine/cli.ts')
-const SCENARIOS = join(import.meta.dirname, '../../load/scenarios')
+const ROOT = join(import.meta.dirname, '../..')
 // The test machine is shared and small: the budget here checks "sane", the bench checks fast.
 const BUDGET_MS = '2000'
 
@@ -25,14 +25,14 @@ interface ExportedMetric {
 }
 
 async function load(
-  protocol: string,
+  protocol: Protocol,
   env: Record<string, string>,
 ): Promise<{ code: number; stderr: string; metrics: Record<string, ExportedMetric> }> {
   const summary = join(dir, `${protocol}-${String(Date.now())}.json`)
   const args = [
     CLI,
     'run',
-    join(SCENARIOS, `${protocol}.ts`),
+    join(ROOT, PROTOCOL_TABLE[protocol].scenario),
     '--engine',
     'builtin',
     '--quiet',
@@ -73,7 +73,10 @@ afterAll(async () => {
 // --encoding binary changes WebSocket and SSE only; polls answer JSON either way.
 const RUNS = [
   ...PROTOCOLS.map((protocol) => ({ protocol, encoding: 'json' })),
-  ...(['websocket', 'sse'] as const).map((protocol) => ({ protocol, encoding: 'binary' })),
+  ...PROTOCOLS.filter((protocol) => PROTOCOL_TABLE[protocol].followsEncoding).map((protocol) => ({
+    protocol,
+    encoding: 'binary',
+  })),
 ]
 
 describe.each(RUNS)(

@@ -12,11 +12,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { NGINX, startCluster, type RunningCluster } from '../../servers/cluster/cluster.ts'
 import { redisAvailable } from '../../servers/cluster/redis-process.ts'
-import type { Protocol, ServerMessage } from '../../servers/feed/messages.ts'
+import type { ServerMessage } from '../../servers/feed/messages.ts'
+import { PROTOCOLS, type Protocol } from '../../servers/transports/protocols.ts'
 import { lastCursor, openClient, type FeedClient } from '../conformance/feed-clients.ts'
 import { headThenHealth } from '../servers/raw-http.ts'
 
-const PROTOCOLS: readonly Protocol[] = ['websocket', 'sse', 'long-poll', 'short-poll']
 const RATE = 50
 const HISTORY = 200
 

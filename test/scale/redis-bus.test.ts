@@ -13,11 +13,11 @@ import {
   redisAvailable,
   type RedisProcess,
 } from '../../servers/cluster/redis-process.ts'
-import type { Protocol, ServerMessage } from '../../servers/feed/messages.ts'
+import type { ServerMessage } from '../../servers/feed/messages.ts'
+import { PROTOCOLS, type Protocol } from '../../servers/transports/protocols.ts'
 import { startServer, type RunningServer } from '../../servers/main.ts'
 import { lastCursor, openClient, type FeedClient } from '../conformance/feed-clients.ts'
 
-const PROTOCOLS: readonly Protocol[] = ['websocket', 'sse', 'long-poll', 'short-poll']
 // 50 Hz and 200 frames (4 s) keep the suite short while every resume stays inside history.
 const RATE = 50
 const HISTORY = 200

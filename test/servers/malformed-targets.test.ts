@@ -6,7 +6,7 @@
  * bystander loses a frame (DESIGN.md guarantee 4).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Protocol } from '../../servers/feed/messages.ts'
+import { PROTOCOL_TABLE, PROTOCOLS, type Protocol } from '../../servers/transports/protocols.ts'
 import { openClient, type FeedClient } from '../conformance/feed-clients.ts'
 import { startServerProcess, type ServerProcess } from '../../load/kit/server-process.ts'
 import { expectContiguous, feedSeqs } from '../faults/stream-checks.ts'
@@ -59,7 +59,9 @@ function expectAllClientErrors(answers: Map<string, RawAnswer>): void {
 }
 
 describe('malformed request-targets on the reference server', () => {
-  const HELD: readonly Protocol[] = ['websocket', 'sse', 'long-poll']
+  const HELD: readonly Protocol[] = PROTOCOLS.filter(
+    (protocol) => PROTOCOL_TABLE[protocol].staleness === 'push',
+  )
   let server: ServerProcess
   let bystanders: FeedClient[] = []
 

@@ -117,7 +117,9 @@ describe('parseSeries', () => {
 
 describe('readSourceRegion', () => {
   it('reads a whole file and refuses a missing one or a path outside the repository', () => {
-    expect(readSourceRegion('servers/feed/messages.ts').code).toContain('export const PROTOCOLS')
+    expect(readSourceRegion('servers/transports/protocols.ts').code).toContain(
+      'export const PROTOCOL_TABLE',
+    )
     expect(() => readSourceRegion('servers/no-such-file.ts')).toThrow(
       /no-such-file\.ts.*no such file/,
     )

@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { startServer, type RunningServer } from '../../servers/main.ts'
-import { PROTOCOLS, type Protocol } from '../../servers/feed/messages.ts'
+import { PROTOCOLS, type Protocol } from '../../servers/transports/protocols.ts'
 import {
   VARIANT_BENCH_COMMAND,
   formatFigure,

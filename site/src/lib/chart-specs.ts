@@ -2,7 +2,7 @@
  * Turns a run into chart descriptions the uPlot island draws. Pure data in, plain JSON out:
  * the page embeds the JSON, the browser script renders it.
  */
-import { PROTOCOLS, type Protocol } from '../../../servers/feed/messages.ts'
+import { PROTOCOLS, type Protocol } from '../../../servers/transports/protocols.ts'
 import type { StepResult } from '../../../load/bench/report-schema.ts'
 import type { RunEntry } from './results-loader.ts'
 import { PROTOCOL_COLOURS, PROTOCOL_LABELS } from './labels.ts'

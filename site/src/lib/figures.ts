@@ -14,7 +14,7 @@ import {
 } from '../../../load/bench/report-schema.ts'
 import { effectiveBudgetMs, underDelivered } from '../../../load/bench/ladder.ts'
 import { FEED_ENCODINGS } from '../../../servers/feed/binary-layout.ts'
-import type { Protocol } from '../../../servers/feed/messages.ts'
+import type { Protocol } from '../../../servers/transports/protocols.ts'
 import type { RunEntry } from './results-loader.ts'
 
 /**

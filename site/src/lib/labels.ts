@@ -2,15 +2,14 @@
  * Display names shared by the sidebar, the question pages and the charts, so that a protocol or
  * topic reads the same everywhere.
  */
-import type { Protocol } from '../../../servers/feed/messages.ts'
+import { PROTOCOL_TABLE, PROTOCOLS, type Protocol } from '../../../servers/transports/protocols.ts'
 import type { TOPICS } from '../schemas/question.ts'
 
 /** How each protocol is written in prose and legends. */
 export const PROTOCOL_LABELS: Readonly<Record<Protocol | 'http', string>> = Object.freeze({
-  websocket: 'WebSocket',
-  sse: 'SSE',
-  'long-poll': 'long poll',
-  'short-poll': 'short poll',
+  ...(Object.fromEntries(
+    PROTOCOLS.map((protocol) => [protocol, PROTOCOL_TABLE[protocol].label]),
+  ) as Record<Protocol, string>),
   http: 'HTTP',
 })
 

@@ -4,7 +4,7 @@
  * (`topology="cluster-2"`, `encoding="binary"`) names one the cited run measured. A failure
  * stops the build with an error that names the question file.
  */
-import { PROTOCOLS, type Protocol } from '../../../servers/feed/messages.ts'
+import { PROTOCOLS, type Protocol } from '../../../servers/transports/protocols.ts'
 import { LAB_SLUGS } from './labels.ts'
 import { citationProblem, isMetricId, type Citation, type CitableRun } from './figures.ts'
 import { readSourceRegion } from './source-region.ts'

@@ -2,7 +2,7 @@
  * Run-against-run comparison: the compact rows the compare page embeds, and the pairing of two
  * runs' steps it shows (same protocol, design and connection count).
  */
-import type { Protocol } from '../../../servers/feed/messages.ts'
+import type { Protocol } from '../../../servers/transports/protocols.ts'
 import type { RunEntry } from './results-loader.ts'
 
 /** One step, reduced to what the comparison shows. */

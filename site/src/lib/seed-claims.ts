@@ -4,7 +4,7 @@
  */
 import { z } from 'astro/zod'
 import claimsJson from '../data/seed-claims.json'
-import type { Protocol } from '../../../servers/feed/messages.ts'
+import type { Protocol } from '../../../servers/transports/protocols.ts'
 import type { StepResult } from '../../../load/bench/report-schema.ts'
 import type { RunEntry } from './results-loader.ts'
 import { resolveCitation } from './figures.ts'

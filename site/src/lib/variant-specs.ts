@@ -9,7 +9,7 @@ import {
   type StepResult,
   type Variant,
 } from '../../../load/bench/report-schema.ts'
-import { PROTOCOLS, type Protocol } from '../../../servers/feed/messages.ts'
+import { PROTOCOLS, type Protocol } from '../../../servers/transports/protocols.ts'
 import type { ChartLine, ChartSpec } from './chart-specs.ts'
 import { PROTOCOL_COLOURS, PROTOCOL_LABELS } from './labels.ts'
 import type { RunEntry } from './results-loader.ts'

@@ -3,7 +3,7 @@
  * transport that opens. "Blocked" transports point at a path the server does not serve, which
  * fails the way a proxy that strips upgrades or buffers streams would.
  */
-import { PROTOCOLS, type Protocol } from '../../../servers/feed/messages.ts'
+import { PROTOCOLS, type Protocol } from '../../../servers/transports/protocols.ts'
 import type { FeedClient } from './feed-client.ts'
 import { LIVE_TRANSPORTS } from './registry.ts'
 

@@ -4,7 +4,8 @@
  * implements only how to open, close and pause its own connection.
  */
 import type { FeedEncoding } from '../../../servers/feed/binary-layout.ts'
-import type { Protocol, ServerMessage } from '../../../servers/feed/messages.ts'
+import type { ServerMessage } from '../../../servers/feed/messages.ts'
+import type { Protocol } from '../../../servers/transports/protocols.ts'
 import { backoffDelay } from './backoff.ts'
 import { FeedTracker, type ResumeCursor } from './feed-tracker.ts'
 

@@ -3,7 +3,8 @@
  * demo, and the "no server" notice. Servers are reached on the page's own origin, or on
  * `?server=<origin>` when the site is served elsewhere (e.g. `npm run site`).
  */
-import { PROTOCOLS, type Protocol, type Sprite } from '../../../servers/feed/messages.ts'
+import { type Sprite } from '../../../servers/feed/messages.ts'
+import { PROTOCOLS, type Protocol } from '../../../servers/transports/protocols.ts'
 import type { FeedClient } from './feed-client.ts'
 import type { FeedCounters } from './feed-tracker.ts'
 import { LIVE_TRANSPORTS } from './registry.ts'

@@ -1,7 +1,7 @@
 /**
  * Protocol name → live client: the page builds panels from this table, never from a `switch`.
  */
-import type { Protocol } from '../../../servers/feed/messages.ts'
+import { PROTOCOL_TABLE, type Protocol } from '../../../servers/transports/protocols.ts'
 import type { ClientEvents, FeedClient } from './feed-client.ts'
 import { WebSocketFeedClient } from './websocket-client.ts'
 import { SseFeedClient } from './sse-client.ts'
@@ -17,16 +17,19 @@ export interface LiveTransport {
 /** The four transports in fallback order: WebSocket → SSE → long poll → short poll. */
 export const LIVE_TRANSPORTS: Readonly<Record<Protocol, LiveTransport>> = Object.freeze({
   websocket: {
-    path: '/ws',
+    path: PROTOCOL_TABLE.websocket.path,
     create: (base, path, events) => new WebSocketFeedClient(base, path, events),
   },
-  sse: { path: '/sse', create: (base, path, events) => new SseFeedClient(base, path, events) },
+  sse: {
+    path: PROTOCOL_TABLE.sse.path,
+    create: (base, path, events) => new SseFeedClient(base, path, events),
+  },
   'long-poll': {
-    path: '/poll/long',
+    path: PROTOCOL_TABLE['long-poll'].path,
     create: (base, path, events) => new LongPollFeedClient(base, path, events),
   },
   'short-poll': {
-    path: '/poll/short',
+    path: PROTOCOL_TABLE['short-poll'].path,
     create: (base, path, events) => new ShortPollFeedClient(base, path, events),
   },
 })

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { FEED_ENCODINGS } from '../../../servers/feed/binary-layout.ts'
+import { PROTOCOLS } from '../../../servers/transports/protocols.ts'
 
 /** Topic folders under `questions/`; each has an `index.mdx`. */
 export const TOPICS = [
@@ -24,7 +25,7 @@ export const metricRefSchema = z.object({
   /** An id of `METRICS` in `load/bench/report-schema.ts`, e.g. `latency.p99`. */
   id: z.string(),
   /** Protocols to compare; the component shows one value per protocol. */
-  protocols: z.array(z.enum(['websocket', 'sse', 'long-poll', 'short-poll'])).min(1),
+  protocols: z.array(z.enum(PROTOCOLS)).min(1),
   /** Connection count of the ladder step; omitted: the largest step every listed protocol reached. */
   connections: z.number().int().positive().optional(),
   /** `reference` (default) or `baseline`, the seeds' naive design. */
@@ -50,7 +51,7 @@ export const questionSchema = z.object({
   topic: z.enum(TOPICS),
   difficulty: z.enum(['junior', 'mid', 'senior']),
   /** Protocols the answer is about. */
-  protocols: z.array(z.enum(['websocket', 'sse', 'long-poll', 'short-poll', 'http'])).min(1),
+  protocols: z.array(z.enum([...PROTOCOLS, 'http'])).min(1),
   /** The answer in one to three sentences. */
   tldr: z.string().min(20).max(400),
   /** Slugs of lab pages (`site/src/content/docs/labs/<slug>.mdx`). */

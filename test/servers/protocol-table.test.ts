@@ -1,0 +1,113 @@
+/**
+ * The protocol table (`servers/transports/protocols.ts`) against every part that lists
+ * protocols: a descriptor without a scenario, a transport, a guard row, a live client, a
+ * colour or a chart fails here, by name.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import { reportSchema } from '../../load/bench/report-schema.ts'
+import { pathKind } from '../../servers/http/access-guard.ts'
+import { startServer, type RunningServer } from '../../servers/main.ts'
+import {
+  isProtocol,
+  PROTOCOL_TABLE,
+  PROTOCOLS,
+  protocolAtPath,
+} from '../../servers/transports/protocols.ts'
+import { TRANSPORTS } from '../../servers/transports/registry.ts'
+import { latencyChart } from '../../site/src/lib/chart-specs.ts'
+import { PROTOCOL_COLOURS, PROTOCOL_LABELS } from '../../site/src/lib/labels.ts'
+import type { RunEntry } from '../../site/src/lib/results-loader.ts'
+import { LIVE_TRANSPORTS } from '../../site/src/live/registry.ts'
+
+const ROOT = join(import.meta.dirname, '../..')
+
+describe('the protocol table', () => {
+  it('lists each protocol once, in fallback order, each on a path of its own', () => {
+    expect(PROTOCOLS.map((protocol) => PROTOCOL_TABLE[protocol].fallbackRank)).toEqual(
+      PROTOCOLS.map((_, index) => index),
+    )
+    const paths = PROTOCOLS.map((protocol) => PROTOCOL_TABLE[protocol].path)
+    expect(new Set(paths).size).toBe(PROTOCOLS.length)
+    for (const protocol of PROTOCOLS) {
+      expect(protocolAtPath(PROTOCOL_TABLE[protocol].path)).toBe(protocol)
+      expect(isProtocol(protocol)).toBe(true)
+    }
+    expect(isProtocol('toString')).toBe(false)
+    expect(protocolAtPath('/nope')).toBeUndefined()
+  })
+
+  it.each(PROTOCOLS)('%s has a k6 scenario that requests its path', (protocol) => {
+    const { scenario, path } = PROTOCOL_TABLE[protocol]
+    const file = join(ROOT, scenario)
+    expect(existsSync(file), `${scenario} is missing`).toBe(true)
+    expect(readFileSync(file, 'utf8')).toContain(path)
+    expect(readdirSync(join(ROOT, 'load/scenarios'))).toContain(scenario.split('/').at(-1))
+  })
+
+  it.each(PROTOCOLS)(
+    '%s has a transport, a guard row, a live client, a label and a colour',
+    (protocol) => {
+      const { path, guard } = PROTOCOL_TABLE[protocol]
+      expect(TRANSPORTS[protocol]().name).toBe(protocol)
+      expect(pathKind(path)).toBe(guard)
+      expect(LIVE_TRANSPORTS[protocol].path).toBe(path)
+      expect(PROTOCOL_LABELS[protocol]).toBe(PROTOCOL_TABLE[protocol].label)
+      expect(PROTOCOL_COLOURS[protocol]).toMatch(/^#[0-9a-f]{6}$/)
+    },
+  )
+
+  it('gives every protocol of the reference run a latency chart', () => {
+    const report = reportSchema.parse(
+      JSON.parse(readFileSync(join(ROOT, 'results/reference/report.json'), 'utf8')),
+    )
+    const run = {
+      ...report,
+      folder: 'reference',
+      reportFile: 'results/reference/report.json',
+      series: [],
+      variantSteps: [],
+      variantLadders: [],
+    } satisfies RunEntry
+    for (const protocol of PROTOCOLS) {
+      const chart = latencyChart(run, protocol)
+      expect(chart.id).toBe(`latency-${protocol}`)
+      expect(chart.x.length, `${protocol}: no step in results/reference`).toBeGreaterThan(0)
+    }
+  })
+})
+
+describe('a server with every protocol of the table', () => {
+  let server: RunningServer
+  beforeAll(async () => {
+    server = await startServer({ port: 0, rate: 20, serveSite: false })
+  })
+  afterAll(async () => {
+    await server.close()
+  })
+
+  it.each(PROTOCOLS)('serves %s on its path', async (protocol) => {
+    const { path, upgrade } = PROTOCOL_TABLE[protocol]
+    if (upgrade) {
+      const socket = new WebSocket(`${server.url.replace(/^http/, 'ws')}${path}`)
+      const first = await new Promise<string>((resolve, reject) => {
+        socket.once('message', (data: Buffer) => {
+          resolve(data.toString())
+        })
+        socket.once('error', reject)
+      })
+      socket.terminate()
+      expect(first).toContain('"type":"snapshot"')
+      return
+    }
+    const controller = new AbortController()
+    const res = await fetch(`${server.url}${path}`, {
+      headers: { Accept: 'text/event-stream' },
+      signal: controller.signal,
+    })
+    expect(res.status).toBe(200)
+    controller.abort()
+  })
+})
