@@ -3,6 +3,7 @@
  * the `--compare` deltas. Pure functions from results to text.
  */
 import { underDelivered } from './ladder.ts'
+import { formatMetric, METRIC_IDS, metricOf } from './metrics.ts'
 import {
   isDefaultVariant,
   sameVariant,
@@ -11,30 +12,19 @@ import {
   type StepResult,
 } from './report-schema.ts'
 
-/** Column headings of the end table, in order. */
-export const TABLE_COLUMNS = [
+/** The registry's metrics that are columns of the end table, in registry order. */
+const METRIC_COLUMNS = METRIC_IDS.filter((id) => metricOf(id).column !== undefined)
+
+/** Column headings of the end table, in order: the step, its metrics, its verdict. */
+export const TABLE_COLUMNS: readonly string[] = [
   'protocol',
   'design',
   'variant',
   'conns',
   'open',
-  'p50 ms',
-  'p95 ms',
-  'p99 ms',
-  'max ms',
-  'frames recv/exp',
-  'gaps',
-  'resets',
-  'conn p95',
-  'B/frame',
-  'srv CPU%',
-  'usr/sys%',
-  'srv MiB',
-  'KiB/conn',
-  'gen CPU%',
-  'gen ELD',
+  ...METRIC_COLUMNS.map((id) => metricOf(id).column ?? id),
   'verdict',
-] as const
+]
 
 const fixed = (n: number | null, digits = 1): string => (n === null ? '–' : n.toFixed(digits))
 
@@ -56,23 +46,7 @@ function row(step: StepResult, pollIntervalS: number): string[] {
     variantLabel(step),
     String(step.connections),
     String(step.connected),
-    fixed(step.latencyMs.p50),
-    fixed(step.latencyMs.p95),
-    fixed(step.latencyMs.p99),
-    fixed(step.latencyMs.max),
-    `${step.framesReceived}/${step.framesExpected}`,
-    String(step.gaps),
-    String(step.resets),
-    fixed(step.connectMs.p95),
-    fixed(step.bytesPerFrame, 0),
-    fixed(step.server.cpuPercent),
-    step.server.cpuUserPercent === undefined || step.server.cpuSystemPercent === undefined
-      ? '–'
-      : `${fixed(step.server.cpuUserPercent, 0)}/${fixed(step.server.cpuSystemPercent, 0)}`,
-    fixed(step.server.rssMiB),
-    fixed(step.server.rssPerConnectionKiB),
-    fixed(step.generator.cpuPercent),
-    fixed(step.generator.eventLoopDelayP99Ms),
+    ...METRIC_COLUMNS.map((id) => formatMetric(id, step)),
     verdict(step, pollIntervalS),
   ]
 }
@@ -227,10 +201,13 @@ export function formatProgress(p: {
   )
 }
 
+/** The registry's metrics that `--compare` prints the change of. */
+const METRIC_DELTAS = METRIC_IDS.filter((id) => metricOf(id).delta !== undefined)
+
 /** Deltas B − A for every step both runs measured, matched by protocol, design, variant and connections. */
 export function formatComparison(a: Report, b: Report): string {
   const rows: string[][] = []
-  const delta = (x: number | null, y: number | null, digits = 1): string => {
+  const delta = (x: number | null, y: number | null, digits: number): string => {
     if (x === null || y === null) return '–'
     const d = y - x
     const pct = x !== 0 ? ` (${d >= 0 ? '+' : ''}${((100 * d) / x).toFixed(0)}%)` : ''
@@ -250,13 +227,10 @@ export function formatComparison(a: Report, b: Report): string {
       sa.design,
       variantLabel(sa),
       String(sa.connections),
-      delta(sa.latencyMs.p50, sb.latencyMs.p50),
-      delta(sa.latencyMs.p95, sb.latencyMs.p95),
-      delta(sa.latencyMs.p99, sb.latencyMs.p99),
-      delta(sa.gaps, sb.gaps, 0),
-      delta(sa.server.cpuPercent, sb.server.cpuPercent),
-      delta(sa.server.rssPerConnectionKiB, sb.server.rssPerConnectionKiB),
-      delta(sa.generator.cpuPercent, sb.generator.cpuPercent),
+      ...METRIC_DELTAS.map((id) => {
+        const spec = metricOf(id)
+        return delta(spec.pick(sa), spec.pick(sb), spec.digits)
+      }),
     ])
   }
   const header = `${a.runId} → ${b.runId}`
@@ -268,13 +242,7 @@ export function formatComparison(a: Report, b: Report): string {
       'design',
       'variant',
       'conns',
-      'Δ p50 ms',
-      'Δ p95 ms',
-      'Δ p99 ms',
-      'Δ gaps',
-      'Δ srv CPU%',
-      'Δ KiB/conn',
-      'Δ gen CPU%',
+      ...METRIC_DELTAS.map((id) => metricOf(id).delta ?? id),
     ],
     rows,
   )}`

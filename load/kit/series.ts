@@ -4,50 +4,56 @@
  */
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
+import { z } from 'zod'
 import { percentile } from './percentile.ts'
 
 /** Tags of a metric sample, as k6 writes them. */
-export type Tags = Record<string, string>
+const tagsSchema = z.record(z.string(), z.string())
+export type Tags = z.infer<typeof tagsSchema>
+
+/** What every line has: the second (unix s), the metric and its tag set. */
+const lineHead = { t: z.number(), metric: z.string(), tags: tagsSchema }
 
 /** One second of a Trend metric. */
-export interface TrendLine {
-  t: number
-  metric: string
-  tags: Tags
-  type: 'trend'
-  count: number
-  min: number
-  max: number
-  avg: number
-  p50: number
-  p90: number
-  p95: number
-  p99: number
-}
+export const trendLineSchema = z.object({
+  ...lineHead,
+  type: z.literal('trend'),
+  count: z.number(),
+  min: z.number(),
+  max: z.number(),
+  avg: z.number(),
+  p50: z.number(),
+  p90: z.number(),
+  p95: z.number(),
+  p99: z.number(),
+})
+export type TrendLine = z.infer<typeof trendLineSchema>
 
 /** One second of a Counter, or of a Rate (then `sum` counts the non-zero samples). */
-export interface CounterLine {
-  t: number
-  metric: string
-  tags: Tags
-  type: 'counter' | 'rate'
-  count: number
-  sum: number
-}
+export const counterLineSchema = z.object({
+  ...lineHead,
+  type: z.enum(['counter', 'rate']),
+  count: z.number(),
+  sum: z.number(),
+})
+export type CounterLine = z.infer<typeof counterLineSchema>
 
 /** One second of a Gauge metric: its last value. */
-export interface GaugeLine {
-  t: number
-  metric: string
-  tags: Tags
-  type: 'gauge'
-  value: number
-}
+export const gaugeLineSchema = z.object({
+  ...lineHead,
+  type: z.literal('gauge'),
+  value: z.number(),
+})
+export type GaugeLine = z.infer<typeof gaugeLineSchema>
 
-/** Any line of a series file. */
-export type SeriesLine = TrendLine | CounterLine | GaugeLine
+/**
+ * One line of a series file: the one schema its writer (the engine's `--out series`), its
+ * reader (the bench, the perf scripts) and the site share.
+ */
+export const seriesLineSchema = z.union([trendLineSchema, counterLineSchema, gaugeLineSchema])
+export type SeriesLine = z.infer<typeof seriesLineSchema>
 
-/** Parses series NDJSON; lines that are not series lines are skipped. */
+/** Parses series NDJSON; lines that are not series lines (by {@link seriesLineSchema}) are skipped. */
 export function parseSeries(text: string): SeriesLine[] {
   const out: SeriesLine[] = []
   for (const raw of text.split('\n')) {
@@ -58,19 +64,8 @@ export function parseSeries(text: string): SeriesLine[] {
     } catch {
       continue
     }
-    if (
-      typeof line === 'object' &&
-      line !== null &&
-      'type' in line &&
-      'metric' in line &&
-      't' in line &&
-      (line.type === 'trend' ||
-        line.type === 'counter' ||
-        line.type === 'rate' ||
-        line.type === 'gauge')
-    ) {
-      out.push(line as SeriesLine)
-    }
+    const parsed = seriesLineSchema.safeParse(line)
+    if (parsed.success) out.push(parsed.data)
   }
   return out
 }

@@ -54,6 +54,8 @@ export interface ChildOptions {
 }
 
 const OUTPUT_KEPT = 8192
+/** How long after a child's exit its output may still arrive before it counts as ended. */
+const OUTPUT_DRAIN_MS = 500
 const DEFAULT_GRACE_MS = 3000
 
 /**
@@ -84,8 +86,15 @@ export function startChild(
   child.stdout?.on('data', keep)
   child.stderr?.on('data', keep)
   const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => {
+    // 'close' comes once the output pipes are drained too, so the tail holds the last words;
+    // a grandchild that keeps a pipe open must not hold it up for long after 'exit'.
+    child.once('close', (code, signal) => {
       resolve(code ?? signal ?? 'unknown')
+    })
+    child.once('exit', (code, signal) => {
+      setTimeout(() => {
+        resolve(code ?? signal ?? 'unknown')
+      }, OUTPUT_DRAIN_MS).unref()
     })
     child.once('error', (error) => {
       tail += `\n${error.message}`

@@ -17,9 +17,9 @@ import {
   protocolAtPath,
 } from '../../servers/transports/protocols.ts'
 import { TRANSPORTS } from '../../servers/transports/registry.ts'
-import { latencyChart } from '../../site/src/lib/chart-specs.ts'
+import { CHARTED_METRICS, latencyChart, metricChart } from '../../site/src/lib/chart-specs.ts'
 import { PROTOCOL_COLOURS, PROTOCOL_LABELS } from '../../site/src/lib/labels.ts'
-import type { RunEntry } from '../../site/src/lib/results-loader.ts'
+import { runEntryOf } from '../../site/src/lib/results-loader.ts'
 import { LIVE_TRANSPORTS } from '../../site/src/live/registry.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
@@ -59,22 +59,23 @@ describe('the protocol table', () => {
     },
   )
 
-  it('gives every protocol of the reference run a latency chart', () => {
+  it('draws every protocol on the results page: its latency chart and a line in each metric chart', () => {
     const report = reportSchema.parse(
       JSON.parse(readFileSync(join(ROOT, 'results/reference/report.json'), 'utf8')),
     )
-    const run = {
-      ...report,
-      folder: 'reference',
-      reportFile: 'results/reference/report.json',
-      series: [],
-      variantSteps: [],
-      variantLadders: [],
-    } satisfies RunEntry
+    // Every protocol gets the steps of the first one, so a descriptor without results still
+    // shows whether the site can draw it.
+    const template = report.steps.filter((step) => step.protocol === report.steps[0]?.protocol)
+    const steps = PROTOCOLS.flatMap((protocol) => template.map((step) => ({ ...step, protocol })))
+    const run = runEntryOf({ ...report, steps }, 'reference', 'results/reference/report.json')
     for (const protocol of PROTOCOLS) {
       const chart = latencyChart(run, protocol)
       expect(chart.id).toBe(`latency-${protocol}`)
-      expect(chart.x.length, `${protocol}: no step in results/reference`).toBeGreaterThan(0)
+      expect(chart.x.length, `${protocol}: no latency chart`).toBeGreaterThan(0)
+    }
+    for (const metric of CHARTED_METRICS) {
+      const labels = metricChart(run, metric).lines.map((line) => line.label)
+      expect(labels).toEqual(PROTOCOLS.map((protocol) => PROTOCOL_TABLE[protocol].label))
     }
   })
 })

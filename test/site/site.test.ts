@@ -28,20 +28,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { startServer, type RunningServer } from '../../servers/main.ts'
 import { PROTOCOLS, type Protocol } from '../../servers/transports/protocols.ts'
-import {
-  VARIANT_BENCH_COMMAND,
-  formatFigure,
-  isMetricId,
-  stepShortfalls,
-} from '../../site/src/lib/figures.ts'
+import { VARIANT_BENCH_COMMAND, formatFigure, stepShortfalls } from '../../site/src/lib/figures.ts'
 import { PROTOCOL_LABELS } from '../../site/src/lib/labels.ts'
 import {
-  METRICS,
   isDefaultVariant,
   reportSchema,
   sameVariant,
   type Report,
 } from '../../load/bench/report-schema.ts'
+import { isMetricId, METRICS } from '../../load/bench/metrics.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const DIST = join(ROOT, 'site/dist')

@@ -3,6 +3,7 @@ import { MetricStore } from '../metric-store.ts'
 import type { MetricDefinition, SeriesBatch } from '../metric-types.ts'
 import { JsonOutput } from './json-output.ts'
 import { SeriesWindow } from './series-output.ts'
+import { parseSeries, seriesLineSchema } from '../../kit/series.ts'
 import { buildSummaryData } from './summary-data.ts'
 import { buildSummaryExport } from './summary-export.ts'
 import { renderSummaryText } from './summary-text.ts'
@@ -136,5 +137,18 @@ describe('SeriesWindow', () => {
       sum: 2,
     })
     expect(window.cut(1_800_000_001)).toEqual([])
+  })
+
+  it('writes only lines the one series schema reads back, gauges and rates included', () => {
+    const window = new SeriesWindow()
+    window.add(batch(latency, [1, 2]))
+    window.add(batch(frames, [3]))
+    window.add(batch(checks, [1, 0, 1]))
+    window.add(batch({ name: 'vus', type: 'gauge', contains: 'default' }, [7, 9]))
+    const lines = window.cut(1_800_000_000)
+    expect(lines.map((line) => line.type).sort()).toEqual(['counter', 'gauge', 'rate', 'trend'])
+    const text = lines.map((line) => JSON.stringify(line)).join('\n')
+    expect(parseSeries(text)).toEqual(lines)
+    for (const line of lines) expect(seriesLineSchema.safeParse(line).success).toBe(true)
   })
 })

@@ -4,6 +4,13 @@
  */
 import { PROTOCOLS, type Protocol } from '../../../servers/transports/protocols.ts'
 import type { StepResult } from '../../../load/bench/report-schema.ts'
+import {
+  METRIC_IDS,
+  metricOf,
+  metricSlug,
+  metricTitle,
+  type MetricId,
+} from '../../../load/bench/metrics.ts'
 import type { RunEntry } from './results-loader.ts'
 import { PROTOCOL_COLOURS, PROTOCOL_LABELS } from './labels.ts'
 
@@ -111,8 +118,19 @@ export function latencyChart(run: RunEntry, protocol: Protocol): ChartSpec {
   }
 }
 
-/** One value per protocol against connection count (CPU, memory per connection, frames lost). */
-export function perProtocolChart(
+/** The metrics of the registry that the results page charts, in registry order. */
+export const CHARTED_METRICS: readonly MetricId[] = METRIC_IDS.filter(
+  (id) => metricOf(id).charted === true,
+)
+
+/** One metric of the registry, one line per protocol against connection count. */
+export function metricChart(run: RunEntry, metric: MetricId): ChartSpec {
+  const spec = metricOf(metric)
+  return perProtocolChart(run, metricSlug(metric), metricTitle(metric), spec.unit, spec.pick)
+}
+
+/** One value per protocol against connection count. */
+function perProtocolChart(
   run: RunEntry,
   id: string,
   title: string,

@@ -3,12 +3,10 @@
  * to a step of a report a bench run wrote; nothing here holds a measured number.
  */
 import {
-  METRICS,
   isDefaultVariant,
   sameVariant,
   stepSchema,
   variantLabel,
-  type MetricId,
   type StepResult,
   type Variant,
 } from '../../../load/bench/report-schema.ts'
@@ -35,7 +33,6 @@ function stepsOfVariant(run: CitableRun, variant: Variant): StepResult[] {
 }
 
 /** True when `id` names a metric of the catalog. */
-export const isMetricId = (id: string): id is MetricId => Object.hasOwn(METRICS, id)
 
 /**
  * The run figures are cited from: the committed `reference` run when there is one, otherwise the

@@ -6,7 +6,8 @@
  */
 import { PROTOCOLS, type Protocol } from '../../../servers/transports/protocols.ts'
 import { LAB_SLUGS } from './labels.ts'
-import { citationProblem, isMetricId, type Citation, type CitableRun } from './figures.ts'
+import { isMetricId } from '../../../load/bench/metrics.ts'
+import { citationProblem, type Citation, type CitableRun } from './figures.ts'
 import { readSourceRegion } from './source-region.ts'
 
 /** The parts of a `questions` entry the checks read. */

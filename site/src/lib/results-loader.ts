@@ -55,6 +55,19 @@ export function splitVariants(
 }
 
 /**
+ * A run as the site stores it, from a checked report: its variants split, and the series of
+ * each default-variant step (none: no series charts).
+ */
+export function runEntryOf(
+  report: Report,
+  folder: string,
+  reportFile: string,
+  series: RunEntry['series'] = [],
+): RunEntry {
+  return { ...report, ...splitVariants(report), folder, reportFile, series }
+}
+
+/**
  * A content loader over `<base>/<run-id>/report.json`. A report that does not match the schema
  * fails the build naming the file and the field.
  * @param base results folder, relative to the site root (`../results`) or absolute
@@ -86,8 +99,7 @@ export function resultsLoader(base: string): Loader {
             .join('; ')
           throw new Error(`${shown} does not match load/bench/report-schema.ts — ${fields}`)
         }
-        const report = { ...checked.data, ...splitVariants(checked.data) }
-        const series = report.steps.map((step) => {
+        const series = splitVariants(checked.data).steps.map((step) => {
           const seriesPath = join(dir, folder, step.files.series)
           if (!existsSync(seriesPath)) return []
           const parsed = parseSeries(readFileSync(seriesPath, 'utf8'))
@@ -97,7 +109,7 @@ export function resultsLoader(base: string): Loader {
         })
         const data = await parseData({
           id: folder,
-          data: { ...report, folder, reportFile: shown, series },
+          data: runEntryOf(checked.data, folder, shown, series),
           filePath: reportPath,
         })
         // Astro wants entry paths relative to the site root (`../results/<run>/report.json`).

@@ -10,6 +10,7 @@ import {
   type Variant,
 } from '../../../load/bench/report-schema.ts'
 import { PROTOCOLS, type Protocol } from '../../../servers/transports/protocols.ts'
+import { metricOf, metricSlug, type MetricId } from '../../../load/bench/metrics.ts'
 import type { ChartLine, ChartSpec } from './chart-specs.ts'
 import { PROTOCOL_COLOURS, PROTOCOL_LABELS } from './labels.ts'
 import type { RunEntry } from './results-loader.ts'
@@ -20,50 +21,10 @@ const VARIANT_COLOURS = ['#a855f7', '#f97316', '#14b8a6', '#e11d48', '#84cc16'] 
 /** Which dimension a comparison varies; the other is held at its default. */
 export type VariantDimension = 'topology' | 'encoding'
 
-/** One figure of a variant chart. */
-interface VariantMetric {
-  id: string
-  title: string
-  yLabel: string
-  pick: (step: StepResult) => number | null
-}
-
-/** What each comparison charts: topology costs latency and CPU; an encoding changes bytes, CPU and latency. */
-const DIMENSION_METRICS: Readonly<Record<VariantDimension, readonly VariantMetric[]>> = {
-  topology: [
-    {
-      id: 'latency-p99',
-      title: 'p99 latency',
-      yLabel: 'ms',
-      pick: (step) => step.latencyMs.p99,
-    },
-    {
-      id: 'server-cpu',
-      title: 'server CPU (% of one core; cluster: all its processes)',
-      yLabel: '% of a core',
-      pick: (step) => step.server.cpuPercent,
-    },
-  ],
-  encoding: [
-    {
-      id: 'bytes-per-frame',
-      title: 'bytes on the wire per frame',
-      yLabel: 'B',
-      pick: (step) => step.bytesPerFrame,
-    },
-    {
-      id: 'server-cpu',
-      title: 'server CPU (mean, % of one core)',
-      yLabel: '% of a core',
-      pick: (step) => step.server.cpuPercent,
-    },
-    {
-      id: 'latency-p99',
-      title: 'p99 latency',
-      yLabel: 'ms',
-      pick: (step) => step.latencyMs.p99,
-    },
-  ],
+/** What each comparison charts (ids of the metric registry): topology costs latency and CPU; an encoding changes bytes, CPU and latency. */
+const DIMENSION_METRICS: Readonly<Record<VariantDimension, readonly MetricId[]>> = {
+  topology: ['latency.p99', 'server.cpu'],
+  encoding: ['bytesPerFrame', 'server.cpu', 'latency.p99'],
 }
 
 /** Every reference step of the run, default variant and others, for one protocol. */
@@ -133,6 +94,7 @@ export function variantComparisons(run: RunEntry): VariantComparison[] {
         steps.some((step) => step.connections === count && !step.valid),
       )
       const charts = DIMENSION_METRICS[dimension].map((metric): ChartSpec => {
+        const spec = metricOf(metric)
         const lines = values.map((value, index): ChartLine => {
           const ofValue = steps.filter((step) => dimensionValue(step, dimension) === value)
           return {
@@ -144,15 +106,15 @@ export function variantComparisons(run: RunEntry): VariantComparison[] {
             ...(index === 0 ? {} : { dashed: true }),
             values: x.map((count) => {
               const step = ofValue.find((candidate) => candidate.connections === count)
-              return step === undefined ? null : metric.pick(step)
+              return step === undefined ? null : spec.pick(step)
             }),
           }
         })
         return {
-          id: `variant-${dimension}-${protocol}-${metric.id}`,
-          title: `${PROTOCOL_LABELS[protocol]}: ${metric.title}`,
+          id: `variant-${dimension}-${protocol}-${metricSlug(metric)}`,
+          title: `${PROTOCOL_LABELS[protocol]}: ${spec.label}`,
           xLabel: 'connections',
-          yLabel: metric.yLabel,
+          yLabel: spec.unit,
           xLog,
           x,
           lines,

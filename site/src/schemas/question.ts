@@ -22,7 +22,7 @@ export const TOPICS = [
 
 /** A measured figure the answer cites: the site reads its value from the results. */
 export const metricRefSchema = z.object({
-  /** An id of `METRICS` in `load/bench/report-schema.ts`, e.g. `latency.p99`. */
+  /** An id of `METRICS` in `load/bench/metrics.ts`, e.g. `latency.p99`. */
   id: z.string(),
   /** Protocols to compare; the component shows one value per protocol. */
   protocols: z.array(z.enum(PROTOCOLS)).min(1),

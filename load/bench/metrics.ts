@@ -1,0 +1,203 @@
+/**
+ * The metric registry: every figure of a ladder step that is shown, compared or cited — its
+ * label, unit, which way is better, how it is read from the step, and where it is shown (a
+ * column of the bench's end table, a line of `--compare`, a chart on the results page). The
+ * terminal table, the comparison, the site's charts and its citations (`<Measured id>`) read
+ * this table. A new metric is one entry here, plus its field in `report-schema.ts` and where
+ * `step-runner.ts` measures it, when the step does not hold it already.
+ */
+import type { StepResult } from './report-schema.ts'
+
+/** One metric of a step. */
+export interface MetricSpec {
+  /** How it is written in prose, chart titles and citations. */
+  readonly label: string
+  /** Its unit, as printed after a value (`ms`, `KiB`, `% of a core`). */
+  readonly unit: string
+  /** Which way is better: `lower` (latency, cost, loss) or `higher` (delivery). */
+  readonly better: 'lower' | 'higher'
+  /** Decimals shown. */
+  readonly digits: number
+  /** Heading of its column in the bench's end table; absent: not a column. */
+  readonly column?: string
+  /** Heading of its change in `--compare`; absent: not compared. */
+  readonly delta?: string
+  /** Whether the results page charts it, every protocol against connections. */
+  readonly charted?: boolean
+  /** Its value in a step; null when the step has none. */
+  readonly pick: (step: StepResult) => number | null
+}
+
+/** The registry, in the order of the end table's columns. */
+export const METRICS = {
+  'latency.p50': {
+    label: 'p50 latency',
+    unit: 'ms',
+    better: 'lower',
+    digits: 1,
+    column: 'p50 ms',
+    delta: 'Δ p50 ms',
+    pick: (s: StepResult) => s.latencyMs.p50,
+  },
+  'latency.p95': {
+    label: 'p95 latency',
+    unit: 'ms',
+    better: 'lower',
+    digits: 1,
+    column: 'p95 ms',
+    delta: 'Δ p95 ms',
+    pick: (s: StepResult) => s.latencyMs.p95,
+  },
+  'latency.p99': {
+    label: 'p99 latency',
+    unit: 'ms',
+    better: 'lower',
+    digits: 1,
+    column: 'p99 ms',
+    delta: 'Δ p99 ms',
+    pick: (s: StepResult) => s.latencyMs.p99,
+  },
+  'latency.max': {
+    label: 'max latency',
+    unit: 'ms',
+    better: 'lower',
+    digits: 1,
+    column: 'max ms',
+    pick: (s: StepResult) => s.latencyMs.max,
+  },
+  deliveryRatio: {
+    label: 'frames delivered',
+    unit: '%',
+    better: 'higher',
+    digits: 1,
+    column: 'deliv%',
+    pick: (s: StepResult) =>
+      s.framesExpected === 0 ? null : (100 * s.framesReceived) / s.framesExpected,
+  },
+  gaps: {
+    label: 'frames lost',
+    unit: 'frames',
+    better: 'lower',
+    digits: 0,
+    column: 'gaps',
+    delta: 'Δ gaps',
+    charted: true,
+    pick: (s: StepResult) => s.gaps,
+  },
+  resets: {
+    label: 'resets',
+    unit: 'resets',
+    better: 'lower',
+    digits: 0,
+    column: 'resets',
+    pick: (s: StepResult) => s.resets,
+  },
+  'connect.p95': {
+    label: 'p95 connect time',
+    unit: 'ms',
+    better: 'lower',
+    digits: 1,
+    column: 'conn p95',
+    pick: (s: StepResult) => s.connectMs.p95,
+  },
+  bytesPerFrame: {
+    label: 'bytes on the wire per frame',
+    unit: 'B',
+    better: 'lower',
+    digits: 0,
+    column: 'B/frame',
+    pick: (s: StepResult) => s.bytesPerFrame,
+  },
+  'server.cpu': {
+    label: 'server CPU',
+    unit: '% of a core',
+    better: 'lower',
+    digits: 1,
+    column: 'srv CPU%',
+    delta: 'Δ srv CPU%',
+    charted: true,
+    pick: (s: StepResult) => s.server.cpuPercent,
+  },
+  'server.cpuUser': {
+    label: 'server CPU in user space',
+    unit: '% of a core',
+    better: 'lower',
+    digits: 0,
+    column: 'usr%',
+    pick: (s: StepResult) => s.server.cpuUserPercent ?? null,
+  },
+  'server.cpuSystem': {
+    label: 'server CPU in the kernel',
+    unit: '% of a core',
+    better: 'lower',
+    digits: 0,
+    column: 'sys%',
+    pick: (s: StepResult) => s.server.cpuSystemPercent ?? null,
+  },
+  'server.rss': {
+    label: 'server RSS',
+    unit: 'MiB',
+    better: 'lower',
+    digits: 1,
+    column: 'srv MiB',
+    pick: (s: StepResult) => s.server.rssMiB,
+  },
+  'server.rssPerConnection': {
+    label: 'server memory per connection',
+    unit: 'KiB',
+    better: 'lower',
+    digits: 1,
+    column: 'KiB/conn',
+    delta: 'Δ KiB/conn',
+    charted: true,
+    pick: (s: StepResult) => s.server.rssPerConnectionKiB,
+  },
+  'generator.cpu': {
+    label: 'load generator CPU',
+    unit: '% of a core',
+    better: 'lower',
+    digits: 1,
+    column: 'gen CPU%',
+    delta: 'Δ gen CPU%',
+    charted: true,
+    pick: (s: StepResult) => s.generator.cpuPercent,
+  },
+  'generator.eventLoopDelay': {
+    label: 'load generator event-loop delay p99',
+    unit: 'ms',
+    better: 'lower',
+    digits: 1,
+    column: 'gen ELD',
+    pick: (s: StepResult) => s.generator.eventLoopDelayP99Ms,
+  },
+} as const satisfies Readonly<Record<string, MetricSpec>>
+
+/** An id of {@link METRICS}. */
+export type MetricId = keyof typeof METRICS
+
+/** Every metric id, in registry order. */
+export const METRIC_IDS = Object.keys(METRICS) as MetricId[]
+
+/** Whether `id` names a metric of the registry. */
+export const isMetricId = (id: string): id is MetricId => Object.hasOwn(METRICS, id)
+
+/** The spec of `id` (as the interface, so optional parts read as optional). */
+export const metricOf = (id: MetricId): MetricSpec => METRICS[id]
+
+/** A metric's value as the table and the comparison print it; `–` when the step has none. */
+export function formatMetric(id: MetricId, step: StepResult): string {
+  const spec = metricOf(id)
+  const value = spec.pick(step)
+  return value === null ? '–' : value.toFixed(spec.digits)
+}
+
+/** A metric id as a chart id or anchor: `server.rssPerConnection` → `server-rss-per-connection`. */
+export function metricSlug(id: MetricId): string {
+  return id.replace(/\./g, '-').replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)
+}
+
+/** A chart's title for a metric: its label and unit. */
+export function metricTitle(id: MetricId): string {
+  const spec = metricOf(id)
+  return `${spec.label.charAt(0).toUpperCase()}${spec.label.slice(1)} (${spec.unit})`
+}
