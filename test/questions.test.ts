@@ -19,6 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { reportSchema } from '../load/bench/report-schema.ts'
 import { METRICS } from '../load/bench/metrics.ts'
+import { PROTOCOLS } from '../servers/transports/protocols.ts'
 import { TOPICS, questionSchema, type Question } from '../site/src/schemas/question.ts'
 import { citationProblem } from '../site/src/lib/figures.ts'
 import { measuredCitation, type CheckedRun } from '../site/src/lib/question-checks.ts'
@@ -381,7 +382,7 @@ describe('the bank checker rejects each violation', () => {
     const { problems } = checkBank(bank({ 'sse/x.mdx': text }), LABS, 1, REPO_ROOT, run)
     expect(problems).toEqual([
       'sse/x.mdx: <Measured id="server.cpu" protocols={["sse","websocket"]} topology="cluster-9" />: test/site/fixtures/quick-variants/report.json has no sse, websocket step of that variant (reference design, cluster-9); a run with variants: npm run bench -- --cluster 2 --encodings json,binary',
-      'sse/x.mdx: <Measured id="server.cpu" protocols={[sse]} />: protocols must be a literal list of websocket, sse, long-poll, short-poll',
+      `sse/x.mdx: <Measured id="server.cpu" protocols={[sse]} />: protocols must be a literal list of ${PROTOCOLS.join(', ')}`,
       'sse/x.mdx: metrics "bytesPerFrame": test/site/fixtures/quick-variants/report.json has no websocket step at 5000 connections (reference design, single/binary)',
     ])
   })

@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { PROTOCOLS } from '../../servers/transports/protocols.ts'
-import { CHARTED_METRICS, metricChart } from '../../site/src/lib/chart-specs.ts'
+import {
+  CHARTED_METRICS,
+  chartedMetricsOf,
+  metricChart,
+  protocolsIn,
+} from '../../site/src/lib/chart-specs.ts'
 import { runEntryOf } from '../../site/src/lib/results-loader.ts'
 import { formatMetric, METRIC_IDS, metricOf, metricSlug, METRICS } from './metrics.ts'
 import { reportSchema } from './report-schema.ts'
@@ -59,10 +63,24 @@ describe('the metric registry', () => {
     for (const id of compared) expect(lines[1]).toContain(metricOf(id).delta)
   })
 
-  it.each(CHARTED_METRICS)('charts %s for every protocol of the reference run', (id) => {
+  it.each(CHARTED_METRICS)('charts %s for every protocol of a run that measured it', (id) => {
     const chart = metricChart(run, id)
     expect(chart.id).toBe(metricSlug(id))
-    expect(chart.lines.map((line) => line.label)).toHaveLength(PROTOCOLS.length)
-    for (const line of chart.lines) expect(line.values.some((value) => value !== null)).toBe(true)
+    expect(chart.lines.map((line) => line.label)).toHaveLength(protocolsIn(run).length)
+    const measured = chartedMetricsOf(run).includes(id)
+    for (const line of chart.lines)
+      expect(line.values.some((value) => value !== null)).toBe(measured)
+  })
+
+  it('leaves out of a run’s page the charted metrics it did not measure', () => {
+    const older = {
+      ...run,
+      steps: run.steps.map((step) => ({
+        ...step,
+        server: { ...step.server, rssPerConnectionKiB: null },
+      })),
+    }
+    expect(chartedMetricsOf(older)).not.toContain('server.rssPerConnection')
+    expect(chartedMetricsOf(older)).toContain('server.cpu')
   })
 })

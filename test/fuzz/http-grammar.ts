@@ -6,18 +6,17 @@
  * lab message bodies; several requests pipelined on one connection.
  *
  * A new entry point of the servers joins {@link ENTRY_PATHS} (and its parameters
- * {@link QUERY_KEYS}, its bodies {@link messageBody}) in the same commit.
+ * {@link QUERY_KEYS}, its bodies {@link messageBody}) in the same commit; a protocol's path
+ * joins from the protocol table by itself.
  */
 import fc from 'fast-check'
+import { PROTOCOL_TABLE, PROTOCOLS } from '../../servers/transports/protocols.ts'
 import { WEBSOCKET_HEADERS, WEBSOCKET_UPGRADE_LINES } from '../servers/raw-http.ts'
 
 /** Every path a peer can reach on the reference server, its labs and the baseline. */
 export const ENTRY_PATHS = [
   '/',
-  '/ws',
-  '/sse',
-  '/poll/long',
-  '/poll/short',
+  ...PROTOCOLS.map((protocol) => PROTOCOL_TABLE[protocol].path),
   '/api/ping',
   '/api/control',
   '/api/events',
@@ -362,7 +361,9 @@ const frame = fc
 
 /** Paths that answer a WebSocket handshake. */
 const WEBSOCKET_PATHS = [
-  '/ws',
+  ...PROTOCOLS.filter((protocol) => PROTOCOL_TABLE[protocol].upgrade).map(
+    (protocol) => PROTOCOL_TABLE[protocol].path,
+  ),
   '/labs/echo',
   '/labs/broadcast',
   '/labs/chat',

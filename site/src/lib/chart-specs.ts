@@ -123,6 +123,10 @@ export const CHARTED_METRICS: readonly MetricId[] = METRIC_IDS.filter(
   (id) => metricOf(id).charted === true,
 )
 
+/** The charted metrics `run` measured (a metric added after the run has no values in it). */
+export const chartedMetricsOf = (run: RunEntry): MetricId[] =>
+  CHARTED_METRICS.filter((id) => run.steps.some((step) => metricOf(id).pick(step) !== null))
+
 /** One metric of the registry, one line per protocol against connection count. */
 export function metricChart(run: RunEntry, metric: MetricId): ChartSpec {
   const spec = metricOf(metric)
