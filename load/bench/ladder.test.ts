@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { stopReason, summariseLadder, underDelivered } from './ladder.ts'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import {
   isDefaultVariant,
   reportSchema,
@@ -13,6 +14,7 @@ import {
   formatComparison,
   formatTable,
   formatVariantRatios,
+  TABLE_COLUMNS,
   verdict,
 } from './terminal-table.ts'
 
@@ -175,7 +177,7 @@ describe('terminal output', () => {
   })
 
   it('prints one row per protocol × design × step', () => {
-    const lines = formatTable(report).split('\n')
+    const lines = formatTable(report, { wide: true }).split('\n')
     expect(lines).toHaveLength(4)
     // A step written before variants existed reads as the default variant, `single`.
     expect(lines[2]).toMatch(/^websocket\s+reference\s+single\s+100/)
@@ -219,7 +221,7 @@ describe('terminal output', () => {
         },
       ],
     }
-    const table = formatTable(withCluster).split('\n')
+    const table = formatTable(withCluster, { wide: true }).split('\n')
     expect(table[4]).toMatch(/^websocket\s+reference\s+cluster-2\s+100/)
     const ratios = formatVariantRatios(withCluster)
     expect(ratios).toMatch(/websocket\s+cluster-2\s+100\s+1\.50×\s+1\.00×\s+3\.00×/)
@@ -255,5 +257,38 @@ describe('report schema variants', () => {
     expect(isDefaultVariant({ encoding: 'binary' })).toBe(false)
     expect(variantLabel({ topology: 'cluster-2', encoding: 'binary' })).toBe('cluster-2/binary')
     expect(() => reportSchema.shape.steps.element.shape.topology.parse('cluster-0')).toThrow()
+  })
+})
+
+describe('the end table on a terminal', () => {
+  const recorded = reportSchema.parse(
+    JSON.parse(
+      readFileSync(join(import.meta.dirname, '../../results/reference/report.json'), 'utf8'),
+    ),
+  )
+
+  it.each([120, 80])('keeps every line of a recorded run within %i columns', (width) => {
+    const text = formatTable(recorded, { width })
+    const lines = text.split('\n')
+    expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(width)
+    // The most important figures stay; what was left out is said.
+    expect(lines[0]).toMatch(
+      width >= 120 ? /^protocol\s.*p95 ms.*deliv%.*verdict$/ : /^protocol\s.*p95 ms.*verdict$/,
+    )
+    expect(text).toMatch(/\d+ more column\(s\) with --wide/)
+  })
+
+  it('shows every column with --wide, and numbers each invalid step’s reason under the table', () => {
+    const wide = formatTable(recorded, { wide: true }).split('\n')
+    for (const column of TABLE_COLUMNS) expect(wide[0]).toContain(column)
+    const narrow = formatTable(recorded, { width: 120 })
+    const invalid = recorded.steps.filter((step) => !step.valid)
+    expect(invalid.length).toBeGreaterThan(0)
+    expect(narrow).toContain(`INVALID [${String(invalid.length)}]`)
+    const first = invalid[0]
+    if (first === undefined) throw new Error('no invalid step')
+    expect(narrow).toContain(
+      `[1] ${first.protocol} ${first.design} ${variantLabel(first)} ${String(first.connections)}: INVALID: ${first.invalidReason ?? ''}`,
+    )
   })
 })

@@ -33,6 +33,8 @@ import {
   formatProgress,
   formatTable,
   formatVariantRatios,
+  DEFAULT_TABLE_WIDTH,
+  type TableOptions,
 } from './terminal-table.ts'
 
 /** Repository root, two folders above this file. */
@@ -52,6 +54,8 @@ export interface BenchOptions {
   baseline: Protocol[]
   quick: boolean
   json: boolean
+  /** Every column of the end table, whatever the terminal's width. */
+  wide: boolean
   outDir: string | undefined
   label: string | undefined
   /** Profile every server process with `node --cpu-prof` (files in each step folder). */
@@ -459,6 +463,12 @@ export async function runBench(
   return { report, runDir, exitCode }
 }
 
+/** The end table's layout: the terminal's width when stdout is one, else 120 columns. */
+function tableOptions(wide: boolean): TableOptions {
+  const columns = process.stdout.isTTY ? process.stdout.columns : undefined
+  return { wide, width: columns ?? DEFAULT_TABLE_WIDTH }
+}
+
 /** Builds the commander program (exported for tests of option parsing). */
 export function buildProgram(): Command {
   return new Command('bench')
@@ -513,6 +523,11 @@ export function buildProgram(): Command {
     )
     .option('--json', 'print report.json to stdout (progress goes to stderr)', false)
     .option(
+      '--wide',
+      `every column of the end table (default: the columns that fit the terminal, or ${String(DEFAULT_TABLE_WIDTH)} characters)`,
+      false,
+    )
+    .option(
       '--out-dir <dir>',
       'run folder (default results/<run-id>); a previous run there is replaced',
     )
@@ -558,6 +573,7 @@ async function main(argv: readonly string[]): Promise<number> {
     baseline: boolean | string
     quick: boolean
     json: boolean
+    wide: boolean
     outDir?: string
     label?: string
     cpuProf: boolean
@@ -589,6 +605,7 @@ async function main(argv: readonly string[]): Promise<number> {
       o.baseline === true ? o.protocols : o.baseline === false ? [] : parseProtocols(o.baseline),
     quick: o.quick,
     json: o.json,
+    wide: o.wide,
     outDir: o.outDir,
     label: o.label,
     cpuProfile: o.cpuProf,
@@ -620,9 +637,11 @@ async function main(argv: readonly string[]): Promise<number> {
     const variants = formatVariantRatios(report)
     process.stdout.write(
       (problem === null ? '' : `\n${problem}\n`) +
-        `\n${report.machineLabel}\n\n${formatTable(report)}\n\n${formatLadders(report)}\n` +
-        (ratios === '' ? '' : `\nbaseline ÷ reference, same run:\n${ratios}\n`) +
-        (variants === '' ? '' : `\nvariant ÷ single/json, same run:\n${variants}\n`) +
+        `\n${report.machineLabel}\n\n${formatTable(report, tableOptions(options.wide))}\n\n${formatLadders(report)}\n` +
+        (ratios === '' ? '' : `\nbaseline ÷ reference, same run (× = base/ref):\n${ratios}\n`) +
+        (variants === ''
+          ? ''
+          : `\nvariant ÷ single/json, same run (× = variant/single):\n${variants}\n`) +
         `\nwritten to ${runDir}\n`,
     )
   }

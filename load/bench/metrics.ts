@@ -18,8 +18,12 @@ export interface MetricSpec {
   readonly better: 'lower' | 'higher'
   /** Decimals shown. */
   readonly digits: number
-  /** Heading of its column in the bench's end table; absent: not a column. */
-  readonly column?: string
+  /**
+   * Its column in the bench's end table (absent: not a column). When the terminal is too narrow
+   * for every column, the columns of lowest `priority` number are kept (1 is the last to go);
+   * `--wide` shows them all.
+   */
+  readonly column?: { readonly heading: string; readonly priority: number }
   /** Heading of its change in `--compare`; absent: not compared. */
   readonly delta?: string
   /** Whether the results page charts it, every protocol against connections. */
@@ -35,7 +39,7 @@ export const METRICS = {
     unit: 'ms',
     better: 'lower',
     digits: 1,
-    column: 'p50 ms',
+    column: { heading: 'p50 ms', priority: 6 },
     delta: 'Δ p50 ms',
     pick: (s: StepResult) => s.latencyMs.p50,
   },
@@ -44,7 +48,7 @@ export const METRICS = {
     unit: 'ms',
     better: 'lower',
     digits: 1,
-    column: 'p95 ms',
+    column: { heading: 'p95 ms', priority: 1 },
     delta: 'Δ p95 ms',
     pick: (s: StepResult) => s.latencyMs.p95,
   },
@@ -53,7 +57,7 @@ export const METRICS = {
     unit: 'ms',
     better: 'lower',
     digits: 1,
-    column: 'p99 ms',
+    column: { heading: 'p99 ms', priority: 3 },
     delta: 'Δ p99 ms',
     pick: (s: StepResult) => s.latencyMs.p99,
   },
@@ -62,7 +66,7 @@ export const METRICS = {
     unit: 'ms',
     better: 'lower',
     digits: 1,
-    column: 'max ms',
+    column: { heading: 'max ms', priority: 9 },
     pick: (s: StepResult) => s.latencyMs.max,
   },
   deliveryRatio: {
@@ -70,7 +74,7 @@ export const METRICS = {
     unit: '%',
     better: 'higher',
     digits: 1,
-    column: 'deliv%',
+    column: { heading: 'deliv%', priority: 2 },
     pick: (s: StepResult) =>
       s.framesExpected === 0 ? null : (100 * s.framesReceived) / s.framesExpected,
   },
@@ -79,7 +83,7 @@ export const METRICS = {
     unit: 'frames',
     better: 'lower',
     digits: 0,
-    column: 'gaps',
+    column: { heading: 'gaps', priority: 7 },
     delta: 'Δ gaps',
     charted: true,
     pick: (s: StepResult) => s.gaps,
@@ -89,7 +93,7 @@ export const METRICS = {
     unit: 'resets',
     better: 'lower',
     digits: 0,
-    column: 'resets',
+    column: { heading: 'resets', priority: 13 },
     pick: (s: StepResult) => s.resets,
   },
   'connect.p95': {
@@ -97,7 +101,7 @@ export const METRICS = {
     unit: 'ms',
     better: 'lower',
     digits: 1,
-    column: 'conn p95',
+    column: { heading: 'conn p95', priority: 11 },
     pick: (s: StepResult) => s.connectMs.p95,
   },
   bytesPerFrame: {
@@ -105,7 +109,7 @@ export const METRICS = {
     unit: 'B',
     better: 'lower',
     digits: 0,
-    column: 'B/frame',
+    column: { heading: 'B/frame', priority: 10 },
     pick: (s: StepResult) => s.bytesPerFrame,
   },
   'server.cpu': {
@@ -113,7 +117,7 @@ export const METRICS = {
     unit: '% of a core',
     better: 'lower',
     digits: 1,
-    column: 'srv CPU%',
+    column: { heading: 'srv CPU%', priority: 4 },
     delta: 'Δ srv CPU%',
     charted: true,
     pick: (s: StepResult) => s.server.cpuPercent,
@@ -123,7 +127,7 @@ export const METRICS = {
     unit: '% of a core',
     better: 'lower',
     digits: 0,
-    column: 'usr%',
+    column: { heading: 'usr%', priority: 15 },
     pick: (s: StepResult) => s.server.cpuUserPercent ?? null,
   },
   'server.cpuSystem': {
@@ -131,7 +135,7 @@ export const METRICS = {
     unit: '% of a core',
     better: 'lower',
     digits: 0,
-    column: 'sys%',
+    column: { heading: 'sys%', priority: 16 },
     pick: (s: StepResult) => s.server.cpuSystemPercent ?? null,
   },
   'server.rss': {
@@ -139,7 +143,7 @@ export const METRICS = {
     unit: 'MiB',
     better: 'lower',
     digits: 1,
-    column: 'srv MiB',
+    column: { heading: 'srv MiB', priority: 12 },
     pick: (s: StepResult) => s.server.rssMiB,
   },
   'server.rssPerConnection': {
@@ -147,7 +151,7 @@ export const METRICS = {
     unit: 'KiB',
     better: 'lower',
     digits: 1,
-    column: 'KiB/conn',
+    column: { heading: 'KiB/conn', priority: 5 },
     delta: 'Δ KiB/conn',
     charted: true,
     pick: (s: StepResult) => s.server.rssPerConnectionKiB,
@@ -157,7 +161,7 @@ export const METRICS = {
     unit: '% of a core',
     better: 'lower',
     digits: 1,
-    column: 'gen CPU%',
+    column: { heading: 'gen CPU%', priority: 8 },
     delta: 'Δ gen CPU%',
     charted: true,
     pick: (s: StepResult) => s.generator.cpuPercent,
@@ -167,7 +171,7 @@ export const METRICS = {
     unit: 'ms',
     better: 'lower',
     digits: 1,
-    column: 'gen ELD',
+    column: { heading: 'gen ELD', priority: 14 },
     pick: (s: StepResult) => s.generator.eventLoopDelayP99Ms,
   },
 } as const satisfies Readonly<Record<string, MetricSpec>>

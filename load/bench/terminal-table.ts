@@ -13,18 +13,27 @@ import {
 } from './report-schema.ts'
 
 /** The registry's metrics that are columns of the end table, in registry order. */
-const METRIC_COLUMNS = METRIC_IDS.filter((id) => metricOf(id).column !== undefined)
+const METRIC_COLUMNS = METRIC_IDS.flatMap((id) => {
+  const column = metricOf(id).column
+  return column === undefined ? [] : [{ id, ...column }]
+})
 
-/** Column headings of the end table, in order: the step, its metrics, its verdict. */
+/** Every column heading of the end table (`--wide`), in order: the step, its metrics, its verdict. */
 export const TABLE_COLUMNS: readonly string[] = [
   'protocol',
   'design',
   'variant',
   'conns',
   'open',
-  ...METRIC_COLUMNS.map((id) => metricOf(id).column ?? id),
+  ...METRIC_COLUMNS.map((column) => column.heading),
   'verdict',
 ]
+
+/** The width the end table keeps to when the output is not a terminal. */
+export const DEFAULT_TABLE_WIDTH = 120
+
+/** The verdict column is never cut below this (`INVALID [12]`, `lost frames`). */
+const VERDICT_MIN_WIDTH = 16
 
 const fixed = (n: number | null, digits = 1): string => (n === null ? '–' : n.toFixed(digits))
 
@@ -39,21 +48,9 @@ export function verdict(step: StepResult, pollIntervalS = 1): string {
   return parts.join(', ')
 }
 
-function row(step: StepResult, pollIntervalS: number): string[] {
-  return [
-    step.protocol,
-    step.design,
-    variantLabel(step),
-    String(step.connections),
-    String(step.connected),
-    ...METRIC_COLUMNS.map((id) => formatMetric(id, step)),
-    verdict(step, pollIntervalS),
-  ]
-}
-
 /** Lays rows out in aligned columns (numbers right-aligned, text left). */
 export function layout(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const widths = columnWidths(header, rows)
   const line = (cells: readonly string[]): string =>
     cells
       .map((cell, i) => {
@@ -65,12 +62,118 @@ export function layout(header: readonly string[], rows: readonly (readonly strin
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
 }
 
-/** The end table: one row per protocol × design × step. */
-export function formatTable(report: Report): string {
-  return layout(
-    TABLE_COLUMNS,
-    report.steps.map((s) => row(s, report.parameters.pollIntervalS)),
+/** Each column's width: its widest cell or heading. */
+function columnWidths(header: readonly string[], rows: readonly (readonly string[])[]): number[] {
+  return header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+}
+
+/** How the end table is laid out. */
+export interface TableOptions {
+  /** The most characters a line may take (the terminal's width); default 120. */
+  width?: number
+  /** Every column whatever the width (`--wide`). */
+  wide?: boolean
+}
+
+/** One column of the end table: its heading and its cell for a step. */
+interface Column {
+  heading: string
+  cell: (step: StepResult) => string
+}
+
+/**
+ * The end table: one row per protocol × design × variant × step. By default it keeps to
+ * `width`: `design` and `variant` only when the run has more than one, then the metric columns
+ * by priority while they fit, in registry order. An invalid step's reason is a numbered note
+ * under the table, so the verdict column stays narrow.
+ */
+export function formatTable(report: Report, options: TableOptions = {}): string {
+  const { steps } = report
+  const pollIntervalS = report.parameters.pollIntervalS
+  const notes: string[] = []
+  const verdicts = steps.map((step) => {
+    const text = verdict(step, pollIntervalS)
+    if (step.valid || options.wide === true) return text
+    notes.push(
+      `${step.protocol} ${step.design} ${variantLabel(step)} ${String(step.connections)}: ${text}`,
+    )
+    return `INVALID [${String(notes.length)}]`
+  })
+  const varies = (key: (step: StepResult) => string): boolean =>
+    new Set(steps.map(key)).size > 1 || options.wide === true
+  const lead: Column[] = [
+    { heading: 'protocol', cell: (step) => step.protocol },
+    ...(varies((step) => step.design)
+      ? [{ heading: 'design', cell: (step: StepResult) => step.design }]
+      : []),
+    ...(varies(variantLabel)
+      ? [{ heading: 'variant', cell: (step: StepResult) => variantLabel(step) }]
+      : []),
+    { heading: 'conns', cell: (step) => String(step.connections) },
+    { heading: 'open', cell: (step) => String(step.connected) },
+  ]
+  const metrics = METRIC_COLUMNS.map((column) => ({
+    ...column,
+    cell: (step: StepResult) => formatMetric(column.id, step),
+  }))
+  /** The width of `columns` with their separators, and the separator before the verdict. */
+  const widthOf = (columns: readonly Column[]): number =>
+    columnWidths(
+      columns.map((column) => column.heading),
+      steps.map((step) => columns.map((column) => column.cell(step))),
+    ).reduce((sum, w) => sum + w + 2, 0)
+  const verdictWidth = Math.max('verdict'.length, ...verdicts.map((text) => text.length))
+  let kept = metrics
+  if (options.wide !== true) {
+    const limit = options.width ?? DEFAULT_TABLE_WIDTH
+    kept = []
+    // Metrics go in by priority, until one does not fit, while the verdict keeps room for its short forms (`INVALID [n]`, `ok`).
+    const verdictFloor = Math.min(verdictWidth, VERDICT_MIN_WIDTH)
+    for (const column of [...metrics].sort((a, b) => a.priority - b.priority)) {
+      const tried = metrics.filter((m) => m === column || kept.includes(m))
+      if (widthOf([...lead, ...tried]) + verdictFloor > limit) break
+      kept = tried
+    }
+  }
+  const columns = [...lead, ...kept]
+  // Still too wide with no metric left: the verdicts are cut (the deliv% and gaps figures, and
+  // --wide, say the rest).
+  const room =
+    options.wide === true ? Infinity : (options.width ?? DEFAULT_TABLE_WIDTH) - widthOf(columns)
+  const table = layout(
+    [...columns.map((column) => column.heading), 'verdict'],
+    steps.map((step, index) => {
+      const text = verdicts[index] ?? ''
+      const cell = text.length > room ? `${text.slice(0, Math.max(1, room - 1))}…` : text
+      return [...columns.map((column) => column.cell(step)), cell]
+    }),
   )
+  const left = metrics.length - kept.length
+  const footer = [
+    ...notes.map((note, index) => `[${String(index + 1)}] ${note}`),
+    ...(left > 0
+      ? [`${String(left)} more column(s) with --wide; every figure is in report.json`]
+      : []),
+  ]
+  if (footer.length === 0) return table
+  const limit = options.wide === true ? Infinity : (options.width ?? DEFAULT_TABLE_WIDTH)
+  return `${table}\n${footer.flatMap((line) => wrap(line, limit)).join('\n')}`
+}
+
+/** Breaks `text` at spaces into lines of at most `width` characters, continued lines indented. */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    const next = line === '' ? word : `${line} ${word}`
+    if (next.length <= width || line.trim() === '') line = next
+    else {
+      lines.push(line)
+      line = `    ${word}`
+    }
+  }
+  lines.push(line)
+  return lines
 }
 
 /** The ladders' outcomes, one line each. */
@@ -120,17 +223,7 @@ export function formatBaselineRatios(report: Report): string {
     ])
   }
   if (rows.length === 0) return ''
-  return layout(
-    [
-      'protocol',
-      'conns',
-      'server CPU base/ref',
-      'RSS base/ref',
-      'p99 base/ref',
-      'gaps base vs ref',
-    ],
-    rows,
-  )
+  return layout(['protocol', 'conns', 'srv CPU ×', 'RSS ×', 'p99 ×', 'gaps base vs ref'], rows)
 }
 
 /**
@@ -172,11 +265,11 @@ export function formatVariantRatios(report: Report): string {
       'protocol',
       'variant',
       'conns',
-      'srv CPU var/single',
-      'RSS var/single',
-      'p50 var/single',
-      'p99 var/single',
-      'B/frame var/single',
+      'srv CPU ×',
+      'RSS ×',
+      'p50 ×',
+      'p99 ×',
+      'B/frame ×',
       'nginx/redis CPU%',
     ],
     rows,
