@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { stopReason, summariseLadder, underDelivered } from './ladder.ts'
+import {
+  formatLadderVerdict,
+  stopReason,
+  summariseLadder,
+  underDelivered,
+  verdictOf,
+} from './ladder.ts'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
@@ -12,11 +18,15 @@ import {
 import {
   formatBaselineRatios,
   formatComparison,
+  formatLadders,
   formatTable,
   formatVariantRatios,
   TABLE_COLUMNS,
   verdict,
 } from './terminal-table.ts'
+
+/** The base budget and poll interval of the ladders here. */
+const BUDGET = { budgetMs: 250, pollIntervalS: 1 }
 
 const dist = (p95: number) => ({
   avg: p95 / 2,
@@ -75,7 +85,7 @@ describe('ladder', () => {
       step({ connections: 2500, latencyMs: dist(300), withinBudget: false }),
       step({ connections: 5000 }),
     ]
-    const ladder = summariseLadder('websocket', 'reference', steps, 250, null)
+    const ladder = summariseLadder('websocket', 'reference', steps, BUDGET, null)
     expect(ladder).toMatchObject({ maxConnectionsWithinBudget: 1000, stoppedAt: 2500 })
     expect(ladder.stopReason).toMatch(/p95 300.0 ms over the 250 ms budget/)
   })
@@ -88,7 +98,7 @@ describe('ladder', () => {
   it('counts no baseline step that lost frames as within budget, yet runs its whole ladder', () => {
     const lossy = (connections: number) =>
       step({ connections, gaps: 50, design: 'baseline', withinBudget: false })
-    const ladder = summariseLadder('websocket', 'baseline', [lossy(100), lossy(1000)], 250, null)
+    const ladder = summariseLadder('websocket', 'baseline', [lossy(100), lossy(1000)], BUDGET, null)
     expect(ladder).toMatchObject({ maxConnectionsWithinBudget: 0, stoppedAt: null })
   })
 
@@ -122,14 +132,20 @@ describe('ladder', () => {
       'websocket',
       'reference',
       [step({ connections: 1000 }), s, step({ connections: 10000, latencyMs: dist(300) })],
-      250,
+      BUDGET,
       null,
     )
-    expect(ladder).toMatchObject({ maxConnectionsWithinBudget: 1000, stoppedAt: 10000 })
+    // The climb goes on past the invalid step; the verdict names it as the first failure.
+    expect(ladder).toMatchObject({
+      maxConnectionsWithinBudget: 1000,
+      stoppedAt: 10000,
+      firstFailed: { connections: 5000 },
+    })
+    expect(ladder.firstFailed?.reason).toMatch(/^invalid: the load generator was the limit/)
   })
 
   it('records a failed step as the stop when every measured step passed', () => {
-    const ladder = summariseLadder('sse', 'reference', [], 250, {
+    const ladder = summariseLadder('sse', 'reference', [], BUDGET, {
       connections: 100,
       reason: 'engine exited with 1',
     })
@@ -137,6 +153,7 @@ describe('ladder', () => {
       protocol: 'sse',
       design: 'reference',
       maxConnectionsWithinBudget: 0,
+      firstFailed: { connections: 100, reason: 'engine exited with 1' },
       stoppedAt: 100,
       stopReason: 'engine exited with 1',
     })
@@ -290,5 +307,55 @@ describe('the end table on a terminal', () => {
     expect(narrow).toContain(
       `[1] ${first.protocol} ${first.design} ${variantLabel(first)} ${String(first.connections)}: INVALID: ${first.invalidReason ?? ''}`,
     )
+  })
+})
+
+describe('the one verdict rule on a recorded run', () => {
+  const recorded = reportSchema.parse(
+    JSON.parse(
+      readFileSync(join(import.meta.dirname, '../../results/reference/report.json'), 'utf8'),
+    ),
+  )
+  const verdictFor = (protocol: string, design: string, variant: string) => {
+    const ladder = recorded.ladders.find(
+      (l) => l.protocol === protocol && l.design === design && variantLabel(l) === variant,
+    )
+    if (ladder === undefined) throw new Error(`no ${protocol} ${design} ${variant} ladder`)
+    return verdictOf(ladder, recorded)
+  }
+
+  it('names an invalid top step as the first failure, not "every step passed"', () => {
+    const verdict = verdictFor('websocket', 'reference', 'single/json')
+    expect(verdict.withinBudget).toBe(5000)
+    expect(verdict.firstFailed?.connections).toBe(10000)
+    expect(verdict.firstFailed?.reason).toMatch(/^invalid: the load generator was the limit/)
+  })
+
+  it('gives the baseline the reason of its first failed step, not of its last', () => {
+    const verdict = verdictFor('websocket', 'baseline', 'single')
+    expect(verdict.withinBudget).toBe(0)
+    expect(verdict.firstFailed).toEqual({ connections: 100, reason: '142 frames lost' })
+  })
+
+  it('counts within budget only below the first failure, and says why that step failed', () => {
+    expect(verdictFor('sse', 'reference', 'cluster-2/json')).toEqual({
+      withinBudget: 2500,
+      firstFailed: { connections: 5000, reason: 'p95 425 ms over the 250 ms budget' },
+    })
+    const longPoll = verdictFor('long-poll', 'reference', 'single/json')
+    expect(longPoll.withinBudget).toBe(1000)
+    expect(longPoll.firstFailed?.connections).toBe(2500)
+  })
+
+  it('prints each ladder as that verdict', () => {
+    const lines = formatLadders(recorded).split('\n')
+    expect(lines[0]).toBe(
+      `websocket reference single/json: ${formatLadderVerdict(verdictFor('websocket', 'reference', 'single/json'))}`,
+    )
+    expect(lines[0]).toMatch(
+      /most connections within budget 5,000; first failed step 10,000: invalid/,
+    )
+    for (const line of formatLadders(recorded, 120).split('\n'))
+      expect(line.length).toBeLessThanOrEqual(120)
   })
 })

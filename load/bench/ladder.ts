@@ -4,7 +4,7 @@
  * "most connections within the latency target".
  */
 import { EDGE_ALLOWANCE_S, MIN_DELIVERY_RATIO } from './defaults.ts'
-import type { LadderResult, StepResult } from './report-schema.ts'
+import { sameVariant, type LadderResult, type StepResult } from './report-schema.ts'
 import { PROTOCOL_TABLE } from '../../servers/transports/protocols.ts'
 
 /**
@@ -66,46 +66,156 @@ export function stopReason(step: StepResult, budgetMs: number, pollIntervalS = 1
   return reasons.length === 0 ? null : reasons.join('; ')
 }
 
-/** The ladder's outcome from the steps it ran, in order. */
+/**
+ * The ladder's outcome from the steps it ran, in order: the verdict by the one rule
+ * ({@link ladderVerdict}: most connections within budget, first failed step and why) and
+ * where the climb stopped (`stoppedAt`, by {@link stopReason}: an invalid step does not stop
+ * it, nor lost frames on the baseline).
+ */
 export function summariseLadder(
   protocol: StepResult['protocol'],
   design: StepResult['design'],
   steps: readonly StepResult[],
-  budgetMs: number,
+  parameters: { budgetMs: number; pollIntervalS: number },
   failure: { connections: number; reason: string; loadTool?: boolean } | null,
-  pollIntervalS = 1,
 ): LadderResult {
-  let maxConnectionsWithinBudget = 0
+  const budgetMs = effectiveBudgetMs({ protocol, ...parameters })
+  const verdict = ladderVerdict(steps, { parameters })
   let stoppedAt: number | null = null
   let reason: string | null = null
   for (const step of steps) {
-    const why = stopReason(step, budgetMs, pollIntervalS)
-    if (!step.valid) continue
-    if (why === null) {
-      // The baseline's ladder goes on past lost frames, but a step that lost frames is not
-      // "within budget": the headline count means the same for both designs.
-      if (step.withinBudget) {
-        maxConnectionsWithinBudget = Math.max(maxConnectionsWithinBudget, step.connections)
-      }
-    } else {
+    const why = stopReason(step, budgetMs, parameters.pollIntervalS)
+    if (why !== null) {
       stoppedAt = step.connections
       reason = why
       break
     }
   }
+  const outcome = {
+    protocol,
+    design,
+    maxConnectionsWithinBudget: verdict.withinBudget,
+    firstFailed: verdict.firstFailed,
+  }
   if (stoppedAt === null && failure !== null) {
+    // A step that could not run fails the ladder there, if nothing failed below it.
+    const firstFailed = verdict.firstFailed ?? {
+      connections: failure.connections,
+      reason: failure.loadTool === true ? `load tool failed: ${failure.reason}` : failure.reason,
+    }
     stoppedAt = failure.connections
     reason = failure.loadTool === true ? `load tool failed: ${failure.reason}` : failure.reason
-    if (failure.loadTool === true) {
-      return {
-        protocol,
-        design,
-        maxConnectionsWithinBudget,
-        stoppedAt,
-        stopReason: reason,
-        loadToolFailure: failure.reason,
-      }
+    return {
+      ...outcome,
+      firstFailed,
+      stoppedAt,
+      stopReason: reason,
+      ...(failure.loadTool === true ? { loadToolFailure: failure.reason } : {}),
     }
   }
-  return { protocol, design, maxConnectionsWithinBudget, stoppedAt, stopReason: reason }
+  return { ...outcome, stoppedAt, stopReason: reason }
+}
+
+/**
+ * What keeps a step from holding, in words; empty when it holds: valid (the load generator was
+ * not the limit), every client held, every frame delivered, p95 within the budget. The one
+ * rule for a step: the ladder's verdict, the end table and the site's citations use it.
+ * Without the run's `parameters` a step's own `withinBudget` decides the budget.
+ */
+export function stepShortfalls(
+  step: StepResult,
+  run: { parameters?: { budgetMs: number; pollIntervalS: number } | undefined },
+): string[] {
+  const shortfalls: string[] = []
+  if (!step.valid)
+    shortfalls.push(
+      `invalid: the load generator was the limit (${step.invalidReason ?? 'saturated'})`,
+    )
+  // A short-poll client holds nothing between requests: its `open` counts requests in flight.
+  if (PROTOCOL_TABLE[step.protocol].guard !== 'poll' && step.connected < step.connections)
+    shortfalls.push(
+      `${step.connected.toLocaleString('en-GB')} of ${step.connections.toLocaleString('en-GB')} clients held`,
+    )
+  const pollIntervalS = run.parameters?.pollIntervalS ?? 1
+  const lost = step.gaps > 0 || underDelivered(step, pollIntervalS)
+  if (lost) {
+    const share =
+      step.framesExpected === 0 ? 100 : (100 * step.framesReceived) / step.framesExpected
+    shortfalls.push(
+      step.gaps > 0
+        ? `${step.gaps.toLocaleString('en-GB')} frames lost`
+        : `${share.toFixed(1)} % of frames delivered`,
+    )
+  }
+  const budgetMs =
+    run.parameters === undefined
+      ? undefined
+      : effectiveBudgetMs({ protocol: step.protocol, ...run.parameters })
+  const overBudget =
+    budgetMs === undefined ? !step.withinBudget && !lost : step.latencyMs.p95 > budgetMs
+  if (overBudget) {
+    const budget = budgetMs === undefined ? '' : ` ${String(budgetMs)} ms`
+    shortfalls.push(`p95 ${step.latencyMs.p95.toFixed(0)} ms over the${budget} budget`)
+  }
+  return shortfalls
+}
+
+/** A ladder's outcome by the one rule. */
+export interface LadderVerdict {
+  /** Most connections of a step that holds with every step below it holding; 0 when the first failed. */
+  withinBudget: number
+  /** The first step that does not hold, and why; null when every step holds. */
+  firstFailed: { connections: number; reason: string } | null
+}
+
+/**
+ * The verdict on one ladder's steps (any order): most connections within budget N, with every
+ * lower step holding too, and the first step that failed with its reason
+ * ({@link stepShortfalls}: invalid, clients not held, frames lost, over budget).
+ */
+export function ladderVerdict(
+  steps: readonly StepResult[],
+  run: { parameters?: { budgetMs: number; pollIntervalS: number } | undefined },
+): LadderVerdict {
+  let withinBudget = 0
+  for (const step of [...steps].sort((a, b) => a.connections - b.connections)) {
+    const shortfalls = stepShortfalls(step, run)
+    if (shortfalls.length > 0)
+      return {
+        withinBudget,
+        firstFailed: { connections: step.connections, reason: shortfalls.join('; ') },
+      }
+    withinBudget = step.connections
+  }
+  return { withinBudget, firstFailed: null }
+}
+
+/** The verdict in words, the same in the terminal, report.json and the site. */
+export function formatLadderVerdict(verdict: LadderVerdict): string {
+  const within = `most connections within budget ${verdict.withinBudget.toLocaleString('en-GB')}`
+  return verdict.firstFailed === null
+    ? `${within}; every step held`
+    : `${within}; first failed step ${verdict.firstFailed.connections.toLocaleString('en-GB')}: ${verdict.firstFailed.reason}`
+}
+
+/**
+ * A recorded ladder's verdict: as the bench wrote it (`firstFailed`), or, for a run written
+ * before it did, by the same rule from the run's steps of that ladder.
+ */
+export function verdictOf(
+  ladder: LadderResult,
+  run: {
+    steps: readonly StepResult[]
+    parameters?: { budgetMs: number; pollIntervalS: number } | undefined
+  },
+): LadderVerdict {
+  if (ladder.firstFailed !== undefined)
+    return { withinBudget: ladder.maxConnectionsWithinBudget, firstFailed: ladder.firstFailed }
+  const steps = run.steps.filter(
+    (step) =>
+      step.protocol === ladder.protocol &&
+      step.design === ladder.design &&
+      sameVariant(step, ladder),
+  )
+  return ladderVerdict(steps, run)
 }

@@ -357,11 +357,6 @@ export async function runBench(
     for (const { design, topology, encoding } of ladderPlans) {
       const variant = { topology, ...(encoding === undefined ? {} : { encoding }) }
       const name = `${protocol} ${design} ${variantLabel(variant)}`
-      const budgetMs = effectiveBudgetMs({
-        protocol,
-        budgetMs: options.budgetMs,
-        pollIntervalS: options.pollIntervalS,
-      })
       const ladder: StepResult[] = []
       let failure: { connections: number; reason: string; loadTool: boolean } | null = null
       for (const [index, connections] of options.steps.entries()) {
@@ -411,14 +406,7 @@ export async function runBench(
         }
         ladder.push(step)
         steps.push(step)
-        const result = summariseLadder(
-          protocol,
-          design,
-          ladder,
-          budgetMs,
-          null,
-          options.pollIntervalS,
-        )
+        const result = summariseLadder(protocol, design, ladder, parameters, null)
         log(
           `${name} ${String(connections)}: p95 ${step.latencyMs.p95.toFixed(1)} ms, p99 ${step.latencyMs.p99.toFixed(1)} ms, ` +
             `${String(step.framesReceived)}/${String(step.framesExpected)} frames, ${String(step.gaps)} gaps, server CPU ${step.server.cpuPercent.toFixed(0)} %` +
@@ -427,7 +415,7 @@ export async function runBench(
         if (result.stoppedAt !== null) break
       }
       ladders.push({
-        ...summariseLadder(protocol, design, ladder, budgetMs, failure, options.pollIntervalS),
+        ...summariseLadder(protocol, design, ladder, parameters, failure),
         ...variant,
         engine: choice.engine,
       })
@@ -633,11 +621,12 @@ async function main(argv: readonly string[]): Promise<number> {
   if (options.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n')
   } else {
+    const table = tableOptions(options.wide)
     const ratios = formatBaselineRatios(report)
     const variants = formatVariantRatios(report)
     process.stdout.write(
       (problem === null ? '' : `\n${problem}\n`) +
-        `\n${report.machineLabel}\n\n${formatTable(report, tableOptions(options.wide))}\n\n${formatLadders(report)}\n` +
+        `\n${report.machineLabel}\n\n${formatTable(report, table)}\n\n${formatLadders(report, table.wide === true ? Infinity : table.width)}\n` +
         (ratios === '' ? '' : `\nbaseline ÷ reference, same run (× = base/ref):\n${ratios}\n`) +
         (variants === ''
           ? ''

@@ -133,9 +133,21 @@ export const ladderSchema = z.object({
    * then says nothing about the protocol, and `maxConnectionsWithinBudget` is no verdict.
    */
   loadToolFailure: z.string().optional(),
-  /** Most connections of a valid step within the budget; 0 when the first step failed. */
+  /**
+   * Most connections of a step that holds (valid, every client held, every frame delivered,
+   * p95 within budget) with every lower step holding too; 0 when the first step failed. Runs
+   * written before `firstFailed` counted valid steps only, skipping invalid ones.
+   */
   maxConnectionsWithinBudget: z.number().int().nonnegative(),
-  /** Connection count of the step that ended the ladder, null when every step passed. */
+  /** The first step that did not hold and why (`ladderVerdict`); null when every step held. */
+  firstFailed: z
+    .object({ connections: z.number().int().positive(), reason: z.string() })
+    .nullable()
+    .optional(),
+  /**
+   * Where the climb stopped, null when it ran every step: a valid step over budget, losing
+   * frames (reference design) or under-delivering; an invalid step does not stop it.
+   */
   stoppedAt: z.number().int().positive().nullable(),
   stopReason: z.string().nullable(),
 })

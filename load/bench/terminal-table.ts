@@ -2,7 +2,7 @@
  * What the bench prints: the live progress line, the end table, the baseline ratios and
  * the `--compare` deltas. Pure functions from results to text.
  */
-import { underDelivered } from './ladder.ts'
+import { formatLadderVerdict, underDelivered, verdictOf } from './ladder.ts'
 import { formatMetric, METRIC_IDS, metricOf } from './metrics.ts'
 import {
   isDefaultVariant,
@@ -176,29 +176,23 @@ export function wrap(text: string, width: number): string[] {
   return lines
 }
 
-/** The ladders' outcomes, one line each. */
-export function formatLadders(report: Report): string {
+/** The ladders' outcomes, one each (wrapped at `width`), by the one verdict rule. */
+export function formatLadders(report: Report, width = Infinity): string {
   return report.ladders
     .map((l) => {
-      const invalid = report.steps.filter(
-        (s) => s.protocol === l.protocol && s.design === l.design && sameVariant(s, l) && !s.valid,
-      ).length
-      const stop =
-        l.stoppedAt === null
-          ? 'no valid step failed'
-          : `stopped at ${l.stoppedAt}: ${l.stopReason ?? ''}`
-      const note = invalid === 0 ? '' : ` (${invalid} step(s) invalid: generator-limited)`
       const on = l.engine === undefined ? '' : ` [${l.engine}]`
+      const name = `${l.protocol} ${l.design} ${variantLabel(l)}${on}`
       if (l.loadToolFailure !== undefined) {
         // The instrument failed: no verdict on the protocol, not even "0 within budget".
         const measured =
           l.maxConnectionsWithinBudget > 0
-            ? `${String(l.maxConnectionsWithinBudget)} connections within budget, then `
+            ? `${l.maxConnectionsWithinBudget.toLocaleString('en-GB')} connections within budget, then `
             : ''
-        return `${l.protocol} ${l.design} ${variantLabel(l)}${on}: ${measured}load tool failed at ${String(l.stoppedAt)}: ${l.loadToolFailure}`
+        return `${name}: ${measured}load tool failed at ${String(l.stoppedAt)}: ${l.loadToolFailure}`
       }
-      return `${l.protocol} ${l.design} ${variantLabel(l)}${on}: ${String(l.maxConnectionsWithinBudget)} connections within budget; ${stop}${note}`
+      return `${name}: ${formatLadderVerdict(verdictOf(l, report))}`
     })
+    .flatMap((line) => wrap(line, width))
     .join('\n')
 }
 

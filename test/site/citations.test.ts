@@ -6,10 +6,10 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { StepResult } from '../../load/bench/report-schema.ts'
+import { stepShortfalls } from '../../load/bench/ladder.ts'
 import {
   citationProblem,
   resolveCitation,
-  stepShortfalls,
   type CitableRun,
   type Citation,
 } from '../../site/src/lib/figures.ts'

@@ -28,7 +28,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { startServer, type RunningServer } from '../../servers/main.ts'
 import { PROTOCOLS, type Protocol } from '../../servers/transports/protocols.ts'
-import { VARIANT_BENCH_COMMAND, formatFigure, stepShortfalls } from '../../site/src/lib/figures.ts'
+import { VARIANT_BENCH_COMMAND, formatFigure } from '../../site/src/lib/figures.ts'
+import { stepShortfalls } from '../../load/bench/ladder.ts'
 import { PROTOCOL_LABELS } from '../../site/src/lib/labels.ts'
 import {
   isDefaultVariant,

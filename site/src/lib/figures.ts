@@ -10,7 +10,7 @@ import {
   type StepResult,
   type Variant,
 } from '../../../load/bench/report-schema.ts'
-import { effectiveBudgetMs, underDelivered } from '../../../load/bench/ladder.ts'
+import { stepShortfalls } from '../../../load/bench/ladder.ts'
 import { FEED_ENCODINGS } from '../../../servers/feed/binary-layout.ts'
 import type { Protocol } from '../../../servers/transports/protocols.ts'
 import type { RunEntry } from './results-loader.ts'
@@ -125,45 +125,6 @@ export const citedVariant = (citation: Citation): Variant => ({
   ...(citation.topology === undefined ? {} : { topology: citation.topology }),
   ...(citation.encoding === undefined ? {} : { encoding: citation.encoding }),
 })
-
-/**
- * What keeps a step from being cited as a measurement of the server, in words; empty when the
- * step holds: valid (the load generator was not the limit), every client held, every frame
- * delivered, p95 within the budget.
- */
-export function stepShortfalls(step: StepResult, run: Pick<CitableRun, 'parameters'>): string[] {
-  const shortfalls: string[] = []
-  if (!step.valid)
-    shortfalls.push(
-      `invalid: the load generator was the limit (${step.invalidReason ?? 'saturated'})`,
-    )
-  if (step.connected < step.connections)
-    shortfalls.push(
-      `${step.connected.toLocaleString('en-GB')} of ${step.connections.toLocaleString('en-GB')} clients held`,
-    )
-  const pollIntervalS = run.parameters?.pollIntervalS ?? 1
-  const lost = step.gaps > 0 || underDelivered(step, pollIntervalS)
-  if (lost) {
-    const share =
-      step.framesExpected === 0 ? 100 : (100 * step.framesReceived) / step.framesExpected
-    shortfalls.push(
-      step.gaps > 0
-        ? `${step.gaps.toLocaleString('en-GB')} frames lost`
-        : `${share.toFixed(1)} % of frames delivered`,
-    )
-  }
-  const budgetMs =
-    run.parameters === undefined
-      ? undefined
-      : effectiveBudgetMs({ protocol: step.protocol, ...run.parameters })
-  const overBudget =
-    budgetMs === undefined ? !step.withinBudget && !lost : step.latencyMs.p95 > budgetMs
-  if (overBudget) {
-    const budget = budgetMs === undefined ? '' : ` ${String(budgetMs)} ms`
-    shortfalls.push(`p95 ${step.latencyMs.p95.toFixed(0)} ms over the${budget} budget`)
-  }
-  return shortfalls
-}
 
 /** One cited protocol's step and what keeps it from holding (empty when it holds). */
 export interface CitedStep {

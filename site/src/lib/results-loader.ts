@@ -16,10 +16,12 @@ import {
   ladderSchema,
   reportSchema,
   stepSchema,
+  type LadderResult,
   type Report,
   type Variant,
 } from '../../../load/bench/report-schema.ts'
 import { parseSeries, seriesPointSchema } from './step-series.ts'
+import { verdictOf, type LadderVerdict } from '../../../load/bench/ladder.ts'
 
 /** A run as the site stores it: the report, where it came from, and each step's series. */
 export const runEntrySchema = reportSchema.extend({
@@ -118,4 +120,12 @@ export function resultsLoader(base: string): Loader {
       }
     },
   }
+}
+
+/** A ladder of `run` judged by the bench's one verdict rule (`load/bench/ladder.ts`). */
+export function runLadderVerdict(run: RunEntry, ladder: LadderResult): LadderVerdict {
+  return verdictOf(ladder, {
+    steps: [...run.steps, ...run.variantSteps],
+    parameters: run.parameters,
+  })
 }
