@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { countOf, parseSummary, trendOf } from './k6-summary.ts'
-import { parseSeconds, parseSteps, parseProtocols, planLadders } from './main.ts'
+import {
+  estimateRunS,
+  parseSeconds,
+  parseSteps,
+  parseProtocols,
+  planLadders,
+  stepRampS,
+} from './main.ts'
+import { BENCH_DEFAULTS } from './defaults.ts'
 import { mergeSummaries, readTrendSamples } from './load-merge.ts'
 import { percentile } from '../kit/percentile.ts'
 import { aggregateK6Json, counterSum, gaugeMax, parseSeries } from '../kit/series.ts'
@@ -205,5 +213,31 @@ describe('merging engine processes', () => {
 
   it('names the file and line of a samples line it cannot read', () => {
     expect(() => readTrendSamples('{"metric":"x"}\n', 'bad.ndjson')).toThrow(/bad\.ndjson:1/)
+  })
+})
+
+describe('how long a run takes', () => {
+  const defaults = {
+    steps: [...BENCH_DEFAULTS.steps],
+    holdS: BENCH_DEFAULTS.holdS,
+    rampS: BENCH_DEFAULTS.rampS,
+    rampFollowsStep: true,
+  }
+
+  it('ramps a step one second per thousand connections, 2 s at least, --ramp at most', () => {
+    expect(defaults.steps.map((connections) => stepRampS(defaults, connections))).toEqual([
+      2, 2, 3, 5, 10,
+    ])
+    expect(stepRampS({ rampS: 4, rampFollowsStep: true }, 10000)).toBe(4)
+    expect(stepRampS({ rampS: 7, rampFollowsStep: false }, 100)).toBe(7)
+  })
+
+  it('fits the default run (one ladder per protocol, every step climbed) in 10 minutes', () => {
+    const ladders = BENCH_DEFAULTS.protocols.length
+    expect(estimateRunS(defaults, ladders)).toBeLessThanOrEqual(600)
+    // Each step: its ramp, the hold and the overhead.
+    expect(estimateRunS({ ...defaults, steps: [100] }, 1)).toBe(
+      2 + BENCH_DEFAULTS.holdS + BENCH_DEFAULTS.stepOverheadS,
+    )
   })
 })

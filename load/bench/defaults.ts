@@ -9,10 +9,20 @@ export const BENCH_DEFAULTS = Object.freeze({
   /** Connection counts of the ladder, in order. */
   steps: Object.freeze<number[]>([100, 1000, 2500, 5000, 10000]),
   protocols: PROTOCOLS,
-  /** Measured steady window per step, seconds. */
-  holdS: 30,
-  /** Ramp from 0 to the step's connections, seconds. */
+  /** Measured steady window per step, seconds (with the ramps below, a default run fits 10 minutes). */
+  holdS: 20,
+  /**
+   * Ramp from 0 to the step's connections, seconds: the most a step ramps. Unless `--ramp` is
+   * given, a step ramps one second per {@link BENCH_DEFAULTS.rampConnectionsPerS} connections,
+   * at least {@link BENCH_DEFAULTS.minRampS} s (100 and 1,000 connections: 2 s; 10,000: 10 s).
+   */
   rampS: 10,
+  /** Connections opened per second of ramp when the ramp follows the step. */
+  rampConnectionsPerS: 1000,
+  /** The shortest ramp when it follows the step, seconds. */
+  minRampS: 2,
+  /** What a step takes besides its ramp and hold (server start, settle, drain), seconds: for the estimate. */
+  stepOverheadS: 4,
   /** Feed frames per second. */
   rateHz: 10,
   /** Short-poll interval, seconds. */

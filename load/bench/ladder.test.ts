@@ -142,6 +142,17 @@ describe('ladder', () => {
       firstFailed: { connections: 5000 },
     })
     expect(ladder.firstFailed?.reason).toMatch(/^invalid: the load generator was the limit/)
+    // The bench's default stops the climb there instead (--full climbs on).
+    const stopped = summariseLadder(
+      'websocket',
+      'reference',
+      [step({ connections: 1000 }), s],
+      BUDGET,
+      null,
+      true,
+    )
+    expect(stopped).toMatchObject({ maxConnectionsWithinBudget: 1000, stoppedAt: 5000 })
+    expect(stopped.stopReason).toMatch(/generator CPU 190 % of 2 cores\); --full climbs on$/)
   })
 
   it('records a failed step as the stop when every measured step passed', () => {

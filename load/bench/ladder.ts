@@ -69,8 +69,8 @@ export function stopReason(step: StepResult, budgetMs: number, pollIntervalS = 1
 /**
  * The ladder's outcome from the steps it ran, in order: the verdict by the one rule
  * ({@link ladderVerdict}: most connections within budget, first failed step and why) and
- * where the climb stopped (`stoppedAt`, by {@link stopReason}: an invalid step does not stop
- * it, nor lost frames on the baseline).
+ * where the climb stopped (`stoppedAt`, by {@link stopReason}, lost frames on the baseline do
+ * not stop it; an invalid step stops it only with `stopAtInvalid`, the bench's default).
  */
 export function summariseLadder(
   protocol: StepResult['protocol'],
@@ -78,13 +78,17 @@ export function summariseLadder(
   steps: readonly StepResult[],
   parameters: { budgetMs: number; pollIntervalS: number },
   failure: { connections: number; reason: string; loadTool?: boolean } | null,
+  stopAtInvalid = false,
 ): LadderResult {
   const budgetMs = effectiveBudgetMs({ protocol, ...parameters })
   const verdict = ladderVerdict(steps, { parameters })
   let stoppedAt: number | null = null
   let reason: string | null = null
   for (const step of steps) {
-    const why = stopReason(step, budgetMs, parameters.pollIntervalS)
+    const why =
+      stopAtInvalid && !step.valid
+        ? `invalid: the load generator was the limit (${step.invalidReason ?? 'saturated'}); --full climbs on`
+        : stopReason(step, budgetMs, parameters.pollIntervalS)
     if (why !== null) {
       stoppedAt = step.connections
       reason = why

@@ -53,6 +53,10 @@ export interface BenchOptions {
   /** Protocols whose ladder also runs against the baseline; empty for none. */
   baseline: Protocol[]
   quick: boolean
+  /** The ramp of a step follows its connections (up to `rampS`); false when `--ramp` is given. */
+  rampFollowsStep: boolean
+  /** Climb on past an invalid (generator-limited) step; by default the climb stops there. */
+  full: boolean
   json: boolean
   /** Every column of the end table, whatever the terminal's width. */
   wide: boolean
@@ -284,6 +288,29 @@ export function loadToolProblem(report: Report): string | null {
   return `${names}: no figures, because ${why}`
 }
 
+/** A step's ramp, s: `--ramp` as given, or one second per thousand connections (2 s to `rampS`). */
+export function stepRampS(
+  options: Pick<BenchOptions, 'rampS' | 'rampFollowsStep'>,
+  connections: number,
+): number {
+  if (!options.rampFollowsStep) return options.rampS
+  const followed = Math.ceil(connections / BENCH_DEFAULTS.rampConnectionsPerS)
+  return Math.min(options.rampS, Math.max(BENCH_DEFAULTS.minRampS, followed))
+}
+
+/** The longest the run can take, s: every ladder climbing every step (most stop earlier). */
+export function estimateRunS(
+  options: Pick<BenchOptions, 'steps' | 'holdS' | 'rampS' | 'rampFollowsStep'>,
+  ladders: number,
+): number {
+  const perLadder = options.steps.reduce(
+    (sum, connections) =>
+      sum + stepRampS(options, connections) + options.holdS + BENCH_DEFAULTS.stepOverheadS,
+    0,
+  )
+  return ladders * perLadder
+}
+
 /** Runs the whole bench; returns the report (already written) and the exit code. */
 export async function runBench(
   options: BenchOptions,
@@ -328,6 +355,8 @@ export async function runBench(
     steps: options.steps,
     holdS: options.holdS,
     rampS: options.rampS,
+    rampFollowsStep: options.rampFollowsStep,
+    climbedPastInvalid: options.full,
     rateHz: options.rateHz,
     budgetMs: options.budgetMs,
     pollIntervalS: options.pollIntervalS,
@@ -350,6 +379,15 @@ export async function runBench(
 
   const steps: StepResult[] = []
   const ladders: LadderResult[] = []
+  const ladderCount = options.protocols.reduce(
+    (sum, protocol) => sum + planLadders(protocol, options).length,
+    0,
+  )
+  const estimateMin = Math.ceil(estimateRunS(options, ladderCount) / 60)
+  log(
+    `bench: ${String(ladderCount)} ladder(s) of up to ${String(options.steps.length)} steps, at most about ${String(estimateMin)} min; ` +
+      `a ladder stops climbing at a step that fails${options.full ? '' : ' or that the load generator limited (--full climbs on)'}`,
+  )
 
   for (const protocol of options.protocols) {
     const choice = engines.get(protocol) ?? { engine: 'builtin', reason: null }
@@ -371,7 +409,7 @@ export async function runBench(
               loadProcesses: options.loadProcesses,
               connections,
               holdS: options.holdS,
-              rampS: options.rampS,
+              rampS: stepRampS(options, connections),
               rateHz: options.rateHz,
               pollIntervalS: options.pollIntervalS,
               budgetMs: options.budgetMs,
@@ -406,7 +444,7 @@ export async function runBench(
         }
         ladder.push(step)
         steps.push(step)
-        const result = summariseLadder(protocol, design, ladder, parameters, null)
+        const result = summariseLadder(protocol, design, ladder, parameters, null, !options.full)
         log(
           `${name} ${String(connections)}: p95 ${step.latencyMs.p95.toFixed(1)} ms, p99 ${step.latencyMs.p99.toFixed(1)} ms, ` +
             `${String(step.framesReceived)}/${String(step.framesExpected)} frames, ${String(step.gaps)} gaps, server CPU ${step.server.cpuPercent.toFixed(0)} %` +
@@ -415,7 +453,7 @@ export async function runBench(
         if (result.stoppedAt !== null) break
       }
       ladders.push({
-        ...summariseLadder(protocol, design, ladder, parameters, failure),
+        ...summariseLadder(protocol, design, ladder, parameters, failure, !options.full),
         ...variant,
         engine: choice.engine,
       })
@@ -509,6 +547,11 @@ export function buildProgram(): Command {
       `CI profile: steps ${QUICK_PROFILE.steps.join(',')}, hold ${QUICK_PROFILE.holdS}s, ramp ${QUICK_PROFILE.rampS}s`,
       false,
     )
+    .option(
+      '--full',
+      'climb every step of a ladder, past a step the load generator invalidated (default: the climb stops there)',
+      false,
+    )
     .option('--json', 'print report.json to stdout (progress goes to stderr)', false)
     .option(
       '--wide',
@@ -560,6 +603,7 @@ async function main(argv: readonly string[]): Promise<number> {
     engine: 'auto' | EngineKind
     baseline: boolean | string
     quick: boolean
+    full: boolean
     json: boolean
     wide: boolean
     outDir?: string
@@ -585,6 +629,8 @@ async function main(argv: readonly string[]): Promise<number> {
     protocols: o.protocols,
     holdS: o.quick && !explicit('hold') ? QUICK_PROFILE.holdS : o.hold,
     rampS: o.quick && !explicit('ramp') ? QUICK_PROFILE.rampS : o.ramp,
+    rampFollowsStep: !o.quick && !explicit('ramp'),
+    full: o.full,
     rateHz: o.rate,
     pollIntervalS: o.pollInterval,
     budgetMs: o.budget,

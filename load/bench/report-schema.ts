@@ -165,7 +165,12 @@ export const reportSchema = z.object({
   parameters: z.object({
     steps: z.array(z.number().int().positive()),
     holdS: z.number().positive(),
+    /** The ramp, s; with `rampFollowsStep`, the longest: a step ramps 1 s per 1,000 connections, 2 s at least. */
     rampS: z.number().nonnegative(),
+    /** Whether each step's ramp followed its connections (no `--ramp` given); absent: every step ramped `rampS`. */
+    rampFollowsStep: z.boolean().optional(),
+    /** Whether ladders climbed past invalid steps (`--full`); absent or false: the climb stopped at one. */
+    climbedPastInvalid: z.boolean().optional(),
     rateHz: z.number().positive(),
     budgetMs: z.number().positive(),
     pollIntervalS: z.number().positive(),
