@@ -66,7 +66,10 @@ describe('the metric registry', () => {
   it.each(CHARTED_METRICS)('charts %s for every protocol of a run that measured it', (id) => {
     const chart = metricChart(run, id)
     expect(chart.id).toBe(metricSlug(id))
-    expect(chart.lines.map((line) => line.label)).toHaveLength(protocolsIn(run).length)
+    // One solid line per protocol, and a dashed one per protocol the baseline ran.
+    const solid = chart.lines.filter((line) => line.dashed !== true)
+    expect(solid.map((line) => line.label)).toHaveLength(protocolsIn(run).length)
+    expect(chart.yFromZero).toBe(true)
     const measured = chartedMetricsOf(run).includes(id)
     for (const line of chart.lines)
       expect(line.values.some((value) => value !== null)).toBe(measured)

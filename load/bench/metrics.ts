@@ -50,6 +50,7 @@ export const METRICS = {
     digits: 1,
     column: { heading: 'p95 ms', priority: 1 },
     delta: 'Δ p95 ms',
+    charted: true,
     pick: (s: StepResult) => s.latencyMs.p95,
   },
   'latency.p99': {
@@ -59,6 +60,7 @@ export const METRICS = {
     digits: 1,
     column: { heading: 'p99 ms', priority: 3 },
     delta: 'Δ p99 ms',
+    charted: true,
     pick: (s: StepResult) => s.latencyMs.p99,
   },
   'latency.max': {
@@ -75,6 +77,7 @@ export const METRICS = {
     better: 'higher',
     digits: 1,
     column: { heading: 'deliv%', priority: 2 },
+    charted: true,
     pick: (s: StepResult) =>
       s.framesExpected === 0 ? null : (100 * s.framesReceived) / s.framesExpected,
   },

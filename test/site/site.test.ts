@@ -268,6 +268,69 @@ describe.skipIf(!hasChromium)('the study site', () => {
     await page.close()
   })
 
+  it('puts every protocol on one chart per metric, from zero, and reads a value where the cursor is', async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 900 } })
+    await page.goto(`${server.url}/results/`)
+    const chart = page.locator('#latency-p95')
+    await expect.poll(() => chart.locator('[data-drawn="true"] canvas').count()).toBe(1)
+    // One legend entry per protocol of the run (and the baseline's, dashed), each with a value.
+    const run = citedRun(resultsDir)
+    const protocols = PROTOCOLS.filter((protocol) =>
+      run?.steps.some((step) => step.protocol === protocol && step.design === 'reference'),
+    )
+    const labels = await chart.locator('.u-legend .u-series .u-label').allTextContents()
+    for (const protocol of protocols) expect(labels).toContain(PROTOCOL_LABELS[protocol])
+    // Hover the middle of the plot: the legend reads the values there, with their unit.
+    const over = chart.locator('.u-over')
+    await over.scrollIntoViewIfNeeded()
+    const box = await over.boundingBox()
+    if (box === null) throw new Error('chart has no plot area')
+    await over.hover({ position: { x: box.width / 2, y: box.height / 2 } })
+    await expect
+      .poll(async () => (await chart.locator('.u-legend .u-value').allTextContents()).join(' | '))
+      .toMatch(/\d ms/)
+    // The y axis starts at zero on every such chart.
+    const spec = JSON.parse(
+      (await chart.locator('[data-chart]').getAttribute('data-chart')) ?? '{}',
+    ) as {
+      yFromZero?: boolean
+    }
+    expect(spec.yFromZero).toBe(true)
+    const full = await page.locator('.chart-stack .chart-card').count()
+    expect(full).toBeGreaterThanOrEqual(3)
+    const width = await chart.evaluate((element) => element.getBoundingClientRect().width)
+    const column = await page
+      .locator('main')
+      .evaluate((element) => element.getBoundingClientRect().width)
+    expect(width).toBeGreaterThan(column * 0.8)
+    await page.screenshot({ path: join(OUTPUT, 'results-compare-charts.png'), fullPage: false })
+    await chart.scrollIntoViewIfNeeded()
+    await page.screenshot({ path: join(OUTPUT, 'results-p95-hover.png') })
+    await page.close()
+  })
+
+  it('sets two runs’ charts side by side on the compare page, validity and protocol names kept', async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 900 } })
+    await page.goto(`${server.url}/results/compare/`)
+    const row = page.locator('[data-compare-metric="latency.p95"]')
+    const shown = row.locator('[data-run]:not([hidden])')
+    const runs = builtRuns(resultsDir).length
+    await expect.poll(() => shown.count()).toBe(Math.min(2, runs))
+    await expect
+      .poll(() => shown.locator('[data-drawn="true"] canvas').count())
+      .toBe(Math.min(2, runs))
+    expect(await shown.first().locator('[data-side-label]').textContent()).toMatch(/^A: /)
+    const header = await page.locator('table thead').textContent()
+    expect(header).toContain('valid A / B')
+    const names = await page
+      .locator('[data-compare-rows] tr:has(td:nth-child(2)) td:first-child')
+      .allTextContents()
+    for (const name of names) expect(Object.values(PROTOCOL_LABELS)).toContain(name)
+    await row.scrollIntoViewIfNeeded()
+    await page.screenshot({ path: join(OUTPUT, 'results-compare-page.png') })
+    await page.close()
+  })
+
   it('charts a run’s variants against its default variant, and says how to make them when it has none', async () => {
     for (const { folder, report } of builtRuns(resultsDir)) {
       const page = await openPage(`/results/${folder}/`)

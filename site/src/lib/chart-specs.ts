@@ -21,6 +21,11 @@ export interface ChartLine {
   /** One value per x; null where the step has no value. */
   values: (number | null)[]
   dashed?: boolean
+  /**
+   * Per x, why that point's step is not valid (the load generator was the limit), or null:
+   * such points are drawn hollow and listed under the chart.
+   */
+  invalid?: (string | null)[]
 }
 
 /** What the chart island needs to draw one chart. */
@@ -36,6 +41,8 @@ export interface ChartSpec {
   lines: ChartLine[]
   /** x ranges to shade: steps where the load generator, not the server, was the limit. */
   shaded: [number, number][]
+  /** The y axis starts at 0 (the metric has a natural zero); otherwise it fits the data. */
+  yFromZero?: boolean
 }
 
 const byConnections = (a: StepResult, b: StepResult): number => a.connections - b.connections
@@ -147,31 +154,39 @@ function perProtocolChart(
       protocols.flatMap((protocol) => stepsOf(run, protocol).map((step) => step.connections)),
     ),
   ].sort((a, b) => a - b)
-  const xLog = isLog(x)
-  const invalid = x.map((count) =>
-    run.steps.some(
-      (step) => step.design === 'reference' && step.connections === count && !step.valid,
-    ),
-  )
   return {
     id,
     title,
     xLabel: 'connections',
     yLabel,
-    xLog,
+    xLog: isLog(x),
     x,
-    lines: protocols.map((protocol) => {
-      const steps = stepsOf(run, protocol)
-      return {
-        label: PROTOCOL_LABELS[protocol],
-        colour: PROTOCOL_COLOURS[protocol],
-        values: x.map((count) => {
-          const step = steps.find((candidate) => candidate.connections === count)
-          return step ? pick(step) : null
-        }),
-      }
-    }),
-    shaded: shadedRanges(x, invalid, xLog),
+    lines: protocols.flatMap((protocol) =>
+      (['reference', 'baseline'] as const).flatMap((design): ChartLine[] => {
+        const steps = stepsOf(run, protocol, design)
+        if (steps.length === 0) return []
+        const at = (count: number): StepResult | undefined =>
+          steps.find((candidate) => candidate.connections === count)
+        return [
+          {
+            label: `${PROTOCOL_LABELS[protocol]}${design === 'baseline' ? ' (baseline)' : ''}`,
+            colour: PROTOCOL_COLOURS[protocol],
+            ...(design === 'baseline' ? { dashed: true } : {}),
+            values: x.map((count) => {
+              const step = at(count)
+              return step ? pick(step) : null
+            }),
+            invalid: x.map((count) => {
+              const step = at(count)
+              return step === undefined || step.valid ? null : (step.invalidReason ?? 'saturated')
+            }),
+          },
+        ]
+      }),
+    ),
+    // Every protocol on one chart: which point is invalid is marked on the point, not a band.
+    shaded: [],
+    yFromZero: true,
   }
 }
 
@@ -185,10 +200,16 @@ export function latencyOverTimeChart(run: RunEntry, protocol: Protocol): ChartSp
     )
     .sort((a, b) => byConnections(a.step, b.step))
   if (indexed.length === 0) return null
-  const x = [...new Set(indexed.flatMap(({ series }) => series.map((point) => point.s)))].sort(
-    (a, b) => a - b,
-  )
-  const shades = ['#93c5fd', '#60a5fa', '#3b82f6', '#2563eb', '#1d4ed8', '#1e3a8a']
+  // Only the seconds with a latency figure: the ramp before the window has none.
+  const x = [
+    ...new Set(
+      indexed.flatMap(({ series }) =>
+        series.filter((point) => point.p95 !== null).map((point) => point.s),
+      ),
+    ),
+  ].sort((a, b) => a - b)
+  // One clearly different hue per step, in ladder order (cool for few connections, warm for many).
+  const shades = ['#0284c7', '#16a34a', '#ca8a04', '#ea580c', '#dc2626', '#7c3aed']
   return {
     id: `over-time-${protocol}`,
     title: `${PROTOCOL_LABELS[protocol]}: p95 latency over time, per step`,

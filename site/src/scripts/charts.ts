@@ -32,6 +32,41 @@ const shadePlugin = (ranges: [number, number][]): uPlot.Plugin => ({
   },
 })
 
+/**
+ * Draws the points of invalid steps hollow (a ring in the line's colour around the page's
+ * background), so a reader sees which protocol's point the load generator limited.
+ */
+const hollowPlugin = (spec: ChartSpec): uPlot.Plugin => ({
+  hooks: {
+    draw: (chart: uPlot) => {
+      const { ctx } = chart
+      const radius = 4.5 * uPlot.pxRatio
+      ctx.save()
+      ctx.lineWidth = 2 * uPlot.pxRatio
+      spec.lines.forEach((line, index) => {
+        if (chart.series[index + 1]?.show === false) return
+        line.invalid?.forEach((reason, at) => {
+          const value = line.values[at]
+          const x = spec.x[at]
+          if (reason === null || value === null || value === undefined || x === undefined) return
+          const left = chart.valToPos(x, 'x', true)
+          const top = chart.valToPos(value, 'y', true)
+          ctx.beginPath()
+          ctx.arc(left, top, radius, 0, 2 * Math.PI)
+          ctx.fillStyle = getComputedStyle(chart.root).backgroundColor || '#fff'
+          ctx.fill()
+          ctx.strokeStyle = line.colour
+          ctx.stroke()
+        })
+      })
+      ctx.restore()
+    },
+  },
+})
+
+/** Every chart of a page shares its cursor: hovering one connection count shows it on all. */
+const CURSOR_SYNC = 'realtime-lab-results'
+
 function draw(holder: HTMLElement): void {
   const spec = JSON.parse(holder.dataset['chart'] ?? 'null') as ChartSpec | null
   if (spec === null) return
@@ -40,7 +75,13 @@ function draw(holder: HTMLElement): void {
   const options: uPlot.Options = {
     width: Math.max(holder.clientWidth, 280),
     height: HEIGHT,
-    scales: { x: { time: false, distr: spec.xLog ? 3 : 1, ...(spec.xLog ? { log: 10 } : {}) } },
+    scales: {
+      x: { time: false, distr: spec.xLog ? 3 : 1, ...(spec.xLog ? { log: 10 } : {}) },
+      // A metric with a natural zero starts there, so protocols compare by height.
+      ...(spec.yFromZero === true
+        ? { y: { range: (_chart, _min, max): uPlot.Range.MinMax => [0, max > 0 ? max * 1.08 : 1] } }
+        : {}),
+    },
     axes: [
       { label: spec.xLabel, stroke: ink, grid, ticks: grid },
       { label: spec.yLabel, stroke: ink, grid, ticks: grid },
@@ -52,13 +93,26 @@ function draw(holder: HTMLElement): void {
         stroke: line.colour,
         width: 2,
         spanGaps: true,
-        points: { show: true, size: 5 },
+        points: { show: true, size: 5, fill: line.colour },
         ...(line.dashed === true ? { dash: [6, 4] } : {}),
+        // The value at the cursor, with its unit; an invalid step says why.
+        value: (_chart: uPlot, value: number | null, _series: number, at: number | null) => {
+          if (value === null) return '–'
+          const reason = at === null ? null : (line.invalid?.[at] ?? null)
+          const shown = `${value.toLocaleString('en-GB', { maximumFractionDigits: 1 })} ${spec.yLabel}`
+          return reason === null ? shown : `${shown} (invalid: ${reason})`
+        },
       })),
     ],
-    // A static legend: the page is read, not hovered, and live values would only add noise.
-    legend: { live: false },
-    plugins: spec.shaded.length > 0 ? [shadePlugin(spec.shaded)] : [],
+    // The legend shows each line's value at the cursor (and at the last point otherwise).
+    legend: { live: true },
+    cursor: { sync: { key: CURSOR_SYNC }, points: { size: 8 } },
+    plugins: [
+      ...(spec.shaded.length > 0 ? [shadePlugin(spec.shaded)] : []),
+      ...(spec.lines.some((line) => line.invalid?.some((reason) => reason !== null))
+        ? [hollowPlugin(spec)]
+        : []),
+    ],
   }
   const chart = new uPlot(
     options,
