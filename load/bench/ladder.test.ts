@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
+  deliveredPercent,
   formatLadderVerdict,
+  scheduledFrames,
   stopReason,
   summariseLadder,
   underDelivered,
@@ -104,7 +106,7 @@ describe('ladder', () => {
 
   it('stops when too few frames arrived, even without gaps', () => {
     expect(stopReason(step({ connections: 100, framesReceived: 4000 }), 250)).toMatch(
-      /44.4 % of expected/,
+      /44.4 % of the scheduled frames arrived/,
     )
   })
 
@@ -368,5 +370,27 @@ describe('the one verdict rule on a recorded run', () => {
     )
     for (const line of formatLadders(recorded, 120).split('\n'))
       expect(line.length).toBeLessThanOrEqual(120)
+  })
+})
+
+describe('frames delivered and lost: one definition', () => {
+  it('counts delivery against the frames due while connected, so it never passes 100 %', () => {
+    // 1,000 due in the window (990 received, 10 found missing); the schedule promised 950 as
+    // the generator filed some late frames into the window.
+    const due = { framesExpected: 1000, framesReceived: 990 }
+    expect(deliveredPercent(due)).toBe(99)
+    expect(deliveredPercent({ framesExpected: 1000, framesReceived: 1000 })).toBe(100)
+    // An older run held the schedule in framesExpected: edge effects read as 100, not 102.6.
+    expect(deliveredPercent({ framesExpected: 190000, framesReceived: 195000 })).toBe(100)
+    expect(deliveredPercent({ framesExpected: 0, framesReceived: 0 })).toBeNull()
+  })
+
+  it('judges under-delivery against the schedule: clients that never connected leave it short', () => {
+    const base = { protocol: 'sse' as const, holdS: 19, framesReceived: 58000 }
+    // 5,000 clients scheduled, 3,000 connected: all due frames arrived, the schedule was not met.
+    expect(underDelivered({ ...base, framesExpected: 58000, framesScheduled: 95000 })).toBe(true)
+    expect(underDelivered({ ...base, framesExpected: 58000, framesScheduled: 58500 })).toBe(false)
+    expect(scheduledFrames({ framesExpected: 7, framesScheduled: 9 })).toBe(9)
+    expect(scheduledFrames({ framesExpected: 7 })).toBe(7)
   })
 })

@@ -22,8 +22,9 @@ export function effectiveBudgetMs(plan: {
 }
 
 /**
- * Whether fewer frames arrived in the window than expected, beyond what the window's edges
- * explain. Frames are counted by the second the generator files them under: a generator that
+ * Whether fewer frames arrived in the window than the schedule promises (`framesScheduled`:
+ * every client connected throughout; older runs: `framesExpected`), beyond what the window's
+ * edges explain. Frames are counted by the second the generator files them under: a generator that
  * stalls moves a second or so of frames across an edge (seen on a busy 2-core machine: one
  * second filed two seconds late), and a short-poll client receives a whole interval's frames
  * at once, so up to {@link EDGE_ALLOWANCE_S} seconds (short poll: plus one interval) of every
@@ -31,15 +32,39 @@ export function effectiveBudgetMs(plan: {
  * the gaps the clients count.
  */
 export function underDelivered(
-  step: Pick<StepResult, 'protocol' | 'framesExpected' | 'framesReceived' | 'holdS'>,
+  step: Pick<StepResult, 'protocol' | 'framesExpected' | 'framesReceived' | 'holdS'> & {
+    framesScheduled?: number | undefined
+  },
   pollIntervalS = 1,
 ): boolean {
-  if (step.framesExpected === 0) return false
-  const perSecond = step.framesExpected / step.holdS
+  const scheduled = scheduledFrames(step)
+  if (scheduled === 0) return false
+  const perSecond = scheduled / step.holdS
   const edgeS =
     EDGE_ALLOWANCE_S + (PROTOCOL_TABLE[step.protocol].staleness === 'interval' ? pollIntervalS : 0)
-  const allowed = Math.max((1 - MIN_DELIVERY_RATIO) * step.framesExpected, perSecond * edgeS)
-  return step.framesExpected - step.framesReceived > allowed
+  const allowed = Math.max((1 - MIN_DELIVERY_RATIO) * scheduled, perSecond * edgeS)
+  return scheduled - step.framesReceived > allowed
+}
+
+/** The frames a step's schedule promised (older runs recorded it as `framesExpected`). */
+export function scheduledFrames(step: {
+  framesExpected: number
+  framesScheduled?: number | undefined
+}): number {
+  return step.framesScheduled ?? step.framesExpected
+}
+
+/**
+ * The share of due frames delivered, percent: received ÷ expected (received + found missing),
+ * at most 100 by construction; null when none were due. Older runs held the schedule in
+ * `framesExpected`, where edge effects could pass 100: read as 100.
+ */
+export function deliveredPercent(step: {
+  framesExpected: number
+  framesReceived: number
+}): number | null {
+  if (step.framesExpected === 0) return null
+  return Math.min(100, (100 * step.framesReceived) / step.framesExpected)
 }
 
 /**
@@ -60,8 +85,9 @@ export function stopReason(step: StepResult, budgetMs: number, pollIntervalS = 1
   }
   if (step.gaps > 0 && step.design === 'reference') reasons.push(`${step.gaps} frames lost (gaps)`)
   if (underDelivered(step, pollIntervalS)) {
-    const pct = step.framesExpected === 0 ? 0 : (100 * step.framesReceived) / step.framesExpected
-    reasons.push(`${pct.toFixed(1)} % of expected frames delivered`)
+    const scheduled = scheduledFrames(step)
+    const pct = scheduled === 0 ? 0 : (100 * step.framesReceived) / scheduled
+    reasons.push(`${pct.toFixed(1)} % of the scheduled frames arrived`)
   }
   return reasons.length === 0 ? null : reasons.join('; ')
 }
@@ -143,12 +169,12 @@ export function stepShortfalls(
   const pollIntervalS = run.parameters?.pollIntervalS ?? 1
   const lost = step.gaps > 0 || underDelivered(step, pollIntervalS)
   if (lost) {
-    const share =
-      step.framesExpected === 0 ? 100 : (100 * step.framesReceived) / step.framesExpected
+    const scheduled = scheduledFrames(step)
+    const share = scheduled === 0 ? 100 : (100 * step.framesReceived) / scheduled
     shortfalls.push(
       step.gaps > 0
         ? `${step.gaps.toLocaleString('en-GB')} frames lost`
-        : `${share.toFixed(1)} % of frames delivered`,
+        : `${share.toFixed(1)} % of the scheduled frames arrived`,
     )
   }
   const budgetMs =

@@ -447,7 +447,7 @@ export async function runBench(
         const result = summariseLadder(protocol, design, ladder, parameters, null, !options.full)
         log(
           `${name} ${String(connections)}: p95 ${step.latencyMs.p95.toFixed(1)} ms, p99 ${step.latencyMs.p99.toFixed(1)} ms, ` +
-            `${String(step.framesReceived)}/${String(step.framesExpected)} frames, ${String(step.gaps)} gaps, server CPU ${step.server.cpuPercent.toFixed(0)} %` +
+            `${String(step.framesReceived)} of ${String(step.framesScheduled ?? step.framesExpected)} scheduled frames, ${String(step.gaps)} gaps, server CPU ${step.server.cpuPercent.toFixed(0)} %` +
             (step.valid ? '' : ` — INVALID: ${step.invalidReason ?? ''}`),
         )
         if (result.stoppedAt !== null) break

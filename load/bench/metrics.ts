@@ -6,6 +6,7 @@
  * this table. A new metric is one entry here, plus its field in `report-schema.ts` and where
  * `step-runner.ts` measures it, when the step does not hold it already.
  */
+import { deliveredPercent } from './ladder.ts'
 import type { StepResult } from './report-schema.ts'
 
 /** One metric of a step. */
@@ -78,8 +79,7 @@ export const METRICS = {
     digits: 1,
     column: { heading: 'deliv%', priority: 2 },
     charted: true,
-    pick: (s: StepResult) =>
-      s.framesExpected === 0 ? null : (100 * s.framesReceived) / s.framesExpected,
+    pick: (s: StepResult) => deliveredPercent(s),
   },
   gaps: {
     label: 'frames lost',

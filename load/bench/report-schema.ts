@@ -83,9 +83,19 @@ export const stepSchema = z.object({
   latencyMs: distribution,
   /** Time to open a connection (or the first poll reply). */
   connectMs: distribution,
-  /** Frames each client should have seen in the window, summed over clients. */
+  /**
+   * Frames due to the clients while they were connected in the window: those received plus
+   * those found missing (seq jumps) in it, so delivery (`framesReceived / framesExpected`) is at
+   * most 100 % and frames lost are `framesExpected − framesReceived`. Runs written before
+   * `framesScheduled` existed held the schedule here (connections × rate × window).
+   */
   framesExpected: z.number().int().nonnegative(),
   framesReceived: z.number().int().nonnegative(),
+  /**
+   * Frames the schedule promises: connections × rate × window seconds, as if every client were
+   * connected throughout. Fewer arriving (beyond the edge allowance) is under-delivery.
+   */
+  framesScheduled: z.number().int().nonnegative().optional(),
   /** Frames a client found missing (seq jumps not covered by a reset). */
   gaps: z.number().int().nonnegative(),
   resets: z.number().int().nonnegative(),

@@ -385,7 +385,12 @@ export async function runStep(
     )
 
     const framesReceived = Math.round(counterSum(engineLines, 'feed_frames', from, to))
-    const framesExpected = Math.round(plan.connections * plan.rateHz * windowS)
+    // Due while connected: received plus found missing, filed in the same seconds, so
+    // delivery cannot pass 100 %; the schedule (every client connected throughout) judges
+    // under-delivery.
+    const framesExpected =
+      framesReceived + Math.round(counterSum(engineLines, 'feed_gaps', from, to))
+    const framesScheduled = Math.round(plan.connections * plan.rateHz * windowS)
     const gaps = Math.round(countOf(summary, 'feed_gaps'))
     const resets = Math.round(countOf(summary, 'feed_resets'))
     const latency = trendOf(summary, 'feed_latency')
@@ -422,7 +427,13 @@ export async function runStep(
     const lostFrames =
       gaps > 0 ||
       underDelivered(
-        { protocol: plan.protocol, framesExpected, framesReceived, holdS: windowS },
+        {
+          protocol: plan.protocol,
+          framesExpected,
+          framesScheduled,
+          framesReceived,
+          holdS: windowS,
+        },
         plan.pollIntervalS,
       )
     const withinBudget = latency.p95 <= effectiveBudgetMs(plan) && !lostFrames
@@ -473,6 +484,7 @@ export async function runStep(
       latencyMs: latency,
       connectMs: trendOf(summary, 'feed_connect'),
       framesExpected,
+      framesScheduled,
       framesReceived,
       gaps,
       resets,

@@ -111,7 +111,7 @@ describe('resolveCitation', () => {
     [
       'under-delivered',
       { framesReceived: 200_000, withinBudget: false },
-      /sse 40\.0 % of frames delivered/,
+      /sse 40\.0 % of the scheduled frames arrived/,
     ],
     ['losing frames', { gaps: 12, withinBudget: false }, /sse 12 frames lost/],
   ] as const)('fails the build for a cited step that is %s', (_name, changes, message) => {
