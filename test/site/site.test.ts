@@ -99,6 +99,18 @@ function citedRun(dir: string): Report | undefined {
     ?.report
 }
 
+/** Tables of the page wider than their column (clipped behind a sideways scroll). */
+async function clippedTables(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('main table')]
+      .filter((table) => table.scrollWidth > table.clientWidth + 1)
+      .map(
+        (table) =>
+          `${table.className || 'table'}: ${String(table.scrollWidth)} px in ${String(table.clientWidth)}`,
+      ),
+  )
+}
+
 describe.skipIf(!hasChromium)('the study site', () => {
   let build: ReturnType<typeof spawnSync>
   let server: RunningServer
@@ -303,6 +315,8 @@ describe.skipIf(!hasChromium)('the study site', () => {
       .locator('main')
       .evaluate((element) => element.getBoundingClientRect().width)
     expect(width).toBeGreaterThan(column * 0.8)
+    // Nothing is clipped at 1366 px: every table keeps to the page's column.
+    expect(await clippedTables(page)).toEqual([])
     await page.screenshot({ path: join(OUTPUT, 'results-compare-charts.png'), fullPage: false })
     await chart.scrollIntoViewIfNeeded()
     await page.screenshot({ path: join(OUTPUT, 'results-p95-hover.png') })
@@ -326,6 +340,7 @@ describe.skipIf(!hasChromium)('the study site', () => {
       .locator('[data-compare-rows] tr:has(td:nth-child(2)) td:first-child')
       .allTextContents()
     for (const name of names) expect(Object.values(PROTOCOL_LABELS)).toContain(name)
+    expect(await clippedTables(page)).toEqual([])
     await row.scrollIntoViewIfNeeded()
     await page.screenshot({ path: join(OUTPUT, 'results-compare-page.png') })
     await page.close()
