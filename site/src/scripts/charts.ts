@@ -119,6 +119,12 @@ function draw(holder: HTMLElement): void {
     [spec.x, ...spec.lines.map((line) => line.values)] as uPlot.AlignedData,
     holder,
   )
+  // The legend's marker draws each line as it is drawn: dashed for a dashed line.
+  const markers = holder.querySelectorAll<HTMLElement>('.u-legend .u-series .u-marker')
+  spec.lines.forEach((line, index) => {
+    const marker = markers[index + 1]
+    if (line.dashed === true && marker !== undefined) marker.style.borderBottomStyle = 'dashed'
+  })
   holder.dataset['drawn'] = 'true'
   new ResizeObserver(() => {
     chart.setSize({ width: Math.max(holder.clientWidth, 280), height: HEIGHT })
