@@ -84,12 +84,19 @@ export function stopReason(step: StepResult, budgetMs: number, pollIntervalS = 1
     reasons.push(`p95 ${step.latencyMs.p95.toFixed(1)} ms over the ${budgetMs} ms budget`)
   }
   if (step.gaps > 0 && step.design === 'reference') reasons.push(`${step.gaps} frames lost (gaps)`)
-  if (underDelivered(step, pollIntervalS)) {
-    const scheduled = scheduledFrames(step)
-    const pct = scheduled === 0 ? 0 : (100 * step.framesReceived) / scheduled
-    reasons.push(`${pct.toFixed(1)} % of the scheduled frames arrived`)
-  }
+  if (underDelivered(step, pollIntervalS)) reasons.push(arrivedOfScheduled(step))
   return reasons.length === 0 ? null : reasons.join('; ')
+}
+
+/** An under-delivered step's shortfall in words (its schedule is above 0, or it is not under-delivered). */
+function arrivedOfScheduled(step: StepResult): string {
+  const pct = (100 * step.framesReceived) / scheduledFrames(step)
+  return `${pct.toFixed(1)} % of the scheduled frames arrived`
+}
+
+/** An invalid step in words: the load generator, not the server, was the limit. */
+function invalidText(step: StepResult): string {
+  return `invalid: the load generator was the limit (${step.invalidReason ?? 'saturated'})`
 }
 
 /**
@@ -113,7 +120,7 @@ export function summariseLadder(
   for (const step of steps) {
     const why =
       stopAtInvalid && !step.valid
-        ? `invalid: the load generator was the limit (${step.invalidReason ?? 'saturated'}); --full climbs on`
+        ? `${invalidText(step)}; --full climbs on`
         : stopReason(step, budgetMs, parameters.pollIntervalS)
     if (why !== null) {
       stoppedAt = step.connections
@@ -157,10 +164,7 @@ export function stepShortfalls(
   run: { parameters?: { budgetMs: number; pollIntervalS: number } | undefined },
 ): string[] {
   const shortfalls: string[] = []
-  if (!step.valid)
-    shortfalls.push(
-      `invalid: the load generator was the limit (${step.invalidReason ?? 'saturated'})`,
-    )
+  if (!step.valid) shortfalls.push(invalidText(step))
   // A short-poll client holds nothing between requests: its `open` counts requests in flight.
   if (PROTOCOL_TABLE[step.protocol].guard !== 'poll' && step.connected < step.connections)
     shortfalls.push(
@@ -168,15 +172,10 @@ export function stepShortfalls(
     )
   const pollIntervalS = run.parameters?.pollIntervalS ?? 1
   const lost = step.gaps > 0 || underDelivered(step, pollIntervalS)
-  if (lost) {
-    const scheduled = scheduledFrames(step)
-    const share = scheduled === 0 ? 100 : (100 * step.framesReceived) / scheduled
+  if (lost)
     shortfalls.push(
-      step.gaps > 0
-        ? `${step.gaps.toLocaleString('en-GB')} frames lost`
-        : `${share.toFixed(1)} % of the scheduled frames arrived`,
+      step.gaps > 0 ? `${step.gaps.toLocaleString('en-GB')} frames lost` : arrivedOfScheduled(step),
     )
-  }
   const budgetMs =
     run.parameters === undefined
       ? undefined
