@@ -82,5 +82,44 @@ export function stopChild(child: Child, signal: NodeJS.Signals = 'SIGTERM'): Pro
   return child.stop({ signal, graceMs: CHILD_TIMEOUTS.killGraceMs })
 }
 
+/**
+ * Resolves once the child's stdout or stderr matches `banner` (a ready line such as
+ * `listening on http://…`), with the match and everything printed until then.
+ *
+ * @throws Error with the child's output when it exits first or stays silent for `limitMs`.
+ */
+export function waitForBanner(
+  child: Child,
+  banner: RegExp,
+  what: string,
+  limitMs: number,
+): Promise<{ match: RegExpExecArray; seen: string }> {
+  let seen = ''
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => {
+      finish()
+      fail(new Error(`${what} printed no banner within ${String(limitMs)} ms:\n${child.output()}`))
+    }, limitMs)
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.toString('utf8')
+      const match = banner.exec(seen)
+      if (match === null) return
+      finish()
+      done({ match, seen })
+    }
+    const finish = (): void => {
+      clearTimeout(timer)
+      child.process.stdout?.off('data', onData)
+      child.process.stderr?.off('data', onData)
+    }
+    child.process.stdout?.on('data', onData)
+    child.process.stderr?.on('data', onData)
+    void child.exited.then((code) => {
+      finish()
+      fail(new Error(`${what} exited (${String(code)}) before its banner:\n${child.output()}`))
+    })
+  })
+}
+
 /** A TCP port free on 127.0.0.1 right now (the cluster's helper, shared). */
 export { freePort } from '../../servers/cluster/child-processes.ts'

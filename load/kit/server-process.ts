@@ -9,7 +9,13 @@
 import type { ChildProcess } from 'node:child_process'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CHILD_TIMEOUTS, spawnCommand, stopChild, type Child } from './child-process.ts'
+import {
+  CHILD_TIMEOUTS,
+  spawnCommand,
+  stopChild,
+  waitForBanner,
+  type Child,
+} from './child-process.ts'
 import { processUsage, type ProcessUsage } from './process-sampler.ts'
 import { sumSamples } from './prometheus-text.ts'
 
@@ -86,32 +92,13 @@ export async function startServerProcess(
   ]
   const [file = process.execPath, ...args] = command
   const child: Child = spawnCommand(file, args, root)
-  const limitMs = options.startTimeoutMs ?? CHILD_TIMEOUTS.serverStartMs
-  let seen = ''
-  const url = await new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => {
-      finish()
-      fail(new Error(`server printed no banner within ${String(limitMs)} ms:\n${child.output()}`))
-    }, limitMs)
-    const onData = (chunk: Buffer): void => {
-      seen += chunk.toString('utf8')
-      const match = BANNER.exec(seen)
-      if (match?.[1] === undefined) return
-      finish()
-      done(match[1])
-    }
-    const finish = (): void => {
-      clearTimeout(timer)
-      child.process.stdout?.off('data', onData)
-      child.process.stderr?.off('data', onData)
-    }
-    child.process.stdout?.on('data', onData)
-    child.process.stderr?.on('data', onData)
-    void child.exited.then((code) => {
-      finish()
-      fail(new Error(`server exited (${String(code)}) before its banner:\n${child.output()}`))
-    })
-  })
+  const { match, seen } = await waitForBanner(
+    child,
+    BANNER,
+    'server',
+    options.startTimeoutMs ?? CHILD_TIMEOUTS.serverStartMs,
+  )
+  const url = match[1] ?? ''
   const epoch = /· epoch (\S+)/.exec(seen)?.[1] ?? null
   return {
     child: child.process,

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest'
+import { measureAccuracy } from './accuracy.ts'
+
+describe('the link emulator at 1,000 connections', () => {
+  it('adds its delay within ±2 ms or ±5 %, its jitter, and holds every connection to its cap within ±10 %', async () => {
+    const result = await measureAccuracy({ connections: 1000, seconds: 2 })
+    const { delay, jitter, bandwidth, cost } = result
+    expect(Math.abs(delay.addedMs - delay.configuredMs)).toBeLessThanOrEqual(delay.toleranceMs)
+    // Uniform ± jitter each way: the round trip's spread, within a quarter of the expected.
+    expect(jitter.measuredStdMs).toBeGreaterThan(jitter.expectedStdMs * 0.75)
+    expect(jitter.measuredStdMs).toBeLessThan(jitter.expectedStdMs * 1.25)
+    expect(bandwidth.meanRatio).toBeGreaterThan(0.9)
+    expect(bandwidth.meanRatio).toBeLessThan(1.1)
+    expect(bandwidth.minRatio).toBeGreaterThan(0.9)
+    expect(bandwidth.maxRatio).toBeLessThan(1.1)
+    // It reports its own cost: 1,000 connections × 5 pings a second, each relayed both ways.
+    expect(cost.chunksPerS).toBeGreaterThan(5000)
+    expect(cost.cpuUsPerChunk).toBeGreaterThan(0)
+  }, 60_000)
+})
