@@ -180,6 +180,10 @@ export function createProgram(): Command {
     )
     .option('--tls-cert <pem file>', 'certificate: serve https and wss (with --tls-key)')
     .option('--tls-key <pem file>', 'private key of --tls-cert')
+    .option(
+      '--network <profile>',
+      'serve through the link emulator (load/network): lan, broadband, 4g, 3g, 4g-lossy, 4g-lossy-3; the server itself moves to a private port',
+    )
     .action(async (flags: Record<string, unknown>, command: Command) => {
       const fail = (message: string): never => command.error(message)
       const auth = await authFlags(flags, fail)
@@ -211,6 +215,22 @@ export function createProgram(): Command {
         promise.catch((error: unknown) =>
           command.error(`error: ${error instanceof Error ? error.message : String(error)}`),
         )
+      const network = flags['network'] as string | undefined
+      if (network !== undefined && network !== 'loopback') {
+        // The server runs as a child with these same flags, behind a relay on --host/--port.
+        // Loaded only here: the link emulator is lab tooling, not part of the server.
+        const { serveOverNetwork, serverArgsOf } = await import('../load/network/serve.ts')
+        const argv = process.argv.slice(process.argv.indexOf('serve') + 1)
+        await orExit(
+          serveOverNetwork({
+            network,
+            host: flags['host'] as string,
+            port: flags['port'] as number,
+            serverArgs: serverArgsOf(argv),
+          }),
+        )
+        return
+      }
       const ticker =
         bus !== undefined && role !== 'fanout'
           ? await orExit(

@@ -21,10 +21,24 @@ export type { Child } from '../../servers/cluster/child-processes.ts'
 // Children still running, so that an interrupted bench stops exactly the processes it started.
 const live = new Set<ChildProcess>()
 let handlersInstalled = false
+let signalsHandledElsewhere = false
+
+/**
+ * For a parent that stops its children on signals itself (`serve --network`, which exits 0
+ * on SIGTERM as the server does): the kit then installs no SIGINT/SIGTERM handler, and only
+ * kills what is still running when the process exits.
+ */
+export function signalsHandledByCaller(): void {
+  signalsHandledElsewhere = true
+}
 
 function installSignalHandlers(): void {
   if (handlersInstalled) return
   handlersInstalled = true
+  process.once('exit', () => {
+    for (const child of live) child.kill('SIGKILL')
+  })
+  if (signalsHandledElsewhere) return
   let stopping = false
   // Children get SIGTERM (a server closes its clients and frees its port), then SIGKILL
   // after the grace period; then the bench exits 130, as an interrupted command does.
@@ -44,9 +58,6 @@ function installSignalHandlers(): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stopAll)
   // `npm run bench` stopped by SIGTERM to npm alone: npm exits without passing it on.
   watchParent(stopAll)
-  process.once('exit', () => {
-    for (const child of live) child.kill('SIGKILL')
-  })
 }
 
 /** Spawns `node <args>` with the Node running the bench. */
