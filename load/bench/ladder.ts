@@ -94,9 +94,14 @@ function arrivedOfScheduled(step: StepResult): string {
   return `${pct.toFixed(1)} % of the scheduled frames arrived`
 }
 
-/** An invalid step in words: the load generator, not the server, was the limit. */
+/**
+ * An invalid step in words: an instrument, not the server, was the limit — the load generator
+ * or the link emulator, as the reason says.
+ */
 function invalidText(step: StepResult): string {
-  return `invalid: the load generator was the limit (${step.invalidReason ?? 'saturated'})`
+  const reason = step.invalidReason ?? 'saturated'
+  const instrument = reason.startsWith('link emulator') ? 'the link emulator' : 'the load generator'
+  return `invalid: ${instrument} was the limit (${reason})`
 }
 
 /**

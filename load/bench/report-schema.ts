@@ -119,7 +119,34 @@ export const stepSchema = z.object({
     /** p99 event-loop delay of the load generator, ms; null for a stock k6 run. */
     eventLoopDelayP99Ms: z.number().nullable(),
   }),
-  /** False when the load generator, not the server, was the limit. */
+  /**
+   * The link between the load and the server (`load/network`); absent on loopback. `relay` is
+   * the link emulator over the window (its CPU, chunks relayed, share written over 2 ms late,
+   * mean and worst lateness, ms): a step it limits is invalid. `loss`: the namespace's counters over the whole step.
+   */
+  link: z
+    .object({
+      network: z.string(),
+      rttMs: z.number(),
+      relay: processSample
+        .extend({
+          chunksPerS: z.number(),
+          latePercent: z.number(),
+          meanLateMs: z.number(),
+          maxLateMs: z.number(),
+        })
+        .nullable(),
+      loss: z
+        .object({
+          percent: z.number(),
+          packets: z.number().int(),
+          dropped: z.number().int(),
+          retransmitted: z.number().int(),
+        })
+        .optional(),
+    })
+    .optional(),
+  /** False when the load generator or the link emulator, not the server, was the limit. */
   valid: z.boolean(),
   invalidReason: z.string().nullable(),
   /** p95 within the budget and no frames lost. */

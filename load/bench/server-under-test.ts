@@ -9,6 +9,7 @@ import type { Protocol } from '../../servers/transports/protocols.ts'
 import { NGINX, startCluster, type RunningCluster } from '../../servers/cluster/cluster.ts'
 import { REDIS_SERVER } from '../../servers/cluster/redis-process.ts'
 import { startServerProcess } from '../kit/server-process.ts'
+import { placeServer, startLink, type LinkUnderTest } from '../network/link.ts'
 
 /** How one step's server is laid out. */
 export interface ServerLayout {
@@ -22,6 +23,8 @@ export interface ServerLayout {
   root: string
   /** Write a V8 CPU profile into this folder (single server only). */
   cpuProfileDir?: string | undefined
+  /** A link profile (`load/network`) between the load and the server; default `loopback`. */
+  network?: string | undefined
 }
 
 /** A running server under test. */
@@ -34,6 +37,8 @@ export interface ServerUnderTest {
   pids: readonly number[]
   /** Cluster only: the pids of nginx and of redis-server, reported apart as well. */
   parts: { nginx: number; redis: number } | null
+  /** The link in front of the server; null on loopback (the load connects directly). */
+  link: LinkUnderTest | null
   /** Whether a server process has exited (a step fails then). */
   exited(): boolean
   stop(): Promise<void>
@@ -84,10 +89,14 @@ function rememberCluster(cluster: RunningCluster): void {
 }
 
 async function startSingle(layout: ServerLayout): Promise<ServerUnderTest> {
+  // A loss profile's server lives in a namespace made first; the relay starts once it listens.
+  const placement = placeServer(layout.network ?? 'loopback')
   // The profile is written when the server exits on the bench's SIGTERM.
-  const server = await startServerProcess({
+  const starting = startServerProcess({
     design: layout.design,
     root: layout.root,
+    host: placement.host,
+    prefix: placement.prefix,
     args: [
       '--protocols',
       layout.protocol,
@@ -100,13 +109,29 @@ async function startSingle(layout: ServerLayout): Promise<ServerUnderTest> {
         ? []
         : ['--cpu-prof', '--cpu-prof-dir', layout.cpuProfileDir],
   })
+  const server = await starting.catch((error: unknown) => {
+    placement.namespace?.close()
+    throw error
+  })
+  const link =
+    placement.profile.name === 'loopback'
+      ? null
+      : await startLink(placement, server.url).catch(async (error: unknown) => {
+          await server.stop()
+          throw error
+        })
   return {
-    baseUrl: server.url,
+    baseUrl: link?.url ?? server.url,
     metricsUrls: [server.url],
     pids: [server.pid],
     parts: null,
+    link,
     exited: () => server.child.exitCode !== null || server.child.signalCode !== null,
-    stop: () => server.stop(),
+    stop: async () => {
+      await link?.relay?.stop()
+      await server.stop()
+      await link?.stop()
+    },
   }
 }
 
@@ -116,6 +141,9 @@ async function startClusterLayout(
 ): Promise<ServerUnderTest> {
   if (layout.design !== 'reference') {
     throw new Error('the baseline design runs as a single process only')
+  }
+  if ((layout.network ?? 'loopback') !== 'loopback') {
+    throw new Error('a network profile runs with a single server (the cluster has nginx in front)')
   }
   const cluster = await startCluster({
     instances,
@@ -139,6 +167,7 @@ async function startClusterLayout(
       nginx: cluster.nginx.process.pid ?? 0,
       redis: cluster.redis.child.process.pid ?? 0,
     },
+    link: null,
     exited: () =>
       children.some((c) => c.process.exitCode !== null || c.process.signalCode !== null),
     stop: async () => {

@@ -28,6 +28,7 @@ import {
   type WindowSummary,
 } from '../kit/process-sampler.ts'
 import { readSample, scrape } from '../kit/prometheus-text.ts'
+import { linkShortfalls, relayWindow, type LinkUnderTest } from '../network/link.ts'
 import type { StepResult } from './report-schema.ts'
 import { startServerUnderTest, type ServerUnderTest } from './server-under-test.ts'
 import {
@@ -69,6 +70,8 @@ export interface StepPlan {
   encoding?: string | undefined
   /** Engine processes that split the VUs by execution segment (default 1). */
   loadProcesses?: number
+  /** A link profile (`load/network`) between the load and the server; default `loopback`. */
+  network?: string | undefined
 }
 
 /** Live figures for the progress line, once per second. */
@@ -189,6 +192,34 @@ function sampleLines(
   }))
 }
 
+/** A loss namespace's counters now, or null without one. */
+function lossCounters(
+  link: LinkUnderTest | null,
+): { seen: number; dropped: number; retransmitted: number } | null {
+  const namespace = link?.namespace ?? null
+  if (namespace === null) return null
+  const { seen, dropped } = namespace.packets()
+  const { inside, outside } = namespace.retransmittedSegments()
+  return { seen, dropped, retransmitted: inside + outside }
+}
+
+/** What the loss namespace did over the step: `{ loss }`, or nothing without one. */
+function lossOver(
+  link: LinkUnderTest,
+  atStart: ReturnType<typeof lossCounters>,
+): { loss?: { percent: number; packets: number; dropped: number; retransmitted: number } } {
+  const now = lossCounters(link)
+  if (now === null || atStart === null) return {}
+  return {
+    loss: {
+      percent: link.profile.lossPercent,
+      packets: now.seen - atStart.seen,
+      dropped: now.dropped - atStart.dropped,
+      retransmitted: now.retransmitted - atStart.retransmitted,
+    },
+  }
+}
+
 /** Sums `realtime_clients{protocol}` over every `/metrics` URL; null when none answered. */
 async function clientsServed(urls: readonly string[], protocol: Protocol): Promise<number | null> {
   const values = await Promise.all(
@@ -243,6 +274,7 @@ export async function runStep(
       rateHz: plan.rateHz,
       root: plan.root,
       cpuProfileDir: plan.cpuProfile === true ? stepDir : undefined,
+      network: plan.network,
     })
   } catch (error) {
     throw new StepFailure(
@@ -253,11 +285,15 @@ export async function runStep(
   const serverSampler = new ProcessSampler(server.pids)
   const nginxSampler = server.parts === null ? null : new ProcessSampler(server.parts.nginx)
   const redisSampler = server.parts === null ? null : new ProcessSampler(server.parts.redis)
+  const relay = server.link?.relay ?? null
+  const relaySampler = relay === null ? null : new ProcessSampler(relay.pid)
+  const lossAtStart = lossCounters(server.link)
   const children: Child[] = []
   let generatorSampler: ProcessSampler | undefined
   let progressTimer: NodeJS.Timeout | undefined
   try {
     serverSampler.start()
+    relaySampler?.start()
     nginxSampler?.start()
     redisSampler?.start()
     // Let the server settle after start-up before the "before clients" RSS reading.
@@ -418,6 +454,16 @@ export async function runStep(
       plan.engine === 'k6' ? null : gaugeMax(engineLines, 'engine_event_loop_delay_p99', from, to)
     const cores = availableParallelism()
     const reasons: string[] = []
+    const relayWin =
+      relay === null || relaySampler === null
+        ? null
+        : relayWindow(
+            relay.lines(),
+            summariseSamples(relaySampler.samples, from, to).cpuPercent,
+            from,
+            to,
+          )
+    if (relayWin !== null) reasons.push(...linkShortfalls(relayWin))
     if (genWin.cpuPercent >= SATURATION.cpuShareOfCores * cores * 100) {
       reasons.push(`generator CPU ${genWin.cpuPercent.toFixed(0)} % of ${String(cores)} cores`)
     }
@@ -453,6 +499,9 @@ export async function runStep(
       ...sampleLines('server_rss_mib', tags, serverSampler.samples, (s) => s.rssMiB),
       ...sampleLines('generator_cpu_percent', tags, generatorSampler.samples, (s) => s.cpuPercent),
       ...sampleLines('generator_rss_mib', tags, generatorSampler.samples, (s) => s.rssMiB),
+      ...(relaySampler === null
+        ? []
+        : sampleLines('relay_cpu_percent', tags, relaySampler.samples, (s) => s.cpuPercent)),
       ...(nginxSampler === null
         ? []
         : sampleLines('nginx_cpu_percent', tags, nginxSampler.samples, (s) => s.cpuPercent)),
@@ -494,6 +543,25 @@ export async function runStep(
         ? {}
         : { serverParts: { nginx: partOf(nginxSampler), redis: partOf(redisSampler) } }),
       generator: { ...genWin, eventLoopDelayP99Ms },
+      ...(server.link === null
+        ? {}
+        : {
+            link: {
+              network: server.link.profile.name,
+              rttMs: server.link.profile.rttMs,
+              relay:
+                relayWin === null || relaySampler === null
+                  ? null
+                  : {
+                      ...summariseSamples(relaySampler.samples, from, to),
+                      chunksPerS: relayWin.chunksPerS,
+                      latePercent: relayWin.latePercent,
+                      meanLateMs: relayWin.meanLateMs,
+                      maxLateMs: relayWin.maxLateMs,
+                    },
+              ...lossOver(server.link, lossAtStart),
+            },
+          }),
       valid: reasons.length === 0,
       invalidReason: reasons.length === 0 ? null : reasons.join('; '),
       withinBudget,
@@ -508,6 +576,7 @@ export async function runStep(
     nginxSampler?.stop()
     redisSampler?.stop()
     generatorSampler?.stop()
+    relaySampler?.stop()
     for (const child of children) await stopChild(child)
     await server.stop()
   }

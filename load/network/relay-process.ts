@@ -39,6 +39,8 @@ export interface RelayProcess {
   readonly url: string
   /** Its latest counters (from the line it prints every second; zeros before the first). */
   stats(): RelayStats & { t: number; cpuMs: number }
+  /** Every stats line so far, oldest first (the last hour). */
+  lines(): readonly (RelayStats & { t: number; cpuMs: number })[]
   /** Its next stats line (within a second). */
   nextStats(): Promise<RelayStats & { t: number; cpuMs: number }>
   /** CPU seconds and RSS so far, from /proc. */
@@ -88,6 +90,8 @@ export async function startRelayProcess(options: RelayProcessOptions): Promise<R
   const child: Child = spawnCommand(file, args, REPO_ROOT)
   const { match } = await waitForBanner(child, BANNER, 'relay', CHILD_TIMEOUTS.serverStartMs)
   let latest = NO_STATS
+  // One line a second; an hour of them at most.
+  const history: RelayStatsLine['relay'][] = []
   let waiting: ((line: RelayStatsLine['relay']) => void)[] = []
   let pending = ''
   child.process.stdout?.on('data', (chunk: Buffer) => {
@@ -97,6 +101,8 @@ export async function startRelayProcess(options: RelayProcessOptions): Promise<R
     for (const line of lines) {
       if (!line.startsWith('{"relay"')) continue
       latest = (JSON.parse(line) as RelayStatsLine).relay
+      history.push(latest)
+      if (history.length > 3600) history.shift()
       for (const resolve of waiting) resolve(latest)
       waiting = []
     }
@@ -105,6 +111,7 @@ export async function startRelayProcess(options: RelayProcessOptions): Promise<R
     pid: child.pid,
     url: match[1] ?? '',
     stats: () => latest,
+    lines: () => history,
     nextStats: () =>
       new Promise((resolve) => {
         waiting.push(resolve)

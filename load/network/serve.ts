@@ -12,7 +12,7 @@
 import { signalsHandledByCaller } from '../kit/child-process.ts'
 import { startServerProcess, type ServerProcess } from '../kit/server-process.ts'
 import { stopOnSignals } from '../../servers/http/stop-on-signals.ts'
-import { createLossNamespace, lossUnavailable, type LossNamespace } from './loss-namespace.ts'
+import { namespaceFor } from './link.ts'
 import { profileOf } from './profiles.ts'
 import { LinkRelay, linkOf } from './relay.ts'
 
@@ -51,14 +51,7 @@ export function serverArgsOf(args: readonly string[]): string[] {
 export async function serveOverNetwork(options: ServeOverNetworkOptions): Promise<void> {
   const profile = profileOf(options.network)
   signalsHandledByCaller()
-  let namespace: LossNamespace | null = null
-  if (profile.lossPercent > 0) {
-    const why = lossUnavailable()
-    if (why !== null) {
-      throw new Error(`--network ${profile.name} drops packets in a network namespace: ${why}`)
-    }
-    namespace = createLossNamespace(profile.lossPercent)
-  }
+  const namespace = namespaceFor(profile)
   const made = namespace
   process.once('exit', () => made?.close())
   let server: ServerProcess | undefined
