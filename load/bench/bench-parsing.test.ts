@@ -9,6 +9,7 @@ import {
   parseSteps,
   parseProtocols,
   planLadders,
+  parseNetworks,
   stepRampS,
 } from './main.ts'
 import { BENCH_DEFAULTS } from './defaults.ts'
@@ -143,6 +144,10 @@ describe('bench options', () => {
     expect(() => parseSteps('100,50')).toThrow(/must rise/)
     expect(() => parseSteps('0,5')).toThrow(/positive integers/)
   })
+  it('takes known network profiles, leaves loopback (always run) out, and names an unknown one', () => {
+    expect(parseNetworks('4g, 3g,4g,loopback')).toEqual(['4g', '3g'])
+    expect(() => parseNetworks('4g,5g')).toThrow(/unknown network profile "5g"; use loopback, lan/)
+  })
   it('rejects an unknown protocol by name', () => {
     expect(parseProtocols('sse,websocket')).toEqual(['sse', 'websocket'])
     expect(() => parseProtocols('sse,mqtt')).toThrow(/unknown protocol "mqtt"/)
@@ -177,6 +182,23 @@ describe('ladder plan', () => {
       'reference cluster-2/json',
       'reference cluster-2/binary',
     ])
+  })
+  it('runs every --network profile on a single server with the base encoding', () => {
+    const options = { ...none, cluster: [2], encodings: ['json', 'binary'], networks: ['4g', '3g'] }
+    const plans = planLadders('websocket', options)
+    expect(
+      plans.map((p) => `${name(p)}${p.network === undefined ? '' : ` over ${p.network}`}`),
+    ).toEqual([
+      'reference single/json',
+      'reference cluster-2/json',
+      'reference single/binary',
+      'reference single/json over 4g',
+      'reference single/json over 3g',
+    ])
+    // The baseline stays on loopback.
+    expect(
+      planLadders('sse', { ...none, baseline: ['sse'], networks: ['4g'] }).map((p) => p.network),
+    ).toEqual([undefined, '4g', undefined])
   })
   it('runs polls with the base encoding only: their replies are JSON whatever the encoding', () => {
     const options = { ...none, cluster: [2], encodings: ['json', 'binary'], allVariants: true }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
   deliveredPercent,
+  effectiveBudgetMs,
+  stepShortfalls,
   formatLadderVerdict,
   scheduledFrames,
   stopReason,
@@ -13,6 +15,7 @@ import { join } from 'node:path'
 import {
   isDefaultVariant,
   reportSchema,
+  sameVariant,
   variantLabel,
   type Report,
   type StepResult,
@@ -22,6 +25,7 @@ import {
   formatComparison,
   formatLadders,
   formatTable,
+  formatOverLink,
   formatVariantRatios,
   TABLE_COLUMNS,
   verdict,
@@ -232,6 +236,38 @@ describe('terminal output', () => {
     expect(text).toMatch(/websocket\s+reference\s+single\s+100.*\+20\.0 \(\+100%\)/)
   })
 
+  it('reads a step over a link against the link’s one-way delay, not as a ratio', () => {
+    const reference = report.steps[0]
+    if (reference === undefined) throw new Error('fixture has no step')
+    const relay = { cpuPercent: 4, cpuPeakPercent: 5, rssMiB: 60, rssPeakMiB: 60 }
+    const overLink: Report = {
+      ...report,
+      steps: [
+        ...report.steps,
+        {
+          ...reference,
+          network: '4g',
+          latencyMs: { ...reference.latencyMs, p50: 80, p95: 230, p99: 240 },
+          link: {
+            network: '4g',
+            rttMs: 150,
+            relay: { ...relay, chunksPerS: 900, latePercent: 0.1, meanLateMs: 0.8, maxLateMs: 4 },
+          },
+        },
+      ],
+    }
+    const text = formatOverLink(overLink)
+    expect(text.split('\n')[0]).toMatch(/^protocol\s+network\s+conns\s+one-way ms\s+p50 over/)
+    // 80 − 75, 230 − 75, 240 − 75; the relay's CPU; no loss.
+    expect(text).toMatch(
+      new RegExp(
+        `${reference.protocol}\\s+4g\\s+${String(reference.connections)}\\s+75\\s+5\\.0\\s+155\\.0\\s+165\\.0\\s+[\\d.]+\\s+4\\.0\\s+–`,
+      ),
+    )
+    expect(formatVariantRatios(overLink)).toBe('')
+    expect(formatOverLink(report)).toBe('')
+  })
+
   it('keeps variants apart: a cluster step is compared with the single step, never merged', () => {
     const reference = report.steps[0]
     if (reference === undefined) throw new Error('fixture has no step')
@@ -286,6 +322,13 @@ describe('report schema variants', () => {
     expect(isDefaultVariant({ topology: 'cluster-2' })).toBe(false)
     expect(isDefaultVariant({ encoding: 'binary' })).toBe(false)
     expect(variantLabel({ topology: 'cluster-2', encoding: 'binary' })).toBe('cluster-2/binary')
+    expect(isDefaultVariant({ network: 'loopback' })).toBe(true)
+    expect(isDefaultVariant({ network: '4g' })).toBe(false)
+    expect(variantLabel({ topology: 'single', encoding: 'json', network: '4g' })).toBe(
+      'single/json over 4g',
+    )
+    expect(sameVariant({ network: 'loopback' }, {})).toBe(true)
+    expect(sameVariant({ network: '4g' }, {})).toBe(false)
     expect(() => reportSchema.shape.steps.element.shape.topology.parse('cluster-0')).toThrow()
   })
 })
@@ -392,5 +435,52 @@ describe('frames delivered and lost: one definition', () => {
     expect(underDelivered({ ...base, framesExpected: 58000, framesScheduled: 58500 })).toBe(false)
     expect(scheduledFrames({ framesExpected: 7, framesScheduled: 9 })).toBe(9)
     expect(scheduledFrames({ framesExpected: 7 })).toBe(7)
+  })
+})
+
+describe('steps over an emulated link', () => {
+  it('judges a step by what the protocol adds to the link’s one-way delay', () => {
+    const plan = { protocol: 'long-poll', budgetMs: 250, pollIntervalS: 1 } as const
+    expect(effectiveBudgetMs(plan)).toBe(250)
+    expect(effectiveBudgetMs({ ...plan, network: 'loopback' })).toBe(250)
+    expect(effectiveBudgetMs({ ...plan, network: '3g' })).toBe(250 + 150)
+    expect(effectiveBudgetMs({ ...plan, protocol: 'short-poll', network: '4g' })).toBe(
+      250 + 1000 + 75,
+    )
+    // Over 3g, long polling's p95 of 420 ms is 270 ms over the one-way delay: over budget.
+    const slow = step({
+      connections: 100,
+      protocol: 'long-poll',
+      network: '3g',
+      latencyMs: dist(420),
+    })
+    expect(stepShortfalls(slow, { parameters: { budgetMs: 250, pollIntervalS: 1 } })).toEqual([
+      'p95 420 ms over the 400 ms budget',
+    ])
+    expect(
+      stepShortfalls(
+        { ...slow, latencyMs: dist(380) },
+        { parameters: { budgetMs: 250, pollIntervalS: 1 } },
+      ),
+    ).toEqual([])
+  })
+
+  it('names the link emulator when it was the limit', () => {
+    const limited = step({
+      connections: 5000,
+      valid: false,
+      invalidReason: 'link emulator CPU 97 % of one core',
+      withinBudget: false,
+    })
+    const ladder = summariseLadder(
+      'sse',
+      'reference',
+      [step({ connections: 1000 }), limited],
+      BUDGET,
+      null,
+    )
+    expect(ladder.firstFailed?.reason).toBe(
+      'invalid: the link emulator was the limit (link emulator CPU 97 % of one core)',
+    )
   })
 })

@@ -6,19 +6,26 @@
 import { EDGE_ALLOWANCE_S, MIN_DELIVERY_RATIO } from './defaults.ts'
 import { sameVariant, type LadderResult, type StepResult } from './report-schema.ts'
 import { PROTOCOL_TABLE } from '../../servers/transports/protocols.ts'
+import { isProfileName, profileOf } from '../network/profiles.ts'
 
 /**
  * The p95 budget a protocol is judged by: short polling is stale by up to one interval by
  * design, so its budget is the base budget plus the interval (as the scenario's threshold).
+ * Over an emulated link the budget is what the protocol may add over the link's one-way
+ * delay, the physical minimum no protocol beats: that delay is added to it.
  */
 export function effectiveBudgetMs(plan: {
   protocol: StepResult['protocol']
   budgetMs: number
   pollIntervalS: number
+  network?: string | undefined
 }): number {
-  return PROTOCOL_TABLE[plan.protocol].staleness === 'interval'
-    ? plan.budgetMs + plan.pollIntervalS * 1000
-    : plan.budgetMs
+  const base =
+    PROTOCOL_TABLE[plan.protocol].staleness === 'interval'
+      ? plan.budgetMs + plan.pollIntervalS * 1000
+      : plan.budgetMs
+  const network = plan.network ?? 'loopback'
+  return isProfileName(network) ? base + profileOf(network).rttMs / 2 : base
 }
 
 /**
@@ -118,7 +125,6 @@ export function summariseLadder(
   failure: { connections: number; reason: string; loadTool?: boolean } | null,
   stopAtInvalid = false,
 ): LadderResult {
-  const budgetMs = effectiveBudgetMs({ protocol, ...parameters })
   const verdict = ladderVerdict(steps, { parameters })
   let stoppedAt: number | null = null
   let reason: string | null = null
@@ -126,7 +132,11 @@ export function summariseLadder(
     const why =
       stopAtInvalid && !step.valid
         ? `${invalidText(step)}; --full climbs on`
-        : stopReason(step, budgetMs, parameters.pollIntervalS)
+        : stopReason(
+            step,
+            effectiveBudgetMs({ protocol, ...parameters, network: step.network }),
+            parameters.pollIntervalS,
+          )
     if (why !== null) {
       stoppedAt = step.connections
       reason = why
@@ -184,7 +194,7 @@ export function stepShortfalls(
   const budgetMs =
     run.parameters === undefined
       ? undefined
-      : effectiveBudgetMs({ protocol: step.protocol, ...run.parameters })
+      : effectiveBudgetMs({ protocol: step.protocol, ...run.parameters, network: step.network })
   const overBudget =
     budgetMs === undefined ? !step.withinBudget && !lost : step.latencyMs.p95 > budgetMs
   if (overBudget) {

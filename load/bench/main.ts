@@ -24,6 +24,8 @@ import {
   type StepResult,
 } from './report-schema.ts'
 import { clusterUnavailable } from './server-under-test.ts'
+import { lossUnavailable } from '../network/loss-namespace.ts'
+import { isProfileName, PROFILE_NAMES, profileOf } from '../network/profiles.ts'
 import { chooseEngine, K6Unusable, probeK6, type EngineChoice } from '../engine/k6-binary.ts'
 import { LoadToolFailure, runStep, StepFailure, type EngineKind } from './step-runner.ts'
 import {
@@ -32,6 +34,7 @@ import {
   formatLadders,
   formatProgress,
   formatTable,
+  formatOverLink,
   formatVariantRatios,
   DEFAULT_TABLE_WIDTH,
   type TableOptions,
@@ -72,6 +75,8 @@ export interface BenchOptions {
   encodings: string[]
   /** Cross every topology with every encoding instead of varying one dimension at a time. */
   allVariants: boolean
+  /** Link profiles (`load/network`) to run every reference ladder over besides loopback. */
+  networks: string[]
 }
 
 /**
@@ -147,6 +152,22 @@ export function parseEncodings(value: string): string[] {
   return [...new Set(names)]
 }
 
+/**
+ * Parses `--network 4g,3g`: link profiles, in the order given, without `loopback` (every run
+ * has it: it is the default variant).
+ */
+export function parseNetworks(value: string): string[] {
+  const names = value.split(',').map((s) => s.trim())
+  for (const name of names) {
+    if (!isProfileName(name)) {
+      throw new InvalidArgumentError(
+        `unknown network profile "${name}"; use ${PROFILE_NAMES.join(', ')}`,
+      )
+    }
+  }
+  return [...new Set(names)].filter((name) => name !== 'loopback')
+}
+
 function parsePositive(value: string): number {
   const n = Number(value)
   if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number, got "${value}"`)
@@ -185,6 +206,8 @@ export interface LadderPlan {
   design: 'reference' | 'baseline'
   topology: string
   encoding: string | undefined
+  /** A link profile; undefined is loopback. */
+  network?: string | undefined
 }
 
 /** `single`, then `cluster-N` for every `--cluster` count. */
@@ -197,12 +220,14 @@ function topologyNames(cluster: readonly number[]): string[] {
  * process with the base encoding (`json` when listed, else the first) — then, one dimension
  * at a time, every other topology with the base encoding and every other encoding on a
  * single process; `allVariants` crosses every topology with every encoding instead. Polls
- * answer JSON whatever the server's encoding, so they run the base encoding only. The
- * baseline runs once: single, its own framing.
+ * answer JSON whatever the server's encoding, so they run the base encoding only. Every
+ * `--network` profile runs on a single process with the base encoding (a link sits in front
+ * of one server). The baseline runs once: single, its own framing, loopback.
  */
 export function planLadders(
   protocol: Protocol,
-  options: Pick<BenchOptions, 'baseline' | 'cluster' | 'encodings' | 'allVariants'>,
+  options: Pick<BenchOptions, 'baseline' | 'cluster' | 'encodings' | 'allVariants'> &
+    Partial<Pick<BenchOptions, 'networks'>>,
 ): LadderPlan[] {
   const topologies = topologyNames(options.cluster)
   // undefined: the server's default encoding, recorded as no encoding at all.
@@ -222,7 +247,15 @@ export function planLadders(
           .filter((encoding) => encoding !== base)
           .map((encoding) => ({ topology: 'single', encoding })),
       ]
-  const reference = pairs.map((pair): LadderPlan => ({ design: 'reference', ...pair }))
+  const reference = [
+    ...pairs.map((pair): LadderPlan => ({ design: 'reference', ...pair })),
+    ...(options.networks ?? []).map((network): LadderPlan => ({
+      design: 'reference',
+      topology: 'single',
+      encoding: base,
+      network,
+    })),
+  ]
   return options.baseline.includes(protocol)
     ? [...reference, { design: 'baseline', topology: 'single', encoding: undefined }]
     : reference
@@ -311,11 +344,25 @@ export function estimateRunS(
   return ladders * perLadder
 }
 
+/**
+ * The `--network` profiles this machine can run: a loss profile needs a network namespace
+ * (root, `ip`, `nft`); where there is none it is skipped with a one-line reason.
+ */
+function networksHere(networks: readonly string[], log: (line: string) => void): string[] {
+  const unavailable = lossUnavailable()
+  return networks.filter((name) => {
+    if (profileOf(name).lossPercent === 0 || unavailable === null) return true
+    log(`--network ${name}: skipped: its loss needs a network namespace, and ${unavailable}`)
+    return false
+  })
+}
+
 /** Runs the whole bench; returns the report (already written) and the exit code. */
 export async function runBench(
-  options: BenchOptions,
+  requested: BenchOptions,
   log: (line: string, live?: boolean) => void,
 ): Promise<{ report: Report; runDir: string; exitCode: number }> {
+  const options = { ...requested, networks: networksHere(requested.networks, log) }
   const profile = options.quick
     ? 'quick'
     : options.steps.join() === BENCH_DEFAULTS.steps.join() &&
@@ -364,6 +411,7 @@ export async function runBench(
     loadProcesses: options.loadProcesses,
     topologies,
     ...(options.encodings.length === 0 ? {} : { encodings: options.encodings }),
+    ...(options.networks.length === 0 ? {} : { networks: options.networks }),
   }
   const runInfo = {
     runId,
@@ -392,8 +440,12 @@ export async function runBench(
   for (const protocol of options.protocols) {
     const choice = engines.get(protocol) ?? { engine: 'builtin', reason: null }
     const ladderPlans = planLadders(protocol, options)
-    for (const { design, topology, encoding } of ladderPlans) {
-      const variant = { topology, ...(encoding === undefined ? {} : { encoding }) }
+    for (const { design, topology, encoding, network } of ladderPlans) {
+      const variant = {
+        topology,
+        ...(encoding === undefined ? {} : { encoding }),
+        ...(network === undefined ? {} : { network }),
+      }
       const name = `${protocol} ${design} ${variantLabel(variant)}`
       const ladder: StepResult[] = []
       let failure: { connections: number; reason: string; loadTool: boolean } | null = null
@@ -418,6 +470,7 @@ export async function runBench(
               root: REPO_ROOT,
               runDir,
               cpuProfile: options.cpuProfile,
+              network,
             },
             (p) => {
               log(
@@ -476,8 +529,9 @@ export async function runBench(
     JSON.stringify({ ...runInfo, finishedAt: new Date().toISOString() }, null, 2) + '\n',
   )
   // A first step that the generator invalidated says nothing about the server: not a failure.
+  // Over an emulated link a first step over budget is the link's lesson, not a broken server.
   const failedAtFirst = ladders.some((l) => {
-    if (l.design !== 'reference') return false
+    if (l.design !== 'reference' || (l.network ?? 'loopback') !== 'loopback') return false
     const first = steps.find(
       (s) => s.design === 'reference' && s.protocol === l.protocol && sameVariant(s, l),
     )
@@ -587,6 +641,12 @@ export function buildProgram(): Command {
       'cross every --cluster topology with every --encodings encoding (default: vary one at a time from single/json)',
       false,
     )
+    .option(
+      '--network <profiles>',
+      `also run every reference ladder over each emulated link (${PROFILE_NAMES.filter((n) => n !== 'loopback').join(', ')}): single server, base encoding`,
+      parseNetworks,
+      [],
+    )
     .option('--compare <runs...>', 'print deltas between two runs (folders or report.json files)')
 }
 
@@ -614,6 +674,7 @@ async function main(argv: readonly string[]): Promise<number> {
     cluster: number[]
     encodings: string[]
     allVariants: boolean
+    network: string[]
   }>()
   if (o.compare !== undefined) {
     if (o.compare.length !== 2)
@@ -647,6 +708,7 @@ async function main(argv: readonly string[]): Promise<number> {
     cluster: o.cluster,
     encodings: o.encodings,
     allVariants: o.allVariants,
+    networks: o.network,
   }
   const tty = process.stderr.isTTY
   let lastLive = 0
@@ -670,6 +732,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const table = tableOptions(options.wide)
     const ratios = formatBaselineRatios(report)
     const variants = formatVariantRatios(report)
+    const overLink = formatOverLink(report)
     process.stdout.write(
       (problem === null ? '' : `\n${problem}\n`) +
         `\n${report.machineLabel}\n\n${formatTable(report, table)}\n\n${formatLadders(report, table.wide === true ? Infinity : table.width)}\n` +
@@ -677,6 +740,9 @@ async function main(argv: readonly string[]): Promise<number> {
         (variants === ''
           ? ''
           : `\nvariant ÷ single/json, same run (× = variant/single):\n${variants}\n`) +
+        (overLink === ''
+          ? ''
+          : `\nover an emulated link: latency beyond its one-way delay (ms), what the protocol adds:\n${overLink}\n`) +
         `\nwritten to ${runDir}\n`,
     )
   }

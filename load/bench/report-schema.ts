@@ -52,12 +52,14 @@ const topology = z.string().regex(/^(single|cluster-[1-9]\d*)$/)
 const encoding = z.string().min(1)
 
 /**
- * The variant dimensions of a step or ladder. A step with neither field (or `single` and
- * `json`) is the default variant: the one the site's figures and charts use.
+ * The variant dimensions of a step or ladder. A step with none of the fields (or `single`,
+ * `json` and `loopback`) is the default variant: the one the site's figures and charts use.
  */
 const variant = {
   topology: topology.optional(),
   encoding: encoding.optional(),
+  /** The link profile between the load and the server (`load/network`); absent means `loopback`. */
+  network: z.string().min(1).optional(),
 }
 
 /** One rung of the ladder: one protocol, one design, one variant, one connection count. */
@@ -219,6 +221,8 @@ export const reportSchema = z.object({
     topologies: z.array(topology).optional(),
     /** Encodings every reference ladder ran with (`--encodings`). */
     encodings: z.array(encoding).optional(),
+    /** Link profiles the reference ladders ran over besides loopback (`--network`). */
+    networks: z.array(z.string().min(1)).optional(),
   }),
   steps: z.array(stepSchema),
   ladders: z.array(ladderSchema),
@@ -232,23 +236,30 @@ export type Report = z.infer<typeof reportSchema>
 export interface Variant {
   topology?: string | undefined
   encoding?: string | undefined
+  network?: string | undefined
 }
 
-/** True for the default variant: one server process, JSON frames (what the site cites). */
+/** True for the default variant: one server process, JSON frames, loopback (what the site cites). */
 export function isDefaultVariant(item: Variant): boolean {
-  return (item.topology ?? 'single') === 'single' && (item.encoding ?? 'json') === 'json'
+  return (
+    (item.topology ?? 'single') === 'single' &&
+    (item.encoding ?? 'json') === 'json' &&
+    (item.network ?? 'loopback') === 'loopback'
+  )
 }
 
 /** `single`, `cluster-2`, `single/binary`…: the variant as the table and `--compare` show it. */
 export function variantLabel(item: Variant): string {
   const topologyName = item.topology ?? 'single'
-  return item.encoding === undefined ? topologyName : `${topologyName}/${item.encoding}`
+  const label = item.encoding === undefined ? topologyName : `${topologyName}/${item.encoding}`
+  return (item.network ?? 'loopback') === 'loopback' ? label : `${label} over ${item.network ?? ''}`
 }
 
 /** True when two steps or ladders are the same variant. */
 export function sameVariant(a: Variant, b: Variant): boolean {
   return (
     (a.topology ?? 'single') === (b.topology ?? 'single') &&
-    (a.encoding ?? 'json') === (b.encoding ?? 'json')
+    (a.encoding ?? 'json') === (b.encoding ?? 'json') &&
+    (a.network ?? 'loopback') === (b.network ?? 'loopback')
   )
 }

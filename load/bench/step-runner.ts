@@ -169,6 +169,7 @@ export function stepFolder(plan: StepPlan): string {
   const variant: string[] = []
   if ((plan.topology ?? 'single') !== 'single') variant.push(plan.topology ?? '')
   if (plan.encoding !== undefined && plan.encoding !== 'json') variant.push(plan.encoding)
+  if (plan.network !== undefined && plan.network !== 'loopback') variant.push(plan.network)
   return join(
     plan.design,
     plan.protocol,
@@ -525,6 +526,9 @@ export async function runStep(
       design: plan.design,
       topology,
       ...(plan.encoding === undefined ? {} : { encoding: plan.encoding }),
+      ...(plan.network === undefined || plan.network === 'loopback'
+        ? {}
+        : { network: plan.network }),
       loadProcesses: processCount,
       engine: plan.engine,
       connections: plan.connections,

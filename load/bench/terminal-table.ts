@@ -231,6 +231,8 @@ export function formatVariantRatios(report: Report): string {
     v === null || d === null || d <= 0 ? '–' : `${(v / d).toFixed(2)}×`
   for (const step of report.steps) {
     if (step.design !== 'reference' || isDefaultVariant(step)) continue
+    // A step over a link is read against the link's delay (formatOverLink), not as a ratio.
+    if ((step.network ?? 'loopback') !== 'loopback') continue
     const single = report.steps.find(
       (s) =>
         s.design === 'reference' &&
@@ -265,6 +267,58 @@ export function formatVariantRatios(report: Report): string {
       'p99 ×',
       'B/frame ×',
       'nginx/redis CPU%',
+    ],
+    rows,
+  )
+}
+
+/**
+ * Each step over an emulated link against the link's one-way delay, the physical minimum:
+ * what the protocol adds on top of it at p50, p95 and p99, beside the same figures on
+ * loopback, and the link emulator's own CPU.
+ */
+export function formatOverLink(report: Report): string {
+  const rows: string[][] = []
+  for (const step of report.steps) {
+    const network = step.network ?? 'loopback'
+    if (network === 'loopback' || step.link === undefined) continue
+    const oneWay = step.link.rttMs / 2
+    const loopback = report.steps.find(
+      (s) =>
+        isDefaultVariant(s) &&
+        s.design === step.design &&
+        s.protocol === step.protocol &&
+        s.connections === step.connections,
+    )
+    const over = (ms: number): string => fixed(ms - oneWay)
+    rows.push([
+      step.protocol,
+      network,
+      String(step.connections),
+      fixed(oneWay, 0),
+      over(step.latencyMs.p50),
+      over(step.latencyMs.p95),
+      over(step.latencyMs.p99),
+      loopback === undefined ? '–' : fixed(loopback.latencyMs.p95),
+      step.link.relay === null ? '–' : fixed(step.link.relay.cpuPercent),
+      step.link.loss === undefined
+        ? '–'
+        : `${String(step.link.loss.dropped)}/${String(step.link.loss.retransmitted)}`,
+    ])
+  }
+  if (rows.length === 0) return ''
+  return layout(
+    [
+      'protocol',
+      'network',
+      'conns',
+      'one-way ms',
+      'p50 over',
+      'p95 over',
+      'p99 over',
+      'loopback p95',
+      'relay CPU%',
+      'dropped/resent',
     ],
     rows,
   )

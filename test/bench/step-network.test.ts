@@ -39,6 +39,7 @@ describe('a bench step over a link', () => {
   const network = lossUnavailable() === null ? '4g-lossy' : '4g'
   it(`measures SSE over ${network}: latency above the one-way delay, the relay's cost recorded`, async () => {
     const step = stepSchema.parse(await runStep(plan(network), () => undefined))
+    expect(step.network).toBe(network)
     expect(step.link?.network).toBe(network)
     expect(step.link?.rttMs).toBe(150)
     expect(step.invalidReason).toBeNull()

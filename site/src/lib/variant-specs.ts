@@ -37,11 +37,15 @@ const referenceSteps = (run: RunEntry, protocol: Protocol): StepResult[] =>
 const dimensionValue = (variant: Variant, dimension: VariantDimension): string =>
   dimension === 'topology' ? (variant.topology ?? 'single') : (variant.encoding ?? 'json')
 
-/** The other dimension is at its default: `json` for a topology comparison, `single` for an encoding one. */
+/**
+ * The other dimensions are at their defaults: `json` for a topology comparison, `single` for an
+ * encoding one, and loopback for both (a step over an emulated link is compared by network).
+ */
 const otherAtDefault = (variant: Variant, dimension: VariantDimension): boolean =>
-  dimension === 'topology'
+  (variant.network ?? 'loopback') === 'loopback' &&
+  (dimension === 'topology'
     ? (variant.encoding ?? 'json') === 'json'
-    : (variant.topology ?? 'single') === 'single'
+    : (variant.topology ?? 'single') === 'single')
 
 /** Sort key: the default first, then `cluster-2` before `cluster-10`, then by name. */
 const variantOrder = (a: string, b: string): number => {
