@@ -146,6 +146,7 @@ describe('bench options', () => {
   })
   it('takes known network profiles, leaves loopback (always run) out, and names an unknown one', () => {
     expect(parseNetworks('4g, 3g,4g,loopback')).toEqual(['4g', '3g'])
+    expect(parseNetworks('none')).toEqual([])
     expect(() => parseNetworks('4g,5g')).toThrow(/unknown network profile "5g"; use loopback, lan/)
   })
   it('rejects an unknown protocol by name', () => {
@@ -244,6 +245,8 @@ describe('how long a run takes', () => {
     holdS: BENCH_DEFAULTS.holdS,
     rampS: BENCH_DEFAULTS.rampS,
     rampFollowsStep: true,
+    networkSteps: [...BENCH_DEFAULTS.networkSteps],
+    networkHoldS: BENCH_DEFAULTS.networkHoldS,
   }
 
   it('ramps a step one second per thousand connections, 2 s at least, --ramp at most', () => {
@@ -254,12 +257,27 @@ describe('how long a run takes', () => {
     expect(stepRampS({ rampS: 7, rampFollowsStep: false }, 100)).toBe(7)
   })
 
-  it('fits the default run (one ladder per protocol, every step climbed) in 10 minutes', () => {
-    const ladders = BENCH_DEFAULTS.protocols.length
-    expect(estimateRunS(defaults, ladders)).toBeLessThanOrEqual(600)
-    // Each step: its ramp, the hold and the overhead.
-    expect(estimateRunS({ ...defaults, steps: [100] }, 1)).toBe(
+  it('fits the loopback ladders in 10 minutes, and the default run with its links in 15', () => {
+    const loopback = BENCH_DEFAULTS.protocols.map(() => ({}))
+    expect(estimateRunS(defaults, loopback)).toBeLessThanOrEqual(600)
+    const all = BENCH_DEFAULTS.protocols.flatMap((protocol) =>
+      planLadders(protocol, {
+        baseline: [],
+        cluster: [],
+        encodings: [],
+        allVariants: false,
+        networks: [...BENCH_DEFAULTS.networks],
+      }),
+    )
+    expect(all).toHaveLength(BENCH_DEFAULTS.protocols.length * (1 + BENCH_DEFAULTS.networks.length))
+    expect(estimateRunS(defaults, all)).toBeLessThanOrEqual(15 * 60)
+    // Each step: its ramp, the hold and the overhead; a ladder over a link has its own steps and hold.
+    expect(estimateRunS({ ...defaults, steps: [100] }, [{}])).toBe(
       2 + BENCH_DEFAULTS.holdS + BENCH_DEFAULTS.stepOverheadS,
+    )
+    expect(estimateRunS(defaults, [{ network: '4g' }])).toBe(
+      BENCH_DEFAULTS.networkSteps.length *
+        (2 + BENCH_DEFAULTS.networkHoldS + BENCH_DEFAULTS.stepOverheadS),
     )
   })
 })

@@ -9,7 +9,7 @@ export const BENCH_DEFAULTS = Object.freeze({
   /** Connection counts of the ladder, in order. */
   steps: Object.freeze<number[]>([100, 1000, 2500, 5000, 10000]),
   protocols: PROTOCOLS,
-  /** Measured steady window per step, seconds (with the ramps below, a default run fits 10 minutes). */
+  /** Measured steady window per step, seconds (with the ramps below, the loopback ladders fit 10 minutes). */
   holdS: 20,
   /**
    * Ramp from 0 to the step's connections, seconds: the most a step ramps. Unless `--ramp` is
@@ -31,6 +31,18 @@ export const BENCH_DEFAULTS = Object.freeze({
   budgetMs: 250,
   /** `auto` uses k6 when it is on PATH, else the built-in engine. */
   engine: 'auto',
+  /**
+   * Links every reference ladder also runs over (`load/network` profiles): what users live
+   * with, beside loopback. A loss profile is skipped where no network namespace can be made.
+   */
+  networks: Object.freeze<string[]>(['4g', '3g', '4g-lossy']),
+  /** Connection counts of a ladder over a link: enough to see the link, in a few minutes. */
+  networkSteps: Object.freeze<number[]>([100, 1000]),
+  /**
+   * Measured window per step over a link, seconds: 7,000 frames at 100 clients, and the
+   * default run (loopback ladders included) within 15 minutes at most.
+   */
+  networkHoldS: 7,
 })
 
 /** `--quick`: all four protocols, two small steps, a few seconds each (CI). */

@@ -77,6 +77,10 @@ export interface BenchOptions {
   allVariants: boolean
   /** Link profiles (`load/network`) to run every reference ladder over besides loopback. */
   networks: string[]
+  /** Connection counts of a ladder over a link. */
+  networkSteps: number[]
+  /** Measured window of a step over a link, seconds. */
+  networkHoldS: number
 }
 
 /**
@@ -154,9 +158,10 @@ export function parseEncodings(value: string): string[] {
 
 /**
  * Parses `--network 4g,3g`: link profiles, in the order given, without `loopback` (every run
- * has it: it is the default variant).
+ * has it: it is the default variant); `none` runs loopback only.
  */
 export function parseNetworks(value: string): string[] {
+  if (value.trim() === 'none') return []
   const names = value.split(',').map((s) => s.trim())
   for (const name of names) {
     if (!isProfileName(name)) {
@@ -331,17 +336,35 @@ export function stepRampS(
   return Math.min(options.rampS, Math.max(BENCH_DEFAULTS.minRampS, followed))
 }
 
+/** The steps and the hold of a ladder: a ladder over a link has its own. */
+export function ladderShape(
+  options: Pick<BenchOptions, 'steps' | 'holdS' | 'networkSteps' | 'networkHoldS'>,
+  plan: Pick<LadderPlan, 'network'>,
+): { steps: readonly number[]; holdS: number } {
+  return plan.network === undefined
+    ? { steps: options.steps, holdS: options.holdS }
+    : { steps: options.networkSteps, holdS: options.networkHoldS }
+}
+
 /** The longest the run can take, s: every ladder climbing every step (most stop earlier). */
 export function estimateRunS(
-  options: Pick<BenchOptions, 'steps' | 'holdS' | 'rampS' | 'rampFollowsStep'>,
-  ladders: number,
+  options: Pick<
+    BenchOptions,
+    'steps' | 'holdS' | 'rampS' | 'rampFollowsStep' | 'networkSteps' | 'networkHoldS'
+  >,
+  ladders: readonly Pick<LadderPlan, 'network'>[],
 ): number {
-  const perLadder = options.steps.reduce(
-    (sum, connections) =>
-      sum + stepRampS(options, connections) + options.holdS + BENCH_DEFAULTS.stepOverheadS,
-    0,
-  )
-  return ladders * perLadder
+  return ladders.reduce((total, plan) => {
+    const { steps, holdS } = ladderShape(options, plan)
+    return (
+      total +
+      steps.reduce(
+        (sum, connections) =>
+          sum + stepRampS(options, connections) + holdS + BENCH_DEFAULTS.stepOverheadS,
+        0,
+      )
+    )
+  }, 0)
 }
 
 /**
@@ -367,6 +390,7 @@ export async function runBench(
     ? 'quick'
     : options.steps.join() === BENCH_DEFAULTS.steps.join() &&
         options.holdS === BENCH_DEFAULTS.holdS &&
+        requested.networks.join() === BENCH_DEFAULTS.networks.join() &&
         options.rampS === BENCH_DEFAULTS.rampS
       ? 'full'
       : 'custom'
@@ -411,7 +435,13 @@ export async function runBench(
     loadProcesses: options.loadProcesses,
     topologies,
     ...(options.encodings.length === 0 ? {} : { encodings: options.encodings }),
-    ...(options.networks.length === 0 ? {} : { networks: options.networks }),
+    ...(options.networks.length === 0
+      ? {}
+      : {
+          networks: options.networks,
+          networkSteps: options.networkSteps,
+          networkHoldS: options.networkHoldS,
+        }),
   }
   const runInfo = {
     runId,
@@ -427,13 +457,15 @@ export async function runBench(
 
   const steps: StepResult[] = []
   const ladders: LadderResult[] = []
-  const ladderCount = options.protocols.reduce(
-    (sum, protocol) => sum + planLadders(protocol, options).length,
-    0,
-  )
-  const estimateMin = Math.ceil(estimateRunS(options, ladderCount) / 60)
+  const allPlans = options.protocols.flatMap((protocol) => planLadders(protocol, options))
+  const networkLadders = allPlans.filter((plan) => plan.network !== undefined).length
+  const estimateMin = Math.ceil(estimateRunS(options, allPlans) / 60)
   log(
-    `bench: ${String(ladderCount)} ladder(s) of up to ${String(options.steps.length)} steps, at most about ${String(estimateMin)} min; ` +
+    `bench: ${String(allPlans.length)} ladder(s) of up to ${String(options.steps.length)} steps` +
+      (networkLadders === 0
+        ? ''
+        : ` (${String(networkLadders)} of them over ${options.networks.join(', ')}: ${options.networkSteps.join(', ')} connections, ${String(options.networkHoldS)} s each)`) +
+      `, at most about ${String(estimateMin)} min; ` +
       `a ladder stops climbing at a step that fails${options.full ? '' : ' or that the load generator limited (--full climbs on)'}`,
   )
 
@@ -441,6 +473,7 @@ export async function runBench(
     const choice = engines.get(protocol) ?? { engine: 'builtin', reason: null }
     const ladderPlans = planLadders(protocol, options)
     for (const { design, topology, encoding, network } of ladderPlans) {
+      const shape = ladderShape(options, { network })
       const variant = {
         topology,
         ...(encoding === undefined ? {} : { encoding }),
@@ -449,7 +482,7 @@ export async function runBench(
       const name = `${protocol} ${design} ${variantLabel(variant)}`
       const ladder: StepResult[] = []
       let failure: { connections: number; reason: string; loadTool: boolean } | null = null
-      for (const [index, connections] of options.steps.entries()) {
+      for (const [index, connections] of shape.steps.entries()) {
         let step: StepResult
         try {
           step = await runStep(
@@ -460,7 +493,7 @@ export async function runBench(
               encoding,
               loadProcesses: options.loadProcesses,
               connections,
-              holdS: options.holdS,
+              holdS: shape.holdS,
               rampS: stepRampS(options, connections),
               rateHz: options.rateHz,
               pollIntervalS: options.pollIntervalS,
@@ -478,7 +511,7 @@ export async function runBench(
                   protocol,
                   design: `${design} ${variantLabel(variant)}`,
                   step: index + 1,
-                  steps: options.steps.length,
+                  steps: shape.steps.length,
                   connections,
                   ...p,
                 }),
@@ -643,9 +676,18 @@ export function buildProgram(): Command {
     )
     .option(
       '--network <profiles>',
-      `also run every reference ladder over each emulated link (${PROFILE_NAMES.filter((n) => n !== 'loopback').join(', ')}): single server, base encoding`,
+      `also run every reference ladder over each emulated link (${PROFILE_NAMES.filter((n) => n !== 'loopback').join(', ')}), single server, base encoding; none: loopback only (default ${BENCH_DEFAULTS.networks.join(',')}; none with --quick)`,
       parseNetworks,
-      [],
+      [...BENCH_DEFAULTS.networks],
+    )
+    .option('--network-steps <list>', 'connection counts of a ladder over a link', parseSteps, [
+      ...BENCH_DEFAULTS.networkSteps,
+    ])
+    .option(
+      '--network-hold <duration>',
+      'measured window of a step over a link',
+      parseSeconds,
+      BENCH_DEFAULTS.networkHoldS,
     )
     .option('--compare <runs...>', 'print deltas between two runs (folders or report.json files)')
 }
@@ -675,6 +717,8 @@ async function main(argv: readonly string[]): Promise<number> {
     encodings: string[]
     allVariants: boolean
     network: string[]
+    networkSteps: number[]
+    networkHold: number
   }>()
   if (o.compare !== undefined) {
     if (o.compare.length !== 2)
@@ -708,7 +752,9 @@ async function main(argv: readonly string[]): Promise<number> {
     cluster: o.cluster,
     encodings: o.encodings,
     allVariants: o.allVariants,
-    networks: o.network,
+    networks: o.quick && !explicit('network') ? [] : o.network,
+    networkSteps: o.networkSteps,
+    networkHoldS: o.networkHold,
   }
   const tty = process.stderr.isTTY
   let lastLive = 0

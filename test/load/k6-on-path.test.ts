@@ -71,7 +71,7 @@ function run(
   })
 }
 
-const TINY = ['--steps', '5', '--hold', '3s', '--ramp', '1s', '--json']
+const TINY = ['--steps', '5', '--hold', '3s', '--ramp', '1s', '--network', 'none', '--json']
 
 describe('npm run load with a k6 on PATH', () => {
   const script = join(OUT, 'tiny.ts')
