@@ -248,6 +248,7 @@ describe('terminal output', () => {
           ...reference,
           network: '4g',
           latencyMs: { ...reference.latencyMs, p50: 80, p95: 230, p99: 240 },
+          pingMs: { ...reference.latencyMs, p50: 152 },
           link: {
             network: '4g',
             rttMs: 150,
@@ -258,10 +259,10 @@ describe('terminal output', () => {
     }
     const text = formatOverLink(overLink)
     expect(text.split('\n')[0]).toMatch(/^protocol\s+network\s+conns\s+one-way ms\s+p50 over/)
-    // 80 − 75, 230 − 75, 240 − 75; the relay's CPU; no loss.
+    // 80 − 75, 230 − 75, 240 − 75; ping 152 − 150; the relay's CPU; no loss.
     expect(text).toMatch(
       new RegExp(
-        `${reference.protocol}\\s+4g\\s+${String(reference.connections)}\\s+75\\s+5\\.0\\s+155\\.0\\s+165\\.0\\s+[\\d.]+\\s+4\\.0\\s+–`,
+        `${reference.protocol}\\s+4g\\s+${String(reference.connections)}\\s+75\\s+5\\.0\\s+155\\.0\\s+165\\.0\\s+[\\d.]+\\s+2\\.0\\s+4\\.0\\s+–`,
       ),
     )
     expect(formatVariantRatios(overLink)).toBe('')

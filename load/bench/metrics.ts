@@ -107,6 +107,15 @@ export const METRICS = {
     column: { heading: 'conn p95', priority: 11 },
     pick: (s: StepResult) => s.connectMs.p95,
   },
+  'ping.p95': {
+    label: 'p95 upstream round trip (ping to pong)',
+    unit: 'ms',
+    better: 'lower',
+    digits: 1,
+    column: { heading: 'ping p95', priority: 17 },
+    delta: 'Δ ping p95',
+    pick: (s: StepResult) => s.pingMs?.p95 ?? null,
+  },
   bytesPerFrame: {
     label: 'bytes on the wire per frame',
     unit: 'B',

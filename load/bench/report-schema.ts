@@ -86,6 +86,12 @@ export const stepSchema = z.object({
   /** Time to open a connection (or the first poll reply). */
   connectMs: distribution,
   /**
+   * Upstream round trip (`feed_ping`): a client's ping to its pong, over the socket for
+   * WebSocket and a `POST /api/ping` for the others, from a sample of clients in the window;
+   * null when the scenario sent none, absent in runs before it was measured.
+   */
+  pingMs: distribution.nullable().optional(),
+  /**
    * Frames due to the clients while they were connected in the window: those received plus
    * those found missing (seq jumps) in it, so delivery (`framesReceived / framesExpected`) is at
    * most 100 % and frames lost are `framesExpected − framesReceived`. Runs written before

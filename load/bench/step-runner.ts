@@ -536,6 +536,7 @@ export async function runStep(
       holdS: windowS,
       latencyMs: latency,
       connectMs: trendOf(summary, 'feed_connect'),
+      pingMs: summary.metrics['feed_ping'] === undefined ? null : trendOf(summary, 'feed_ping'),
       framesExpected,
       framesScheduled,
       framesReceived,

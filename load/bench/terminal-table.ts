@@ -274,8 +274,8 @@ export function formatVariantRatios(report: Report): string {
 
 /**
  * Each step over an emulated link against the link's one-way delay, the physical minimum:
- * what the protocol adds on top of it at p50, p95 and p99, beside the same figures on
- * loopback, and the link emulator's own CPU.
+ * what the protocol adds on top of it at p50, p95 and p99, beside the loopback p95; the
+ * upstream round trip (ping to pong) beyond the link's RTT; and the link emulator's own CPU.
  */
 export function formatOverLink(report: Report): string {
   const rows: string[][] = []
@@ -300,6 +300,9 @@ export function formatOverLink(report: Report): string {
       over(step.latencyMs.p95),
       over(step.latencyMs.p99),
       loopback === undefined ? '–' : fixed(loopback.latencyMs.p95),
+      step.pingMs === null || step.pingMs === undefined
+        ? '–'
+        : fixed(step.pingMs.p50 - step.link.rttMs),
       step.link.relay === null ? '–' : fixed(step.link.relay.cpuPercent),
       step.link.loss === undefined
         ? '–'
@@ -317,6 +320,7 @@ export function formatOverLink(report: Report): string {
       'p95 over',
       'p99 over',
       'loopback p95',
+      'ping p50 over RTT',
       'relay CPU%',
       'dropped/resent',
     ],

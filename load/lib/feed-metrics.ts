@@ -14,3 +14,8 @@ export const feedGaps = new Counter('feed_gaps')
 export const feedResets = new Counter('feed_resets')
 /** Time from opening the connection to its first byte of feed, ms. */
 export const feedConnect = new Trend('feed_connect', true)
+/**
+ * Upstream round trip, ms: a client's `ping` to its `pong` — over the socket for WebSocket,
+ * a `POST /api/ping` for the others; steady window only, from a sample of the clients.
+ */
+export const feedPing = new Trend('feed_ping', true)

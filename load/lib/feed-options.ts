@@ -39,9 +39,14 @@ export const pollIntervalMs = parseDuration(env('POLL_INTERVAL'))
 
 /**
  * k6 options for one scenario: ramp to `VUS` over `RAMP`, hold for `HOLD`; p(95) latency
- * under `LATENCY_P95` (+ `extraLatencyMs`) and no lost frame.
+ * under `LATENCY_P95` (+ `extraLatencyMs`) and no lost frame. `extraScenarios` run beside it
+ * (the `pings` scenario of feed-ping.ts).
  */
-export function feedOptions(protocol: string, extraLatencyMs = 0): Options {
+export function feedOptions(
+  protocol: string,
+  extraLatencyMs = 0,
+  extraScenarios: Options['scenarios'] = {},
+): Options {
   const vus = Number(env('VUS'))
   if (!Number.isInteger(vus) || vus < 1) {
     throw new Error(`VUS must be a positive integer, got "${env('VUS')}"`)
@@ -61,6 +66,7 @@ export function feedOptions(protocol: string, extraLatencyMs = 0): Options {
         gracefulRampDown: '5s',
         gracefulStop: '5s',
       },
+      ...extraScenarios,
     },
     thresholds: {
       feed_latency: [`p(95)<${budget}`],

@@ -6,6 +6,7 @@
  */
 import http from 'k6/http'
 import { feedConnect } from '../lib/feed-metrics.ts'
+import { pingOverPost, pingScenario } from '../lib/feed-ping.ts'
 import { baseUrl, connectionPlan, feedOptions, wait } from '../lib/feed-options.ts'
 import { createFeedTracker, readFeedPollReply } from '../lib/feed-reader.ts'
 
@@ -16,7 +17,7 @@ const WAIT_S = 25
 const PARAMS = { tags: { protocol: PROTOCOL, name: 'poll-long' }, timeout: `${WAIT_S + 10}s` }
 
 /** k6 options: ramping-vus to `VUS`, thresholds on latency and gaps. */
-export const options = feedOptions(PROTOCOL)
+export const options = feedOptions(PROTOCOL, 0, { pings: pingScenario() })
 
 /** One VU: poll back to back until the end of the steady window. */
 export default async function (): Promise<void> {
@@ -50,4 +51,9 @@ export default async function (): Promise<void> {
     if (!Number.isNaN(next)) since = next
     if (tracker.epoch !== '') epoch = tracker.epoch
   }
+}
+
+/** The `pings` scenario: the upstream round trip, `POST /api/ping` (see feed-ping.ts). */
+export function ping(): Promise<void> {
+  return pingOverPost(PROTOCOL)
 }

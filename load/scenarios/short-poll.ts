@@ -6,6 +6,7 @@
  */
 import http from 'k6/http'
 import { feedConnect } from '../lib/feed-metrics.ts'
+import { pingOverPost, pingScenario } from '../lib/feed-ping.ts'
 import { baseUrl, connectionPlan, feedOptions, pollIntervalMs, wait } from '../lib/feed-options.ts'
 import { createFeedTracker, readFeedPollReply } from '../lib/feed-reader.ts'
 
@@ -13,7 +14,7 @@ const PROTOCOL = 'short-poll'
 const TAGS = { protocol: PROTOCOL }
 
 /** k6 options: as the others, with the poll interval added to the latency budget. */
-export const options = feedOptions(PROTOCOL, pollIntervalMs)
+export const options = feedOptions(PROTOCOL, pollIntervalMs, { pings: pingScenario() })
 
 /** One VU: poll every `POLL_INTERVAL` until the end of the steady window. */
 export default async function (): Promise<void> {
@@ -47,4 +48,9 @@ export default async function (): Promise<void> {
     // Keep the cadence: the next poll starts one interval after this one started.
     await wait(sentAt + pollIntervalMs - Date.now())
   }
+}
+
+/** The `pings` scenario: the upstream round trip, `POST /api/ping` (see feed-ping.ts). */
+export function ping(): Promise<void> {
+  return pingOverPost(PROTOCOL)
 }

@@ -6,6 +6,7 @@
  */
 import sse from 'k6/x/sse'
 import { feedConnect } from '../lib/feed-metrics.ts'
+import { pingOverPost, pingScenario } from '../lib/feed-ping.ts'
 import { baseUrl, connectionPlan, feedOptions, wait } from '../lib/feed-options.ts'
 import { createFeedTracker, readFeedSseData } from '../lib/feed-reader.ts'
 
@@ -14,7 +15,7 @@ const TAGS = { protocol: PROTOCOL }
 const SSE_URL = `${baseUrl}/sse`
 
 /** k6 options: ramping-vus to `VUS`, thresholds on latency and gaps. */
-export const options = feedOptions(PROTOCOL)
+export const options = feedOptions(PROTOCOL, 0, { pings: pingScenario() })
 
 /** One VU: hold the stream until the end of the steady window, resuming if it drops. */
 export default async function (): Promise<void> {
@@ -46,4 +47,9 @@ export default async function (): Promise<void> {
     attempt++
     if (Date.now() < plan.until - 50) await wait(Math.min(2000, 100 * 2 ** attempt))
   }
+}
+
+/** The `pings` scenario: the upstream round trip, `POST /api/ping` (see feed-ping.ts). */
+export function ping(): Promise<void> {
+  return pingOverPost(PROTOCOL)
 }

@@ -5,9 +5,11 @@
  *
  *   k6 run -e BASE_URL=http://127.0.0.1:8080 -e VUS=100 -e RAMP=5s -e HOLD=20s load/scenarios/websocket.ts
  */
+import exec from 'k6/execution'
 import { WebSocket } from 'k6/websockets'
-import { setTimeout, clearTimeout } from 'k6/timers'
-import { feedConnect } from '../lib/feed-metrics.ts'
+import { setTimeout, clearTimeout, setInterval, clearInterval } from 'k6/timers'
+import { feedConnect, feedPing } from '../lib/feed-metrics.ts'
+import { PING_EVERY_MS, pingMessage, pingsOverSocket, pongId } from '../lib/feed-ping.ts'
 import { baseUrl, connectionPlan, feedOptions, wait } from '../lib/feed-options.ts'
 import {
   createFeedTracker,
@@ -24,10 +26,22 @@ const WS_URL = `${baseUrl.replace(/^http/, 'ws')}/ws`
 /** k6 options: ramping-vus to `VUS`, thresholds on latency and gaps. */
 export const options = feedOptions(PROTOCOL)
 
+/** Pings this VU has sent and not yet seen answered: id → send time, unix ms. */
+interface Pinger {
+  /** Whether this VU pings (a sample of the VUs does). */
+  on: boolean
+  steadyFrom: number
+  sent: Map<string, number>
+  count: number
+}
+
+/** The `sent` map of every VU that does not ping: never written to. */
+const NOT_PINGING: Map<string, number> = new Map()
+
 /** Opens one socket and resolves when it closes (at `until` or when the server drops it). */
-function connectOnce(tracker: FeedTracker, until: number): Promise<void> {
+function connectOnce(tracker: FeedTracker, until: number, pinger: Pinger): Promise<void> {
   return new Promise((resolve) => {
-    openSocket(tracker, until, resolve)
+    openSocket(tracker, until, pinger, resolve)
   })
 }
 
@@ -36,7 +50,12 @@ function connectOnce(tracker: FeedTracker, until: number): Promise<void> {
  * the message handler's scope is one step from the module's: every scope between them is
  * one more object per VU that each message reads (a cache miss with thousands of VUs).
  */
-function openSocket(tracker: FeedTracker, until: number, resolve: () => void): void {
+function openSocket(
+  tracker: FeedTracker,
+  until: number,
+  pinger: Pinger,
+  resolve: () => void,
+): void {
   const openedAt = Date.now()
   let connected = false
   const socket = new WebSocket(WS_URL + cursorQuery(tracker))
@@ -45,6 +64,16 @@ function openSocket(tracker: FeedTracker, until: number, resolve: () => void): v
   const closer = setTimeout(() => {
     socket.close(1000)
   }, until - openedAt)
+  // The upstream round trip rides the same socket: a sample of VUs pings in the steady window.
+  const pinging = pinger.on
+    ? setInterval(() => {
+        const now = Date.now()
+        if (now < pinger.steadyFrom || socket.readyState !== 1) return
+        const n = pinger.count++
+        pinger.sent.set(`${String(exec.vu.idInTest)}-${String(n)}`, now)
+        socket.send(pingMessage(n))
+      }, PING_EVERY_MS)
+    : null
   socket.onmessage = (event) => {
     const now = Date.now()
     if (event === undefined) return
@@ -54,11 +83,22 @@ function openSocket(tracker: FeedTracker, until: number, resolve: () => void): v
       feedConnect.add(now - openedAt, TAGS)
     }
     // The encoding is learned from each message: text is JSON, binary the binary layout.
-    if (typeof data === 'string') readFeedText(tracker, data, now)
-    else if (data instanceof ArrayBuffer) readFeedBinary(tracker, data, now)
+    if (typeof data === 'string') {
+      const pong = pinger.on ? pongId(data) : null
+      const sentAt = pong === null ? undefined : pinger.sent.get(pong)
+      if (pong !== null) {
+        pinger.sent.delete(pong)
+        if (sentAt !== undefined) feedPing.add(now - sentAt, TAGS)
+        return
+      }
+      readFeedText(tracker, data, now)
+    } else if (data instanceof ArrayBuffer) readFeedBinary(tracker, data, now)
   }
   socket.onclose = () => {
     clearTimeout(closer)
+    if (pinging !== null) clearInterval(pinging)
+    // A ping the closed socket never answered is not a round trip.
+    pinger.sent.clear()
     resolve()
   }
   socket.onerror = () => {
@@ -70,9 +110,17 @@ function openSocket(tracker: FeedTracker, until: number, resolve: () => void): v
 export default async function (): Promise<void> {
   const plan = connectionPlan()
   const tracker = createFeedTracker(PROTOCOL, plan.steadyFrom)
+  const on = pingsOverSocket()
+  // Only the sampled VUs get a map of their own: the rest share one that stays empty.
+  const pinger: Pinger = {
+    on,
+    steadyFrom: plan.steadyFrom,
+    sent: on ? new Map<string, number>() : NOT_PINGING,
+    count: 0,
+  }
   let attempt = 0
   while (Date.now() < plan.until - 50 && attempt < 100) {
-    await connectOnce(tracker, plan.until)
+    await connectOnce(tracker, plan.until, pinger)
     attempt++
     if (Date.now() < plan.until - 50) await wait(Math.min(2000, 100 * 2 ** attempt))
   }

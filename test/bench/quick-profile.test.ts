@@ -63,6 +63,9 @@ describe('npm run bench -- --quick', () => {
           expect(existsSync(join(OUT, step.files.summary))).toBe(true)
           expect(existsSync(join(OUT, step.files.series))).toBe(true)
           expect(step.server.rssMiB).toBeGreaterThan(0)
+          // The upstream round trip: over the socket (WebSocket) or a POST (the others).
+          expect(step.pingMs, `${protocol} ${step.connections} ping`).toBeTruthy()
+          expect(step.pingMs?.max ?? -1).toBeGreaterThanOrEqual(0)
         }
       }
       const run = JSON.parse(readFileSync(join(OUT, 'run.json'), 'utf8')) as {

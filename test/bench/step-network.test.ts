@@ -48,6 +48,8 @@ describe('a bench step over a link', () => {
     expect(step.latencyMs.min).toBeGreaterThanOrEqual(75)
     expect(step.latencyMs.p50).toBeLessThan(75 + 100)
     expect(step.link?.relay?.cpuPercent).toBeGreaterThan(0)
+    // A POST /api/ping crosses the link both ways: at least its round trip.
+    expect(step.pingMs?.p50).toBeGreaterThanOrEqual(150)
     // 20 clients × 20 frames a second cross the relay, with a chunk or more each.
     expect(step.link?.relay?.chunksPerS).toBeGreaterThan(300)
     if (network === '4g-lossy') {
