@@ -258,7 +258,7 @@ describe('terminal output', () => {
       ],
     }
     const text = formatOverLink(overLink)
-    expect(text.split('\n')[0]).toMatch(/^protocol\s+network\s+conns\s+one-way ms\s+p50 over/)
+    expect(text.split('\n')[0]).toMatch(/^protocol\s+network\s+conns\s+one-way\s+p50 \+\s+p95 \+/)
     // 80 − 75, 230 − 75, 240 − 75; ping 152 − 150; the relay's CPU; no loss.
     expect(text).toMatch(
       new RegExp(

@@ -788,7 +788,8 @@ async function main(argv: readonly string[]): Promise<number> {
           : `\nvariant ÷ single/json, same run (× = variant/single):\n${variants}\n`) +
         (overLink === ''
           ? ''
-          : `\nover an emulated link: latency beyond its one-way delay (ms), what the protocol adds:\n${overLink}\n`) +
+          : `\nover an emulated link (ms): p50/p95/p99 + is the latency beyond the link's one-way delay, what the protocol adds;\n` +
+            `loop p95 the same step on loopback; ping−RTT the upstream round trip beyond the link's; packets dropped/resent:\n${overLink}\n`) +
         `\nwritten to ${runDir}\n`,
     )
   }

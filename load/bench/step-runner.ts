@@ -464,7 +464,9 @@ export async function runStep(
             from,
             to,
           )
-    if (relayWin !== null) reasons.push(...linkShortfalls(relayWin))
+    if (relayWin !== null && server.link !== null) {
+      reasons.push(...linkShortfalls(relayWin, server.link.profile.rttMs / 2))
+    }
     if (genWin.cpuPercent >= SATURATION.cpuShareOfCores * cores * 100) {
       reasons.push(`generator CPU ${genWin.cpuPercent.toFixed(0)} % of ${String(cores)} cores`)
     }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { LINK_LIMITS, linkShortfalls, placeServer, relayWindow, startLink } from './link.ts'
+import {
+  LINK_LIMITS,
+  lateBudgetMs,
+  linkShortfalls,
+  placeServer,
+  relayWindow,
+  startLink,
+} from './link.ts'
 import { connect, createServer } from 'node:net'
 
 const line = (t: number, chunks: number, lateChunks: number, lateMsSum = 0, maxLateMs = 1) => ({
@@ -36,15 +43,21 @@ describe('relayWindow', () => {
 describe('linkShortfalls', () => {
   const window = { cpuPercent: 20, chunksPerS: 1000, latePercent: 3, meanLateMs: 0.6, maxLateMs: 9 }
   it('finds no fault in a relay with room to spare', () => {
-    expect(linkShortfalls(window)).toEqual([])
+    expect(linkShortfalls(window, 75)).toEqual([])
   })
-  it('names a relay near one core, and one whose timers run late', () => {
-    expect(linkShortfalls({ ...window, cpuPercent: LINK_LIMITS.relayCpuPercent + 5 })).toEqual([
+  it('names a relay near one core, and one whose timers run late beyond its accuracy budget', () => {
+    expect(linkShortfalls({ ...window, cpuPercent: LINK_LIMITS.relayCpuPercent + 5 }, 75)).toEqual([
       'link emulator CPU 90 % of one core',
     ])
-    expect(linkShortfalls({ ...window, meanLateMs: 2.54, latePercent: 40.4 })).toEqual([
-      'link emulator 2.5 ms late per chunk on average (40 % over 2 ms)',
+    // ±2 ms or ±5 % of the one-way delay: 2 ms on a 1 ms LAN, 3.75 ms on 4g, 7.5 ms on 3g.
+    expect(lateBudgetMs(0.5)).toBe(2)
+    expect(lateBudgetMs(75)).toBe(3.75)
+    const late = { ...window, meanLateMs: 2.54, latePercent: 40.4 }
+    expect(linkShortfalls(late, 0.5)).toEqual([
+      'link emulator 2.5 ms late per chunk on average, over its 2.0 ms accuracy budget (40 % over 2 ms)',
     ])
+    expect(linkShortfalls(late, 75)).toEqual([])
+    expect(linkShortfalls({ ...late, meanLateMs: 8 }, 150)).toHaveLength(1)
   })
 })
 

@@ -11,14 +11,24 @@ import { startRelayProcess, type RelayProcess } from './relay-process.ts'
 /**
  * When the relay, not the server, is the limit: its CPU (a single thread) near one core, or
  * its timers writing chunks so late on average that the added delay leaves the emulator's
- * accuracy budget (±2 ms, what `accuracy.test.ts` holds it to).
+ * accuracy budget — ±2 ms or ±5 % of the one-way delay, whichever is wider, what
+ * `accuracy.test.ts` holds it to. (A feed tick reaches the relay as a burst of one frame per
+ * connection; re-sending 1,000 of them takes it a few milliseconds, so the last of a burst
+ * leave late: at 1,000 connections on 4g, 2.1 ms on average in one run.)
  */
 export const LINK_LIMITS = Object.freeze({
   /** Mean relay CPU over the window, percent of one core. */
   relayCpuPercent: 85,
-  /** Mean time a chunk is written after its due time, ms. */
+  /** Mean time a chunk may be written after its due time, ms: at least this… */
   meanLateMs: 2,
+  /** …or this share of the link's one-way delay, whichever is more. */
+  meanLateShareOfDelay: 0.05,
 })
+
+/** The mean lateness a link of `oneWayMs` tolerates, ms. */
+export function lateBudgetMs(oneWayMs: number): number {
+  return Math.max(LINK_LIMITS.meanLateMs, LINK_LIMITS.meanLateShareOfDelay * oneWayMs)
+}
 
 /**
  * The namespace a loss profile's server runs in, or null for a profile without loss.
@@ -141,15 +151,19 @@ export function relayWindow(
   }
 }
 
-/** Why the relay was the limit over a window, one reason each; empty when it was not. */
-export function linkShortfalls(window: RelayWindow): string[] {
+/**
+ * Why the relay was the limit over a window of a link with one-way delay `oneWayMs`, one
+ * reason each; empty when it was not.
+ */
+export function linkShortfalls(window: RelayWindow, oneWayMs: number): string[] {
   const reasons: string[] = []
   if (window.cpuPercent >= LINK_LIMITS.relayCpuPercent) {
     reasons.push(`link emulator CPU ${window.cpuPercent.toFixed(0)} % of one core`)
   }
-  if (window.meanLateMs > LINK_LIMITS.meanLateMs) {
+  const budget = lateBudgetMs(oneWayMs)
+  if (window.meanLateMs > budget) {
     reasons.push(
-      `link emulator ${window.meanLateMs.toFixed(1)} ms late per chunk on average (${window.latePercent.toFixed(0)} % over 2 ms)`,
+      `link emulator ${window.meanLateMs.toFixed(1)} ms late per chunk on average, over its ${budget.toFixed(1)} ms accuracy budget (${window.latePercent.toFixed(0)} % over 2 ms)`,
     )
   }
   return reasons
