@@ -105,7 +105,10 @@ export function createLossNamespace(lossPercent: number, tag = String(process.pi
       }
     }
     madeNamespace = madeLink = false
+    process.off('exit', close)
   }
+  // A process that ends without closing it (an uncaught error, process.exit) still removes it.
+  process.once('exit', close)
   try {
     run('ip', 'netns', 'add', name)
     madeNamespace = true

@@ -53,7 +53,6 @@ export async function serveOverNetwork(options: ServeOverNetworkOptions): Promis
   signalsHandledByCaller()
   const namespace = namespaceFor(profile)
   const made = namespace
-  process.once('exit', () => made?.close())
   let server: ServerProcess | undefined
   let relay: LinkRelay | undefined
   try {
