@@ -127,8 +127,8 @@ async function startSingle(layout: ServerLayout): Promise<ServerUnderTest> {
     parts: null,
     link,
     exited: () => server.child.exitCode !== null || server.child.signalCode !== null,
+    // The relay and then the namespace go once the server inside it has exited.
     stop: async () => {
-      await link?.relay?.stop()
       await server.stop()
       await link?.stop()
     },

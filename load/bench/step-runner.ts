@@ -455,15 +455,12 @@ export async function runStep(
       plan.engine === 'k6' ? null : gaugeMax(engineLines, 'engine_event_loop_delay_p99', from, to)
     const cores = availableParallelism()
     const reasons: string[] = []
+    const relaySummary =
+      relaySampler === null ? null : summariseSamples(relaySampler.samples, from, to)
     const relayWin =
-      relay === null || relaySampler === null
+      relay === null || relaySummary === null
         ? null
-        : relayWindow(
-            relay.lines(),
-            summariseSamples(relaySampler.samples, from, to).cpuPercent,
-            from,
-            to,
-          )
+        : relayWindow(relay.lines(), relaySummary.cpuPercent, from, to)
     if (relayWin !== null && server.link !== null) {
       reasons.push(...linkShortfalls(relayWin, server.link.profile.rttMs / 2))
     }
@@ -557,10 +554,10 @@ export async function runStep(
               network: server.link.profile.name,
               rttMs: server.link.profile.rttMs,
               relay:
-                relayWin === null || relaySampler === null
+                relayWin === null || relaySummary === null
                   ? null
                   : {
-                      ...summariseSamples(relaySampler.samples, from, to),
+                      ...relaySummary,
                       chunksPerS: relayWin.chunksPerS,
                       latePercent: relayWin.latePercent,
                       meanLateMs: relayWin.meanLateMs,

@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs'
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { Command } from 'commander'
+import { kbitPerSecond } from './profiles.ts'
 import { startRelayProcess, type RelayProcess } from './relay-process.ts'
 
 /** What one connection count measured. */
@@ -193,7 +194,7 @@ export async function measureAccuracy(options: AccuracyOptions): Promise<Accurac
     // Through a per-connection cap, every connection downloading as fast as it may.
     const capped = await startRelayProcess({
       upstream: push.url,
-      args: ['--down-kbps', String((capBytesPerS * 8) / 1000)],
+      args: ['--down-kbps', String(kbitPerSecond(capBytesPerS))],
     })
     relays.push(capped)
     const downloads = await dialAll(capped.url, n)

@@ -6,7 +6,13 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { stopOnSignals } from '../../servers/http/stop-on-signals.ts'
-import { PROFILE_NAMES, isProfileName, profileOf } from './profiles.ts'
+import {
+  PROFILE_NAMES,
+  bytesPerSecond,
+  isProfileName,
+  kbitPerSecond,
+  profileOf,
+} from './profiles.ts'
 import { LinkRelay, linkOf, type LinkSettings, type RelayStats } from './relay.ts'
 
 /**
@@ -86,7 +92,7 @@ interface RelayFlags {
 /** The relay settings the flags ask for: the profile's, with each given flag in its place. */
 export function linkOfFlags(flags: RelayFlags): LinkSettings {
   const kbps = (value: number | undefined): number | undefined =>
-    value === undefined ? undefined : (value * 1000) / 8
+    value === undefined ? undefined : bytesPerSecond(value)
   const overrides: Partial<LinkSettings> = {}
   if (flags.rtt !== undefined) overrides.delayMs = flags.rtt / 2
   if (flags.jitter !== undefined) overrides.jitterMs = flags.jitter
@@ -115,7 +121,7 @@ async function main(): Promise<void> {
   console.log(
     `relay listening on ${relay.url} → ${host}:${String(port)} · ${flags.network}: ` +
       `${String(link.delayMs)} ms each way ± ${String(link.jitterMs)} ms, ` +
-      `down ${String((link.downBytesPerS * 8) / 1000)} kbit/s, up ${String((link.upBytesPerS * 8) / 1000)} kbit/s (0 = no cap)`,
+      `down ${String(kbitPerSecond(link.downBytesPerS))} kbit/s, up ${String(kbitPerSecond(link.upBytesPerS))} kbit/s (0 = no cap)`,
   )
   if (flags.stats === true) {
     setInterval(() => {

@@ -4,6 +4,7 @@ import {
   PROFILE_NAMES,
   bytesPerSecond,
   isProfileName,
+  kbitPerSecond,
   needsRelay,
   profileOf,
 } from './profiles.ts'
@@ -52,6 +53,8 @@ describe('network profiles', () => {
 
   it('turns a profile into relay settings: half the RTT each way, kbit/s as bytes/s', () => {
     expect(bytesPerSecond(8)).toBe(1000)
+    expect(kbitPerSecond(1000)).toBe(8)
+    expect(kbitPerSecond(bytesPerSecond(1638.4))).toBeCloseTo(1638.4, 9)
     expect(needsRelay(profileOf('loopback'))).toBe(false)
     expect(needsRelay(profileOf('lan'))).toBe(true)
     expect(linkOf(profileOf('4g'))).toMatchObject({

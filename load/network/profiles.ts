@@ -143,3 +143,8 @@ export function needsRelay(profile: LinkProfile): boolean {
 export function bytesPerSecond(kbps: number): number {
   return (kbps * 1000) / 8
 }
+
+/** The kbit/s of a bytes-per-second figure: {@link bytesPerSecond} the other way. */
+export function kbitPerSecond(bytesPerS: number): number {
+  return (bytesPerS * 8) / 1000
+}
