@@ -249,6 +249,7 @@ describe('terminal output', () => {
           network: '4g',
           latencyMs: { ...reference.latencyMs, p50: 80, p95: 230, p99: 240 },
           pingMs: { ...reference.latencyMs, p50: 152 },
+          recoveryMs: { ...reference.latencyMs, p50: 310 },
           link: {
             network: '4g',
             rttMs: 150,
@@ -259,10 +260,10 @@ describe('terminal output', () => {
     }
     const text = formatOverLink(overLink)
     expect(text.split('\n')[0]).toMatch(/^protocol\s+network\s+conns\s+one-way\s+p50 \+\s+p95 \+/)
-    // 80 − 75, 230 − 75, 240 − 75; ping 152 − 150; the relay's CPU; no loss.
+    // 80 − 75, 230 − 75, 240 − 75; ping 152 − 150; recovery 310; the relay's CPU; no loss.
     expect(text).toMatch(
       new RegExp(
-        `${reference.protocol}\\s+4g\\s+${String(reference.connections)}\\s+75\\s+5\\.0\\s+155\\.0\\s+165\\.0\\s+[\\d.]+\\s+2\\.0\\s+4\\.0\\s+–`,
+        `${reference.protocol}\\s+4g\\s+${String(reference.connections)}\\s+75\\s+5\\.0\\s+155\\.0\\s+165\\.0\\s+[\\d.]+\\s+2\\.0\\s+310\\.0\\s+4\\.0\\s+–`,
       ),
     )
     expect(formatVariantRatios(overLink)).toBe('')

@@ -789,7 +789,8 @@ async function main(argv: readonly string[]): Promise<number> {
         (overLink === ''
           ? ''
           : `\nover an emulated link (ms): p50/p95/p99 + is the latency beyond the link's one-way delay, what the protocol adds;\n` +
-            `loop p95 the same step on loopback; ping−RTT the upstream round trip beyond the link's; packets dropped/resent:\n${overLink}\n`) +
+            `loop p95 the same step on loopback; ping−RTT the upstream round trip beyond the link's; recover the median time\n` +
+            `from a dropped connection to its first resumed frame; packets dropped/resent:\n${overLink}\n`) +
         `\nwritten to ${runDir}\n`,
     )
   }

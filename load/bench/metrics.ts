@@ -116,6 +116,15 @@ export const METRICS = {
     delta: 'Δ ping p95',
     pick: (s: StepResult) => s.pingMs?.p95 ?? null,
   },
+  'recovery.p95': {
+    label: 'p95 time to recover after a dropped connection',
+    unit: 'ms',
+    better: 'lower',
+    digits: 1,
+    column: { heading: 'recov p95', priority: 18 },
+    delta: 'Δ recovery p95',
+    pick: (s: StepResult) => s.recoveryMs?.p95 ?? null,
+  },
   bytesPerFrame: {
     label: 'bytes on the wire per frame',
     unit: 'B',

@@ -92,6 +92,13 @@ export const stepSchema = z.object({
    */
   pingMs: distribution.nullable().optional(),
   /**
+   * Time to recover after a dropped connection (`feed_recovery`): from a planned drop to the
+   * first frame the resumed connection delivers, from the sample of clients that drop once
+   * in the window (load/lib/feed-drop.ts); null when none dropped, absent in runs before it
+   * was measured.
+   */
+  recoveryMs: distribution.nullable().optional(),
+  /**
    * Frames due to the clients while they were connected in the window: those received plus
    * those found missing (seq jumps) in it, so delivery (`framesReceived / framesExpected`) is at
    * most 100 % and frames lost are `framesExpected − framesReceived`. Runs written before

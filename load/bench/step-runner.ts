@@ -536,6 +536,8 @@ export async function runStep(
       latencyMs: latency,
       connectMs: trendOf(summary, 'feed_connect'),
       pingMs: summary.metrics['feed_ping'] === undefined ? null : trendOf(summary, 'feed_ping'),
+      recoveryMs:
+        summary.metrics['feed_recovery'] === undefined ? null : trendOf(summary, 'feed_recovery'),
       framesExpected,
       framesScheduled,
       framesReceived,

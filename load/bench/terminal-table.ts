@@ -275,7 +275,8 @@ export function formatVariantRatios(report: Report): string {
 /**
  * Each step over an emulated link against the link's one-way delay, the physical minimum:
  * what the protocol adds on top of it at p50, p95 and p99, beside the loopback p95; the
- * upstream round trip (ping to pong) beyond the link's RTT; and the link emulator's own CPU.
+ * upstream round trip (ping to pong) beyond the link's RTT; the time to recover after a
+ * dropped connection (median); and the link emulator's own CPU.
  */
 export function formatOverLink(report: Report): string {
   const rows: string[][] = []
@@ -303,6 +304,7 @@ export function formatOverLink(report: Report): string {
       step.pingMs === null || step.pingMs === undefined
         ? '–'
         : fixed(step.pingMs.p50 - step.link.rttMs),
+      step.recoveryMs === null || step.recoveryMs === undefined ? '–' : fixed(step.recoveryMs.p50),
       step.link.relay === null ? '–' : fixed(step.link.relay.cpuPercent),
       step.link.loss === undefined
         ? '–'
@@ -321,6 +323,7 @@ export function formatOverLink(report: Report): string {
       'p99 +',
       'loop p95',
       'ping−RTT',
+      'recover',
       'relay CPU%',
       'drop/resent',
     ],

@@ -19,3 +19,9 @@ export const feedConnect = new Trend('feed_connect', true)
  * a `POST /api/ping` for the others; steady window only, from a sample of the clients.
  */
 export const feedPing = new Trend('feed_ping', true)
+/**
+ * Time to recover after a dropped connection, ms: from a planned drop (or from the making of
+ * the first frame after it, when that came later) to that frame's arrival on the resumed
+ * connection; from a sample of the clients (feed-drop.ts).
+ */
+export const feedRecovery = new Trend('feed_recovery', true)

@@ -25,7 +25,7 @@ import {
 } from '../../servers/feed/binary-layout.ts'
 import { decodeBase64Prefix } from './base64-prefix.ts'
 import { readFeedNumber, readFeedString } from './feed-header.ts'
-import { feedFrames, feedGaps, feedLatency, feedResets } from './feed-metrics.ts'
+import { feedFrames, feedGaps, feedLatency, feedRecovery, feedResets } from './feed-metrics.ts'
 
 const TYPE_PREFIX = '{"type":"'
 const EPOCH_KEY = '"epoch":"'
@@ -53,6 +53,10 @@ export interface FeedTracker {
   readonly tags: Record<string, string>
   /** Unix ms from which latency counts (after ramp-up). */
   readonly steadyFrom: number
+  /** Server time (`t`) before which a frame is a replay of a resumed connection: no latency. */
+  replayBefore: number
+  /** Unix ms of a planned drop not yet recovered from; 0 when none (feed-drop.ts). */
+  droppedAt: number
   /** Decoded SSE headers land here: made on the first base64 message. */
   scratch: Uint8Array | null
   /** A view of {@link FeedTracker.scratch}. */
@@ -72,6 +76,8 @@ export function createFeedTracker(protocol: string, steadyFrom: number): FeedTra
     frames: 0,
     tags: { protocol },
     steadyFrom,
+    replayBefore: 0,
+    droppedAt: 0,
     scratch: null,
     scratchView: null,
   }
@@ -185,7 +191,10 @@ function readHeader(
   return count(tracker, kind === KIND_FRAME, seq, t, receivedAt)
 }
 
-/** Counts one frame or snapshot: gaps, the cursor, frames and latency. */
+/**
+ * Counts one frame or snapshot: gaps, the cursor, frames and latency (not of a replay), and
+ * the recovery of a planned drop (its first frame after it).
+ */
 function count(
   tracker: FeedTracker,
   isFrame: boolean,
@@ -198,7 +207,16 @@ function count(
   if (seq > lastSeq) tracker.lastSeq = seq
   tracker.frames++
   feedFrames.add(1, tracker.tags)
-  if (receivedAt >= tracker.steadyFrom) feedLatency.add(receivedAt - t, tracker.tags)
+  if (receivedAt >= tracker.steadyFrom && t >= tracker.replayBefore) {
+    feedLatency.add(receivedAt - t, tracker.tags)
+  }
+  if (tracker.droppedAt !== 0) {
+    // From the drop, or from the frame's making if it was made after the drop: the wait for
+    // the feed's next tick is the feed's rate, not the recovery.
+    const from = t > tracker.droppedAt ? t : tracker.droppedAt
+    feedRecovery.add(receivedAt - from, tracker.tags)
+    tracker.droppedAt = 0
+  }
   return isFrame ? 'frame' : 'snapshot'
 }
 

@@ -33,10 +33,11 @@ async function tcpServer(onSocket: (socket: Socket) => void): Promise<number> {
   return address.port
 }
 
+/** A relay to `port` with `link` over loopback's settings; no handshake unless `link` asks. */
 async function relayTo(port: number, link: Parameters<typeof linkOf>[1] = {}): Promise<LinkRelay> {
   const relay = await LinkRelay.start({
     upstream: { host: '127.0.0.1', port },
-    link: { ...linkOf(profileOf('loopback')), ...link },
+    link: { ...linkOf(profileOf('loopback')), handshake: false, ...link },
   })
   cleanups.push(() => relay.close())
   return relay
@@ -119,6 +120,19 @@ describe('LinkRelay', () => {
     const added = relayed - direct
     expect(added).toBeGreaterThan(80 - 2)
     expect(added).toBeLessThan(80 + 4)
+  })
+
+  it('holds the first bytes of a new connection one more round trip: the TCP handshake', async () => {
+    const port = await tcpServer(echo)
+    const relay = await relayTo(port, { delayMs: 30, handshake: true })
+    const rtts = await pings(await dial(relay.port), 4)
+    // The first: SYN, SYN-ACK, the byte and its echo (4 × 30 ms); then one RTT each.
+    expect(rtts[0]).toBeGreaterThan(120 - 2)
+    expect(rtts[0]).toBeLessThan(120 + 6)
+    for (const rtt of rtts.slice(1)) {
+      expect(rtt).toBeGreaterThan(60 - 2)
+      expect(rtt).toBeLessThan(60 + 6)
+    }
   })
 
   it('varies the delay by its jitter but never reorders', async () => {

@@ -35,6 +35,12 @@ export interface LinkSettings {
   burstBytes: number
   /** Bytes one direction of one connection holds before its sender is paused (default 64 KiB). */
   queueLimitBytes: number
+  /**
+   * Whether a new connection pays the TCP handshake's round trip (default false; true for a
+   * profile's link): the client's connect completes at once against the relay's local
+   * socket, so its first bytes are held one RTT longer, as if they had waited for the SYN-ACK.
+   */
+  handshake: boolean
 }
 
 /** No delay, no cap, 64 KiB per direction. */
@@ -47,12 +53,17 @@ export const DEFAULT_LINK: Readonly<LinkSettings> = Object.freeze({
   sharedUpBytesPerS: 0,
   burstBytes: 0,
   queueLimitBytes: 64 * 1024,
+  handshake: false,
 })
 
-/** The relay settings of a profile: half its RTT each way, its caps per connection. */
+/**
+ * The relay settings of a profile: half its RTT each way, its caps per connection, and the
+ * handshake's round trip on every new connection.
+ */
 export function linkOf(profile: LinkProfile, extra: Partial<LinkSettings> = {}): LinkSettings {
   return {
     ...DEFAULT_LINK,
+    handshake: true,
     delayMs: profile.rttMs / 2,
     jitterMs: profile.jitterMs,
     downBytesPerS: bytesPerSecond(profile.downKbps),
@@ -150,6 +161,9 @@ class Lane {
     this.settings = settings
     this.shared = shared
     this.relay = relay
+    // The handshake: nothing from the client arrives before SYN, SYN-ACK and the bytes' own
+    // one-way trip — three one-way delays after the connect (see LinkSettings.handshake).
+    if (!down && settings.handshake) this.#lastDueMs = performance.now() + 3 * settings.delayMs
     const rate = down ? settings.downBytesPerS : settings.upBytesPerS
     this.#own = bucketOf(rate, settings.burstBytes)
     const slowest = Math.min(
@@ -311,7 +325,9 @@ export class LinkRelay {
     this.#upstream = options.upstream
     this.settings = Object.freeze({ ...DEFAULT_LINK, ...options.link })
     for (const [key, value] of Object.entries(this.settings)) {
-      if (!Number.isFinite(value) || value < 0) {
+      if (key === 'handshake') {
+        if (typeof value !== 'boolean') throw new Error(`link setting handshake must be a boolean`)
+      } else if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
         throw new Error(`link setting ${key} must be a finite number ≥ 0, got ${String(value)}`)
       }
     }

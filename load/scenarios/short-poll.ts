@@ -1,10 +1,13 @@
 /**
  * HTTP short polling: one VU is one client asking `GET /poll/short` every
- * `POLL_INTERVAL`, with `If-None-Match` so an unchanged feed costs a 304.
+ * `POLL_INTERVAL`, with `If-None-Match` so an unchanged feed costs a 304. A sample of VUs
+ * drops once on purpose to measure the recovery (feed-drop.ts): the drop falls just after a
+ * reply, and the client learns of it at its next poll.
  *
  *   k6 run -e BASE_URL=http://127.0.0.1:8080 -e VUS=100 -e RAMP=5s -e HOLD=20s -e POLL_INTERVAL=1s load/scenarios/short-poll.ts
  */
 import http from 'k6/http'
+import { dropTime, markDropped } from '../lib/feed-drop.ts'
 import { feedConnect } from '../lib/feed-metrics.ts'
 import { pingOverPost, pingScenario } from '../lib/feed-ping.ts'
 import { baseUrl, connectionPlan, feedOptions, pollIntervalMs, wait } from '../lib/feed-options.ts'
@@ -26,6 +29,7 @@ export default async function (): Promise<void> {
   let since = -1
   let first = true
   let polls = 0
+  let dropAt = dropTime(plan)
   // Bounded: one poll per interval over the plan, plus slack.
   const maxPolls = Math.ceil((plan.until - Date.now()) / Math.max(1, pollIntervalMs)) + 10
   while (Date.now() < plan.until && polls < maxPolls) {
@@ -44,6 +48,11 @@ export default async function (): Promise<void> {
       if (tracker.epoch !== '') epoch = tracker.epoch
       const etag = res.headers['Etag']
       if (etag !== undefined) headers['If-None-Match'] = etag
+    }
+    if (now >= dropAt) {
+      // The planned drop, just after this reply: the client sees it at its next poll.
+      dropAt = Infinity
+      markDropped(tracker, now)
     }
     // Keep the cadence: the next poll starts one interval after this one started.
     await wait(sentAt + pollIntervalMs - Date.now())

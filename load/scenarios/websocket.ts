@@ -1,6 +1,7 @@
 /**
  * WebSocket: one VU holds one `GET /ws` connection for the whole test and measures every
- * frame. A dropped connection resumes with `?epoch=&since=`, so frames are never lost.
+ * frame. A dropped connection resumes with `?epoch=&since=`, so frames are never lost; a
+ * sample of VUs drops once on purpose to measure the recovery (feed-drop.ts).
  * Works against either `--encoding`: JSON text messages and binary ones are both read.
  *
  *   k6 run -e BASE_URL=http://127.0.0.1:8080 -e VUS=100 -e RAMP=5s -e HOLD=20s load/scenarios/websocket.ts
@@ -8,6 +9,7 @@
 import exec from 'k6/execution'
 import { WebSocket } from 'k6/websockets'
 import { setTimeout, clearTimeout, setInterval, clearInterval } from 'k6/timers'
+import { dropTime, markDropped, markResumed } from '../lib/feed-drop.ts'
 import { feedConnect, feedPing } from '../lib/feed-metrics.ts'
 import { PING_EVERY_MS, pingMessage, pingsOverSocket, pongId } from '../lib/feed-ping.ts'
 import { baseUrl, connectionPlan, feedOptions, wait } from '../lib/feed-options.ts'
@@ -35,13 +37,26 @@ interface Pinger {
   count: number
 }
 
+/** This VU's planned drop: when, unix ms (`Infinity` once done, or for a VU that never drops). */
+interface Drop {
+  at: number
+}
+
 /** The `sent` map of every VU that does not ping: never written to. */
 const NOT_PINGING: Map<string, number> = new Map()
 
-/** Opens one socket and resolves when it closes (at `until` or when the server drops it). */
-function connectOnce(tracker: FeedTracker, until: number, pinger: Pinger): Promise<void> {
+/**
+ * Opens one socket and resolves when it closes (at `until` or when the server drops it), or
+ * at once, with true, when the VU drops it as planned.
+ */
+function connectOnce(
+  tracker: FeedTracker,
+  until: number,
+  pinger: Pinger,
+  drop: Drop,
+): Promise<boolean> {
   return new Promise((resolve) => {
-    openSocket(tracker, until, pinger, resolve)
+    openSocket(tracker, until, pinger, drop, resolve)
   })
 }
 
@@ -54,16 +69,31 @@ function openSocket(
   tracker: FeedTracker,
   until: number,
   pinger: Pinger,
-  resolve: () => void,
+  drop: Drop,
+  resolve: (dropped: boolean) => void,
 ): void {
   const openedAt = Date.now()
   let connected = false
+  // Set when this VU drops the socket: what still arrives on it is not the resumed stream's.
+  let dropped = false
+  // A resumed connection replays what it missed: that is recovery, not delivery latency.
+  if (tracker.lastSeq >= 0) markResumed(tracker, openedAt)
   const socket = new WebSocket(WS_URL + cursorQuery(tracker))
   // A server with --encoding binary sends frames as binary messages: read them as ArrayBuffers.
   socket.binaryType = 'arraybuffer'
   const closer = setTimeout(() => {
     socket.close(1000)
   }, until - openedAt)
+  const dropper =
+    drop.at < until
+      ? setTimeout(() => {
+          drop.at = Infinity
+          dropped = true
+          markDropped(tracker, Date.now())
+          socket.close(1000)
+          resolve(true)
+        }, drop.at - openedAt)
+      : null
   // The upstream round trip rides the same socket: a sample of VUs pings in the steady window.
   const pinging = pinger.on
     ? setInterval(() => {
@@ -78,6 +108,7 @@ function openSocket(
     const now = Date.now()
     if (event === undefined) return
     const data: unknown = event.data
+    if (dropped) return
     if (!connected) {
       connected = true
       feedConnect.add(now - openedAt, TAGS)
@@ -96,10 +127,11 @@ function openSocket(
   }
   socket.onclose = () => {
     clearTimeout(closer)
+    if (dropper !== null) clearTimeout(dropper)
     if (pinging !== null) clearInterval(pinging)
     // A ping the closed socket never answered is not a round trip.
     pinger.sent.clear()
-    resolve()
+    resolve(false)
   }
   socket.onerror = () => {
     // onclose follows every error; nothing to release here.
@@ -118,9 +150,11 @@ export default async function (): Promise<void> {
     sent: on ? new Map<string, number>() : NOT_PINGING,
     count: 0,
   }
+  const drop: Drop = { at: dropTime(plan) }
   let attempt = 0
   while (Date.now() < plan.until - 50 && attempt < 100) {
-    await connectOnce(tracker, plan.until, pinger)
+    // After its planned drop the client reconnects at once: recovery is what is measured.
+    if (await connectOnce(tracker, plan.until, pinger, drop)) continue
     attempt++
     if (Date.now() < plan.until - 50) await wait(Math.min(2000, 100 * 2 ** attempt))
   }

@@ -66,6 +66,13 @@ describe('npm run bench -- --quick', () => {
           // The upstream round trip: over the socket (WebSocket) or a POST (the others).
           expect(step.pingMs, `${protocol} ${step.connections} ping`).toBeTruthy()
           expect(step.pingMs?.max ?? -1).toBeGreaterThanOrEqual(0)
+          // A sample of clients drops once and resumes (feed-drop.ts): no gap (above), and a
+          // recovery of a round trip or so — a short poll's waits for its next poll (1 s).
+          const recovery = step.recoveryMs
+          expect(recovery, `${protocol} ${step.connections} recovery`).toBeTruthy()
+          // Client ms against server µs: a frame's delivery can read a fraction of a ms below 0.
+          expect(recovery?.min ?? -Infinity).toBeGreaterThan(-1)
+          expect(recovery?.max ?? Infinity).toBeLessThan(protocol === 'short-poll' ? 1600 : 600)
         }
       }
       const run = JSON.parse(readFileSync(join(OUT, 'run.json'), 'utf8')) as {

@@ -10,6 +10,25 @@ import { runTest } from '../../load/engine/runner.ts'
 import { encodeBinaryMessage } from '../../servers/feed/binary-codec.ts'
 
 const READER = join(import.meta.dirname, '../../load/lib/feed-reader.ts')
+const DROP = join(import.meta.dirname, '../../load/lib/feed-drop.ts')
+
+/** Runs a script in the built-in engine; fails on anything it writes to stderr. */
+async function run(script: string): Promise<Awaited<ReturnType<typeof runTest>>> {
+  let errors = ''
+  const result = await runTest({
+    scriptPath: script,
+    env: {},
+    flags: {},
+    quiet: true,
+    noSummary: true,
+    workers: 1,
+    stdout: () => undefined,
+    stderr: (text) => (errors += text),
+  })
+  expect(errors).toBe('')
+  expect(result.exitCode).toBe(0)
+  return result
+}
 
 describe('FeedTracker', () => {
   it('counts frames, gaps and resets and measures latency from the frame prefix', async () => {
@@ -34,19 +53,7 @@ export default function () {
 }
 `,
     )
-    let errors = ''
-    const result = await runTest({
-      scriptPath: script,
-      env: {},
-      flags: {},
-      quiet: true,
-      noSummary: true,
-      workers: 1,
-      stdout: () => undefined,
-      stderr: (text) => (errors += text),
-    })
-    expect(errors).toBe('')
-    expect(result.exitCode).toBe(0)
+    const result = await run(script)
     expect(result.store.values('feed_frames', 1000)['count']).toBe(6)
     expect(result.store.values('feed_gaps', 1000)['count']).toBe(2)
     expect(result.store.values('feed_resets', 1000)['count']).toBe(1)
@@ -108,19 +115,7 @@ export default function () {
 }
 `,
     )
-    let errors = ''
-    const result = await runTest({
-      scriptPath: script,
-      env: {},
-      flags: {},
-      quiet: true,
-      noSummary: true,
-      workers: 1,
-      stdout: () => undefined,
-      stderr: (text) => (errors += text),
-    })
-    expect(errors).toBe('')
-    expect(result.exitCode).toBe(0)
+    const result = await run(script)
     expect(result.store.values('feed_frames', 1000)['count']).toBe(6)
     // 2 missed on the WebSocket (big+2, big+3), 1 on SSE (12).
     expect(result.store.values('feed_gaps', 1000)['count']).toBe(3)
@@ -129,5 +124,68 @@ export default function () {
     expect(latency['count']).toBe(6)
     expect(latency['min']).toBeCloseTo(7, 2)
     expect(latency['max']).toBeCloseTo(7, 2)
+  })
+
+  it('keeps the replays of a resumed connection out of latency and times the recovery from the drop', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'feed-reader-'))
+    const script = join(dir, 'reader-drop.ts')
+    writeFileSync(
+      script,
+      `import { createFeedTracker, readFeedText } from ${JSON.stringify(READER)}
+import { markDropped, markResumed } from ${JSON.stringify(DROP)}
+export default function () {
+  const tracker = createFeedTracker('websocket', 0)
+  const t = 1795322254816.5994
+  const frame = (seq: number) => '{"type":"frame","epoch":"e1","seq":' + seq + ',"t":' + (t + 10 * seq) + ',"sprites":[],"events":[]}'
+  for (let seq = 1; seq <= 3; seq++) readFeedText(tracker, frame(seq), t + 10 * seq + 7)
+  // Dropped 50 ms after frame 3 arrived; the new connection went out 70 ms later.
+  markDropped(tracker, t + 30 + 7 + 50)
+  markResumed(tracker, t + 30 + 7 + 120)
+  // Frames 4..15 were made before it: replayed together, 20 ms after it went out.
+  for (let seq = 4; seq <= 15; seq++) readFeedText(tracker, frame(seq), t + 30 + 7 + 140)
+  // Frame 16 is live again.
+  readFeedText(tracker, frame(16), t + 160 + 7)
+  // A second drop, resumed before the next frame was made: recovery is that frame's delivery.
+  markDropped(tracker, t + 160 + 8)
+  markResumed(tracker, t + 160 + 9)
+  readFeedText(tracker, frame(17), t + 170 + 5)
+}
+`,
+    )
+    const result = await run(script)
+    expect(result.store.values('feed_frames', 1000)['count']).toBe(17)
+    expect(result.store.values('feed_gaps', 1000)['count']).toBe(0)
+    const latency = result.store.values('feed_latency', 1000, {}, ['max', 'count'])
+    // Frames 1–3, 16 and 17: the twelve replays are recovery, not delivery latency.
+    expect(latency['count']).toBe(5)
+    expect(latency['max']).toBeCloseTo(7, 2)
+    const recovery = result.store.values('feed_recovery', 1000, {}, ['min', 'max', 'count'])
+    expect(recovery['count']).toBe(2)
+    // The drop to the replay's arrival; frame 17's making to its arrival.
+    expect(recovery['max']).toBeCloseTo(90, 2)
+    expect(recovery['min']).toBeCloseTo(5, 2)
+  })
+
+  it('drops one VU in twenty once, in the middle of the steady window', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'feed-reader-'))
+    const script = join(dir, 'drop-plan.ts')
+    writeFileSync(
+      script,
+      `import { Trend } from 'k6/metrics'
+import { dropTime } from ${JSON.stringify(DROP)}
+export const options = { scenarios: { s: { executor: 'per-vu-iterations', vus: 70, iterations: 1 } } }
+const dropAt = new Trend('drop_at')
+export default function () {
+  const at = dropTime({ steadyFrom: 1000, until: 2000 })
+  if (at !== Infinity) dropAt.add(at)
+}
+`,
+    )
+    const result = await run(script)
+    const drops = result.store.values('drop_at', 1000, {}, ['min', 'max', 'count'])
+    // VUs 6, 26, 46 and 66; none of them pings (feed-ping.ts: VU 1, 51, …).
+    expect(drops['count']).toBe(4)
+    expect(drops['min']).toBeGreaterThanOrEqual(1300)
+    expect(drops['max']).toBeLessThanOrEqual(1700)
   })
 })
