@@ -381,7 +381,7 @@ describe('the bank checker rejects each violation', () => {
     const text = `${frontmatter('sse', 'Cluster cost?', { metrics })}<Measured id="server.cpu" protocols={["sse"]} topology="cluster-2" /> <Measured id="server.cpu" protocols={["sse","websocket"]} topology="cluster-9" /> <Measured id="server.cpu" protocols={[sse]} />\n`
     const { problems } = checkBank(bank({ 'sse/x.mdx': text }), LABS, 1, REPO_ROOT, run)
     expect(problems).toEqual([
-      'sse/x.mdx: <Measured id="server.cpu" protocols={["sse","websocket"]} topology="cluster-9" />: test/site/fixtures/quick-variants/report.json has no sse, websocket step of that variant (reference design, cluster-9); a run with variants: npm run bench -- --cluster 2 --encodings json,binary',
+      'sse/x.mdx: <Measured id="server.cpu" protocols={["sse","websocket"]} topology="cluster-9" />: test/site/fixtures/quick-variants/report.json has no sse, websocket step of that variant (reference design, cluster-9); a run with variants: npm run bench -- --cluster 2 --encodings json,binary --network 4g,3g,4g-lossy',
       `sse/x.mdx: <Measured id="server.cpu" protocols={[sse]} />: protocols must be a literal list of ${PROTOCOLS.join(', ')}`,
       'sse/x.mdx: metrics "bytesPerFrame": test/site/fixtures/quick-variants/report.json has no websocket step at 5000 connections (reference design, single/binary)',
     ])

@@ -148,6 +148,37 @@ describe('resolveCitation', () => {
     )
   })
 
+  it('cites a link profile only from its own steps, and names a profile the run lacks', () => {
+    const over4g = (protocol: StepResult['protocol'], changes: Partial<StepResult> = {}) =>
+      step(protocol, 1000, {
+        network: '4g',
+        latencyMs: { ...step(protocol, 1000).latencyMs, p95: 90 },
+        ...changes,
+      })
+    const run = runOf(...holding, over4g('websocket'), over4g('sse'))
+    const onLink = resolveCitation(run, { ...both, network: '4g' }, FILE)
+    expect(
+      typeof onLink === 'string' ? onLink : onLink.steps.map((c) => c.step.latencyMs.p95),
+    ).toEqual([90, 90])
+    // Loopback (the default) never picks the 4g steps up, nor the other way round.
+    expect(resolve(run, both)).toBe(5000)
+    expect(resolve(run, { ...both, network: 'loopback' })).toBe(5000)
+    expect(resolve(run, { ...both, network: '3g' })).toMatch(
+      /has no websocket, sse step of that variant \(reference design, single over 3g\)/,
+    )
+    expect(resolve(run, { ...both, network: 'moon' })).toMatch(
+      /network "moon" is not one of loopback, /,
+    )
+    // The same rules on a link: a step the emulator limited is not citable.
+    const limited = runOf(
+      over4g('websocket'),
+      over4g('sse', { valid: false, invalidReason: 'relay CPU 92 %' }),
+    )
+    expect(resolve(limited, { ...both, network: '4g' })).toMatch(
+      /no connection count where websocket, sse all hold/,
+    )
+  })
+
   it('refuses failed= on steps that all hold, and an empty failed=', () => {
     expect(resolve(runOf(...holding), { ...both, failed: 'stale' })).toMatch(
       /failed="stale" but every cited step holds at 5,000 connections/,

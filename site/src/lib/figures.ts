@@ -12,6 +12,7 @@ import {
 } from '../../../load/bench/report-schema.ts'
 import { stepShortfalls } from '../../../load/bench/ladder.ts'
 import { FEED_ENCODINGS } from '../../../servers/feed/binary-layout.ts'
+import { PROFILE_NAMES, isProfileName } from '../../../load/network/profiles.ts'
 import type { Protocol } from '../../../servers/transports/protocols.ts'
 import type { RunEntry } from './results-loader.ts'
 
@@ -99,8 +100,9 @@ export function formatFigure(value: number | null, unit: string): string {
   return `${number} ${unit}`
 }
 
-/** The command that makes a run with variant steps (cluster topology, binary encoding). */
-export const VARIANT_BENCH_COMMAND = 'npm run bench -- --cluster 2 --encodings json,binary'
+/** The command that makes a run with variant steps (cluster topology, binary encoding, links). */
+export const VARIANT_BENCH_COMMAND =
+  'npm run bench -- --cluster 2 --encodings json,binary --network 4g,3g,4g-lossy'
 
 /** What a `<Measured>` tag or a frontmatter `metrics` entry cites. */
 export interface Citation {
@@ -113,6 +115,8 @@ export interface Citation {
   topology?: string | undefined
   /** `json` (default) or `binary`. */
   encoding?: string | undefined
+  /** A profile of load/network/profiles.ts: `loopback` (default), `4g`, `3g`, `4g-lossy`, … */
+  network?: string | undefined
   /**
    * Cites a step that does not hold, on purpose: why its failure teaches something. The page
    * states the failure in words. Without it only steps that hold may be cited.
@@ -124,6 +128,9 @@ export interface Citation {
 export const citedVariant = (citation: Citation): Variant => ({
   ...(citation.topology === undefined ? {} : { topology: citation.topology }),
   ...(citation.encoding === undefined ? {} : { encoding: citation.encoding }),
+  ...(citation.network === undefined || citation.network === 'loopback'
+    ? {}
+    : { network: citation.network }),
 })
 
 /** One cited protocol's step and what keeps it from holding (empty when it holds). */
@@ -143,14 +150,16 @@ export interface ResolvedCitation {
   failed: string | undefined
 }
 
-/** A topology or encoding the bench does not know. */
+/** A topology, encoding or network the bench does not know. */
 function attributeProblem(citation: Citation): string | undefined {
-  const { topology, encoding } = citation
+  const { topology, encoding, network } = citation
   if (topology !== undefined && !stepSchema.shape.topology.safeParse(topology).success)
     return `topology "${topology}" is not single or cluster-N`
   const encodings: readonly string[] = FEED_ENCODINGS
   if (encoding !== undefined && !encodings.includes(encoding))
     return `encoding "${encoding}" is not one of ${FEED_ENCODINGS.join(', ')}`
+  if (network !== undefined && !isProfileName(network))
+    return `network "${network}" is not one of ${PROFILE_NAMES.join(', ')}`
   return undefined
 }
 

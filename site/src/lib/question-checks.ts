@@ -1,7 +1,7 @@
 /**
  * Build-time checks of one question file beyond its frontmatter schema: the folder matches the
  * topic, and every lab, metric and source file it cites exists — and a citation of a variant
- * (`topology="cluster-2"`, `encoding="binary"`) names one the cited run measured. A failure
+ * (`topology="cluster-2"`, `encoding="binary"`, `network="4g"`) names one the cited run measured. A failure
  * stops the build with an error that names the question file.
  */
 import { PROTOCOLS, type Protocol } from '../../../servers/transports/protocols.ts'
@@ -70,6 +70,7 @@ export function measuredCitation(tag: string): Citation | string {
     design,
     topology: attribute(tag, 'topology'),
     encoding: attribute(tag, 'encoding'),
+    network: attribute(tag, 'network'),
     failed: attribute(tag, 'failed'),
   }
 }

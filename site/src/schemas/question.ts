@@ -3,6 +3,7 @@
  * Used by the site's `questions` content collection and by the question-bank test.
  */
 import { z } from 'zod'
+import { PROFILE_NAMES, isProfileName } from '../../../load/network/profiles.ts'
 import { FEED_ENCODINGS } from '../../../servers/feed/binary-layout.ts'
 import { PROTOCOLS } from '../../../servers/transports/protocols.ts'
 
@@ -37,6 +38,11 @@ export const metricRefSchema = z.object({
     .optional(),
   /** `json` (default) or `binary`: a step of a `bench --encodings json,binary` run. */
   encoding: z.enum(FEED_ENCODINGS).optional(),
+  /** A link profile (load/network/profiles.ts): a step of a `bench --network …` run. */
+  network: z
+    .string()
+    .refine(isProfileName, `network is one of ${PROFILE_NAMES.join(', ')}`)
+    .optional(),
   /**
    * Cites a step that does not hold (invalid, over budget, under-connected or under-delivered)
    * on purpose: why that failure teaches something. The page states the failure in words.
