@@ -82,6 +82,20 @@ interface Column {
 }
 
 /**
+ * A variant as short as the end table needs it: only what differs from one server sending
+ * JSON on loopback (`cluster-2`, `binary`, `4g`, `cluster-2/binary`), `default` for that one.
+ * The full label (`single/json over 4g`) is in the notes and the ladder lines.
+ */
+export function variantCell(step: StepResult): string {
+  const parts = [
+    (step.topology ?? 'single') === 'single' ? '' : (step.topology ?? ''),
+    (step.encoding ?? 'json') === 'json' ? '' : (step.encoding ?? ''),
+    (step.network ?? 'loopback') === 'loopback' ? '' : (step.network ?? ''),
+  ].filter((part) => part !== '')
+  return parts.length === 0 ? 'default' : parts.join('/')
+}
+
+/**
  * The end table: one row per protocol × design × variant × step. By default it keeps to
  * `width`: `design` and `variant` only when the run has more than one, then the metric columns
  * by priority while they fit, in registry order. An invalid step's reason is a numbered note
@@ -107,7 +121,7 @@ export function formatTable(report: Report, options: TableOptions = {}): string 
       ? [{ heading: 'design', cell: (step: StepResult) => step.design }]
       : []),
     ...(varies(variantLabel)
-      ? [{ heading: 'variant', cell: (step: StepResult) => variantLabel(step) }]
+      ? [{ heading: 'variant', cell: (step: StepResult) => variantCell(step) }]
       : []),
     { heading: 'conns', cell: (step) => String(step.connections) },
     { heading: 'open', cell: (step) => String(step.connected) },
