@@ -8,7 +8,7 @@ import { StreamTicker } from './bus/stream-ticker.ts'
 import { FEED_ENCODINGS, type FeedEncoding } from './feed/binary-layout.ts'
 import { PROTOCOL_TABLE, PROTOCOLS, type Protocol } from './transports/protocols.ts'
 import { authFromPublicKey, authFromSecret, type AuthOptions } from './http/auth.ts'
-import { SERVER_DEFAULTS } from './http/options.ts'
+import { SERVER_DEFAULTS, type LiveLink } from './http/options.ts'
 import { startServer } from './http/start-server.ts'
 import { stopOnSignals } from './http/stop-on-signals.ts'
 
@@ -184,6 +184,15 @@ export function createProgram(): Command {
       '--network <profile>',
       'serve through the link emulator (load/network): lan, broadband, 4g, 3g, 4g-lossy, 4g-lossy-3; the server itself moves to a private port',
     )
+    .option(
+      '--live-networks <list>',
+      'also serve through emulated links on the next ports, one per profile (e.g. 4g,3g): the live page switches between them',
+      (text: string) =>
+        text
+          .split(',')
+          .map((name) => name.trim())
+          .filter((name) => name !== ''),
+    )
     .action(async (flags: Record<string, unknown>, command: Command) => {
       const fail = (message: string): never => command.error(message)
       const auth = await authFlags(flags, fail)
@@ -230,6 +239,22 @@ export function createProgram(): Command {
           }),
         )
         return
+      }
+      const liveNetworks = (flags['liveNetworks'] as string[] | undefined) ?? []
+      // Loaded only when asked for: the link emulator is lab tooling, not part of the server.
+      const live =
+        liveNetworks.length === 0 ? undefined : await import('../load/network/live-links.ts')
+      let liveLinks: LiveLink[] = []
+      try {
+        liveLinks =
+          live?.liveLinksOf(
+            liveNetworks,
+            flags['host'] as string,
+            flags['port'] as number,
+            tls !== null,
+          ) ?? []
+      } catch (error) {
+        fail(`error: ${error instanceof Error ? error.message : String(error)}`)
       }
       const ticker =
         bus !== undefined && role !== 'fanout'
@@ -280,8 +305,18 @@ export function createProgram(): Command {
           maxPollsPerS: flags['maxPollsPerS'] as number,
           trustProxy: flags['trustProxy'] as boolean,
           tls,
+          liveLinks,
         }),
       )
+      const relays =
+        live === undefined
+          ? undefined
+          : await live
+              .startLiveLinks(liveLinks, { host: new URL(server.url).hostname, port: server.port })
+              .catch(async (error: unknown) => {
+                await server.close('shutdown')
+                return fail(`error: ${error instanceof Error ? error.message : String(error)}`)
+              })
       // The token never appears here: the banner names only whether auth is on.
       const ws = server.url.replace(/^http/, 'ws')
       const urls = server.options.protocols.map(
@@ -291,10 +326,14 @@ export function createProgram(): Command {
       console.log(
         `realtime-lab listening on ${server.url} · ${urls.join(' · ')} · ${server.url}/api/events · ${server.url}/healthz · ${server.url}/metrics · epoch ${server.feed.epoch} · ${server.options.rate} Hz · ${server.options.encoding}${server.options.deflate ? ' + deflate' : ''} · bus ${bus === undefined ? 'memory' : `${bus} (${role})`}${auth === null ? '' : ' · JWT required'}${origins.length === 0 ? '' : ` · origins ${origins.join(' ')}`}`,
       )
+      for (const link of liveLinks.filter((candidate) => candidate.name !== 'loopback')) {
+        console.log(`live page over ${link.name}: ${link.url}/live/ (${link.label})`)
+      }
       // SIGTERM is what orchestrators send before a restart: clients get 1012 and come back.
-      stopOnSignals((signal) => {
+      stopOnSignals(async (signal) => {
         ticker?.close()
-        return server.close(signal === 'SIGTERM' ? 'restart' : 'shutdown')
+        await relays?.close()
+        await server.close(signal === 'SIGTERM' ? 'restart' : 'shutdown')
       }, 'closing clients')
     })
   return program

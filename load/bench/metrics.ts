@@ -64,6 +64,13 @@ export const METRICS = {
     charted: true,
     pick: (s: StepResult) => s.latencyMs.p99,
   },
+  'latency.p95BeyondLink': {
+    label: 'p95 latency beyond the link’s one-way delay',
+    unit: 'ms',
+    better: 'lower',
+    digits: 1,
+    pick: (s: StepResult) => s.latencyMs.p95 - (s.link === undefined ? 0 : s.link.rttMs / 2),
+  },
   'latency.max': {
     label: 'max latency',
     unit: 'ms',
@@ -115,6 +122,13 @@ export const METRICS = {
     column: { heading: 'ping p95', priority: 17 },
     delta: 'Δ ping p95',
     pick: (s: StepResult) => s.pingMs?.p95 ?? null,
+  },
+  'recovery.p50': {
+    label: 'median time to recover after a dropped connection',
+    unit: 'ms',
+    better: 'lower',
+    digits: 1,
+    pick: (s: StepResult) => s.recoveryMs?.p50 ?? null,
   },
   'recovery.p95': {
     label: 'p95 time to recover after a dropped connection',

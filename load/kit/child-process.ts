@@ -133,4 +133,4 @@ export function waitForBanner(
 }
 
 /** A TCP port free on 127.0.0.1 right now (the cluster's helper, shared). */
-export { freePort } from '../../servers/cluster/child-processes.ts'
+export { freePort, freePorts } from '../../servers/cluster/child-processes.ts'

@@ -22,6 +22,36 @@ export function freePort(): Promise<number> {
   })
 }
 
+/** Whether `port` on 127.0.0.1 can be listened on now. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer()
+    probe.once('error', () => {
+      resolve(false)
+    })
+    probe.listen(port, '127.0.0.1', () => {
+      probe.close(() => {
+        resolve(true)
+      })
+    })
+  })
+}
+
+/**
+ * The first of `count` consecutive free ports (a server and the links on the ports after it).
+ * @throws Error when twenty tries found none
+ */
+export async function freePorts(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const base = await freePort()
+    if (base + count > 65_535) continue
+    let free = true
+    for (let offset = 1; offset < count && free; offset++) free = await portIsFree(base + offset)
+    if (free) return base
+  }
+  throw new Error(`no ${String(count)} consecutive free ports found`)
+}
+
 /** A started child with its recent output, for error messages. */
 export interface Child {
   readonly name: string

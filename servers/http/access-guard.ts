@@ -45,6 +45,7 @@ export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
   '/metrics',
   '/api/events',
   '/api/feed',
+  '/api/links',
 ])
 // `GET /api/events/:id`, the REST view of one event.
 const PUBLIC_PREFIXES: readonly string[] = ['/api/events/']

@@ -18,6 +18,7 @@ import { FAULTS, fault, sendFault } from './errors.ts'
 import { answerRequest, type HandlerGuard } from './handler-guard.ts'
 import { faultOfLibraryError, libraryClientError } from './library-faults.ts'
 import type { ServerMetrics } from './metrics.ts'
+import type { LiveLink } from './options.ts'
 import { parseSessionId } from './query.ts'
 
 /** The built site, served at `/` when present. */
@@ -35,6 +36,8 @@ export interface AppContext {
   clientCounts: () => Record<string, number>
   /** Counts and logs the throws of route handlers (`express route`). */
   guard: HandlerGuard
+  /** The emulated links in front of this server, listed at `GET /api/links`. */
+  liveLinks: readonly LiveLink[]
   /** Further routers mounted before the site and the 404, e.g. the labs at `/labs`. */
   mounts?: readonly { path: string; router: Router }[]
 }
@@ -91,6 +94,14 @@ export function createApp(context: AppContext): { app: Express; transportRouter:
     })
     .all(methodNotAllowed('GET', 'reads the current snapshot'))
 
+  // The links the live page may switch to; the same list through any of them.
+  const links = JSON.stringify({ links: context.liveLinks })
+  app
+    .route('/api/links')
+    .get((_req, res) => {
+      json(res, 200, links)
+    })
+    .all(methodNotAllowed('GET', 'lists the emulated links in front of this server'))
   app
     .route('/api/ping')
     .post(body, (req, res) => {

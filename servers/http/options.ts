@@ -80,6 +80,12 @@ export interface ServerOptions {
   tls: { cert: string; key: string } | null
   /** Serve `site/dist` at `/` when it exists. Default true. */
   serveSite: boolean
+  /**
+   * Emulated links in front of this server (`serve --live-networks 4g,3g`), after the
+   * server's own address (`loopback`), listed at `GET /api/links` for the live page's
+   * network selector. Default none.
+   */
+  liveLinks: readonly LiveLink[]
   /** History epoch; random when omitted (tests pin it). Ignored with `bus`: the epoch lives in Redis. */
   epoch?: string
   /**
@@ -89,6 +95,16 @@ export interface ServerOptions {
   bus?: string
   /** Key prefix on the Redis bus. Default `realtime`. */
   busPrefix?: string
+}
+
+/** One emulated link in front of the server: a profile of load/network and where it listens. */
+export interface LiveLink {
+  /** The profile's name, e.g. `3g`. */
+  readonly name: string
+  /** The profile's one-line description. */
+  readonly label: string
+  /** Where a client crosses the link to this server, e.g. `http://127.0.0.1:8082`. */
+  readonly url: string
 }
 
 /** The defaults of every option. */
@@ -120,4 +136,5 @@ export const SERVER_DEFAULTS: Readonly<Omit<ServerOptions, 'epoch'>> = Object.fr
   requestTimeoutMs: 30_000,
   tls: null,
   serveSite: true,
+  liveLinks: [],
 })

@@ -80,6 +80,7 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
     maxPayload: settings.maxPayload,
     guard,
     serveSite: settings.serveSite,
+    liveLinks: settings.liveLinks,
     clientCounts: () => Object.fromEntries(clientCounts()),
   })
   registerBusMetric(metrics.registry, busStatus)

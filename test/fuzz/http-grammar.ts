@@ -23,6 +23,7 @@ export const ENTRY_PATHS = [
   '/api/events/EVENT%2300',
   '/api/events/%zz',
   '/api/feed',
+  '/api/links',
   '/healthz',
   '/metrics',
   '/labs',

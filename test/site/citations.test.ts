@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { StepResult } from '../../load/bench/report-schema.ts'
+import { step } from './fixtures/step.ts'
 import { stepShortfalls } from '../../load/bench/ladder.ts'
 import {
   citationProblem,
@@ -17,49 +18,6 @@ import { checkQuestion } from '../../site/src/lib/question-checks.ts'
 
 const FILE = 'results/test/report.json'
 const PARAMETERS = { budgetMs: 250, pollIntervalS: 1 }
-
-/** A step that holds at `connections`, with `changes` applied. */
-function step(
-  protocol: StepResult['protocol'],
-  connections: number,
-  changes: Partial<StepResult> = {},
-): StepResult {
-  const framesExpected = connections * 100
-  const distribution = { avg: 5, min: 1, p50: 4, p90: 8, p95: 10, p99: 20, max: 40 }
-  return {
-    protocol,
-    design: 'reference',
-    connections,
-    connected: connections,
-    holdS: 10,
-    latencyMs: { ...distribution, p95: connections / 100 },
-    connectMs: distribution,
-    framesExpected,
-    framesReceived: framesExpected,
-    gaps: 0,
-    resets: 0,
-    bytesPerFrame: protocol === 'sse' ? 406 : 380,
-    server: {
-      cpuPercent: 10,
-      cpuPeakPercent: 20,
-      rssMiB: 100,
-      rssPeakMiB: 110,
-      rssPerConnectionKiB: 12,
-    },
-    generator: {
-      cpuPercent: 10,
-      cpuPeakPercent: 20,
-      rssMiB: 100,
-      rssPeakMiB: 110,
-      eventLoopDelayP99Ms: 2,
-    },
-    valid: true,
-    invalidReason: null,
-    withinBudget: true,
-    files: { summary: 's.json', series: 's.ndjson' },
-    ...changes,
-  }
-}
 
 function runOf(...steps: StepResult[]): CitableRun {
   return { steps, parameters: PARAMETERS }

@@ -27,6 +27,8 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { startServer, type RunningServer } from '../../servers/main.ts'
+import { freePorts } from '../../load/kit/child-process.ts'
+import { liveLinksOf, startLiveLinks } from '../../load/network/live-links.ts'
 import { PROTOCOLS, type Protocol } from '../../servers/transports/protocols.ts'
 import { VARIANT_BENCH_COMMAND, formatFigure } from '../../site/src/lib/figures.ts'
 import { stepShortfalls } from '../../load/bench/ladder.ts'
@@ -276,6 +278,34 @@ describe.skipIf(!hasChromium)('the study site', () => {
     await expect
       .poll(() => page.locator('[data-testid="claims-table"] tbody tr').count())
       .toBe(protocols.length)
+    // Over emulated links: charts by profile, a row per protocol and profile, and seed 004's
+    // claims set against 4g (loopback only when the run measured no 4g).
+    const networks = [
+      ...new Set(run?.steps.flatMap((step) => (step.network === undefined ? [] : [step.network]))),
+    ]
+    const claims = page.locator('[data-testid="claims-table"]')
+    expect(await claims.getAttribute('data-network')).toBe(
+      networks.includes('4g') ? '4g' : 'loopback',
+    )
+    if (networks.length > 0) {
+      for (const id of ['network-latency', 'network-over-one-way', 'network-recovery']) {
+        await expect
+          .poll(() => page.locator(`#${id} [data-drawn="true"] canvas`).count(), {
+            timeout: 10_000,
+          })
+          .toBe(1)
+      }
+      // The x axis names each profile (uPlot draws the ticks on its canvas, from the spec).
+      const spec = JSON.parse(
+        (await page.locator('#network-latency [data-chart]').getAttribute('data-chart')) ?? '{}',
+      ) as { xLabels?: string[] }
+      for (const network of networks) expect(spec.xLabels).toContain(network)
+      expect(await page.locator('[data-testid="network-table"] tbody tr').count()).toBe(
+        protocols.length * (networks.length + 1),
+      )
+      await page.locator('#networks').scrollIntoViewIfNeeded()
+      await page.screenshot({ path: join(OUTPUT, 'results-networks.png') })
+    }
     await page.screenshot({ path: join(OUTPUT, 'results.png'), fullPage: true })
     await page.close()
   })
@@ -471,6 +501,48 @@ describe.skipIf(!hasChromium)('the study site', () => {
       .toContain('sse')
     await page.locator('[data-fallback]').screenshot({ path: join(OUTPUT, 'live-fallback.png') })
     await page.close()
+  })
+
+  it('switches the live page onto 3g and back through the network selector; the latency moves with the link', async () => {
+    const port = await freePorts(3)
+    const links = liveLinksOf(['4g', '3g'], '127.0.0.1', port)
+    const linked = await startServer({ port, liveLinks: links })
+    const relays = await startLiveLinks(links, { host: '127.0.0.1', port })
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    try {
+      const latency = async (protocol: string): Promise<number> =>
+        Number.parseFloat(
+          await page.locator(`[data-panel="${protocol}"] [data-counter="latencyMs"]`).innerText(),
+        )
+      const frames = async (protocol: string): Promise<number> =>
+        Number(await page.locator(`[data-panel="${protocol}"] [data-counter="frames"]`).innerText())
+      const settle = async (): Promise<void> => {
+        for (const protocol of PROTOCOLS)
+          await expect.poll(() => frames(protocol), { timeout: 20_000 }).toBeGreaterThan(10)
+      }
+      await page.goto(`${linked.url}/live/`)
+      const selector = page.locator('[data-networks]')
+      await expect.poll(() => selector.getAttribute('data-current')).toBe('loopback')
+      await settle()
+      expect(await latency('websocket')).toBeLessThan(50)
+      // 3g: 300 ms round trip, so every frame is at least its 150 ms one-way delay late.
+      await page.locator('[data-network]').selectOption({ label: '3g' })
+      await expect.poll(() => page.url(), { timeout: 15_000 }).toBe(`${links[2]?.url ?? ''}/live/`)
+      await expect.poll(() => selector.getAttribute('data-current'), { timeout: 15_000 }).toBe('3g')
+      await settle()
+      for (const protocol of ['websocket', 'sse', 'long-poll'])
+        await expect.poll(() => latency(protocol), { timeout: 10_000 }).toBeGreaterThanOrEqual(150)
+      expect(await page.locator('[data-network-label]').innerText()).toMatch(/^3G/)
+      await page.screenshot({ path: join(OUTPUT, 'live-3g.png'), fullPage: true })
+      await page.locator('[data-network]').selectOption({ label: 'loopback' })
+      await expect.poll(() => page.url(), { timeout: 15_000 }).toBe(`${linked.url}/live/`)
+      await settle()
+      await expect.poll(() => latency('websocket'), { timeout: 10_000 }).toBeLessThan(50)
+    } finally {
+      await page.close()
+      await relays.close()
+      await linked.close()
+    }
   })
 
   it('decodes a --encoding binary server on the live page: frames, kill and resume, stop and catch-up, no gap', async () => {

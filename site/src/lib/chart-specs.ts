@@ -38,6 +38,8 @@ export interface ChartSpec {
   /** Logarithmic x axis (connection ladders span 100 to 10 000). */
   xLog: boolean
   x: number[]
+  /** Names for a categorical x axis: `x` is then 0, 1, 2, … and each tick shows its name. */
+  xLabels?: string[]
   lines: ChartLine[]
   /** x ranges to shade: steps where the load generator, not the server, was the limit. */
   shaded: [number, number][]

@@ -5,6 +5,7 @@ export const RUN_HEADINGS = [
   { depth: 2, slug: 'latency', text: 'Each protocol’s latency percentiles' },
   { depth: 2, slug: 'over-time', text: 'Latency over time, per step' },
   { depth: 2, slug: 'variants', text: 'Variants: single server vs cluster, JSON vs binary' },
+  { depth: 2, slug: 'networks', text: 'Over emulated networks' },
   { depth: 2, slug: 'seed-004', text: 'Seed 004’s claims beside this run' },
   { depth: 2, slug: 'steps', text: 'Every step' },
 ]

@@ -9,6 +9,7 @@ import type { StepResult } from '../../../load/bench/report-schema.ts'
 import type { RunEntry } from './results-loader.ts'
 import { resolveCitation } from './figures.ts'
 import { protocolsIn } from './chart-specs.ts'
+import { oneWayMs } from './network-specs.ts'
 
 const patternSchema = z.object({
   connection: z.string(),
@@ -43,36 +44,58 @@ export interface ClaimRow {
   protocol: Protocol
   claim: z.infer<typeof patternSchema>
   step: StepResult | undefined
-  /** Whether the measured p95 falls inside the claimed latency range. */
+  /** The measured p95 the claim is read against: beyond the link's one-way delay on a link. */
+  p95: number | undefined
+  /** Whether that p95 falls inside the claimed latency range. */
   withinClaim: boolean | undefined
 }
 
 /**
- * The rows at the step {@link resolveCitation} picks for every protocol of the run: the largest
- * connection count where each holds (valid, within budget, every client held, every frame
- * delivered). `problem` says why there is none; the rows then have no step.
+ * The profile seed 004's latency claims are read against: 4G, Lighthouse's default mobile link.
+ * The claims ("WebSocket <10 ms", "long polling 50–200 ms", "short polling 500 ms+") describe
+ * clients across a real network, not a saturated loopback; what separates the protocols there
+ * is what each adds over the link's own delay (long polling's extra round trip, short
+ * polling's interval), so the table sets each claim against p95 latency beyond the one-way
+ * delay on that link.
+ */
+export const CLAIMS_NETWORK = '4g'
+
+/**
+ * The rows at the step {@link resolveCitation} picks for every protocol of the run over
+ * {@link CLAIMS_NETWORK} (loopback when the run measured no such link): the largest connection
+ * count where each holds (valid, within budget, every client held, every frame delivered).
+ * `problem` says why there is none; the rows then have no step.
  */
 export function claimRows(run: RunEntry): {
+  network: string
   connections: number | undefined
   rows: ClaimRow[]
   problem: string | undefined
 } {
   const protocols = protocolsIn(run)
-  const resolved = resolveCitation(run, { id: 'latency.p95', protocols }, run.reportFile)
+  const overLink = run.variantSteps.some((step) => step.network === CLAIMS_NETWORK)
+  const network = overLink ? CLAIMS_NETWORK : 'loopback'
+  const resolved = resolveCitation(
+    run,
+    { id: 'latency.p95', protocols, ...(overLink ? { network } : {}) },
+    run.reportFile,
+  )
   const cited = typeof resolved === 'string' ? undefined : resolved
   const rows = protocols.map((protocol): ClaimRow => {
     const claim = seedClaims.patterns[protocol]
     const step = cited?.steps.find((c) => c.protocol === protocol)?.step
     const [low, high] = claim.latency_claim_ms
-    const p95 = step?.latencyMs.p95
+    const p95 = step === undefined ? undefined : step.latencyMs.p95 - oneWayMs(step)
     return {
       protocol,
       claim,
       step,
+      p95,
       withinClaim: p95 === undefined ? undefined : p95 >= low && (high === null || p95 <= high),
     }
   })
   return {
+    network,
     connections: cited?.connections,
     rows,
     problem: typeof resolved === 'string' ? resolved : undefined,

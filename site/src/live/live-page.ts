@@ -118,6 +118,71 @@ async function serverReachable(): Promise<boolean> {
   }
 }
 
+/** One entry of `GET /api/links`: the server itself (`loopback`) or an emulated link in front of it. */
+interface LinkEntry {
+  name: string
+  label: string
+  url: string
+}
+
+/** The links the server lists, or none (an older server, or none started). */
+async function linksOf(): Promise<LinkEntry[]> {
+  try {
+    const response = await fetch(new URL('/api/links', baseUrl), { cache: 'no-store' })
+    if (!response.ok) return []
+    const body = (await response.json()) as { links?: unknown }
+    if (!Array.isArray(body.links)) return []
+    return body.links.filter(
+      (link): link is LinkEntry =>
+        typeof link === 'object' &&
+        link !== null &&
+        typeof (link as LinkEntry).name === 'string' &&
+        typeof (link as LinkEntry).url === 'string',
+    )
+  } catch {
+    return []
+  }
+}
+
+/**
+ * The network selector: the links the server lists, the one this page's clients cross
+ * selected. Picking another reopens the page through it (or, with `?server=`, points the
+ * clients at it), so every request and stream of the four panels crosses that link.
+ */
+async function setUpNetworks(): Promise<void> {
+  const links = await linksOf()
+  const holder = document.querySelector<HTMLElement>('[data-networks]')
+  const select = holder?.querySelector<HTMLSelectElement>('[data-network]')
+  const label = holder?.querySelector<HTMLElement>('[data-network-label]')
+  document
+    .querySelector<HTMLElement>('[data-networks-off]')
+    ?.toggleAttribute('hidden', links.length > 0)
+  if (!holder || !select || links.length === 0) return
+  const here = new URL(baseUrl).host
+  const current = links.find((link) => new URL(link.url).host === here)
+  for (const link of links) {
+    const option = document.createElement('option')
+    option.value = link.url
+    option.textContent = link.name
+    option.selected = link === current
+    select.append(option)
+  }
+  holder.dataset['current'] = current?.name ?? 'unknown'
+  if (label) label.textContent = current?.label ?? ''
+  holder.hidden = false
+  select.addEventListener('change', () => {
+    const target = new URL(window.location.href)
+    if (new URLSearchParams(window.location.search).has('server')) {
+      target.searchParams.set('server', select.value)
+    } else {
+      const origin = new URL(select.value)
+      target.protocol = origin.protocol
+      target.host = origin.host
+    }
+    window.location.assign(target.toString())
+  })
+}
+
 async function main(): Promise<void> {
   const notice = document.querySelector<HTMLElement>('[data-live-status]')
   const reachable = await serverReachable()
@@ -131,6 +196,7 @@ async function main(): Promise<void> {
   }
   document.querySelector<HTMLElement>('[data-when-down]')?.toggleAttribute('hidden', reachable)
   if (!reachable) return
+  void setUpNetworks()
   const panels = PROTOCOLS.flatMap((protocol) => {
     const element = document.querySelector<HTMLElement>(`[data-panel="${protocol}"]`)
     return element ? [setUpPanel(element, protocol)] : []

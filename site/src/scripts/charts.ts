@@ -71,23 +71,53 @@ function draw(holder: HTMLElement): void {
   const spec = JSON.parse(holder.dataset['chart'] ?? 'null') as ChartSpec | null
   if (spec === null) return
   const ink = getComputedStyle(holder).color
+  const labels = spec.xLabels
   const grid = { stroke: 'rgba(128, 128, 128, 0.2)', width: 1 }
   const options: uPlot.Options = {
     width: Math.max(holder.clientWidth, 280),
     height: HEIGHT,
     scales: {
-      x: { time: false, distr: spec.xLog ? 3 : 1, ...(spec.xLog ? { log: 10 } : {}) },
+      x: {
+        time: false,
+        distr: spec.xLog ? 3 : 1,
+        ...(spec.xLog ? { log: 10 } : {}),
+        // Categories sit half a step in from each edge.
+        ...(labels === undefined
+          ? {}
+          : { range: (): uPlot.Range.MinMax => [-0.4, labels.length - 0.6] }),
+      },
       // A metric with a natural zero starts there, so protocols compare by height.
       ...(spec.yFromZero === true
         ? { y: { range: (_chart, _min, max): uPlot.Range.MinMax => [0, max > 0 ? max * 1.08 : 1] } }
         : {}),
     },
     axes: [
-      { label: spec.xLabel, stroke: ink, grid, ticks: grid },
+      {
+        label: spec.xLabel,
+        stroke: ink,
+        grid,
+        ticks: grid,
+        // A categorical axis: one tick per category, named.
+        ...(labels === undefined
+          ? {}
+          : {
+              splits: () => labels.map((_, index) => index),
+              values: (_chart: uPlot, splits: number[]) => splits.map((at) => labels[at] ?? ''),
+            }),
+      },
       { label: spec.yLabel, stroke: ink, grid, ticks: grid },
     ],
     series: [
-      { label: spec.xLabel, show: true },
+      {
+        label: spec.xLabel,
+        show: true,
+        ...(labels === undefined
+          ? {}
+          : {
+              value: (_chart: uPlot, at: number | null) =>
+                at === null ? '–' : (labels[at] ?? '–'),
+            }),
+      },
       ...spec.lines.map((line) => ({
         label: line.label,
         stroke: line.colour,
