@@ -7,7 +7,11 @@ import { backoffDelay, BACKOFF_DEFAULTS } from '../../site/src/live/backoff.ts'
 import { FeedTracker } from '../../site/src/live/feed-tracker.ts'
 import { parseSeries } from '../../site/src/lib/step-series.ts'
 import { readSourceRegion } from '../../site/src/lib/source-region.ts'
-import { checkQuestion, type CheckedQuestion } from '../../site/src/lib/question-checks.ts'
+import {
+  checkQuestion,
+  staleClaims,
+  type CheckedQuestion,
+} from '../../site/src/lib/question-checks.ts'
 import { largestSharedStep } from '../../site/src/lib/figures.ts'
 import type { RunEntry } from '../../site/src/lib/results-loader.ts'
 import type { FrameMessage, SnapshotMessage } from '../../servers/feed/messages.ts'
@@ -159,6 +163,41 @@ describe('checkQuestion', () => {
         data: { topic: 'sse', labs: ['heartbeat'], metrics: [{ id: 'gaps', protocols: ['sse'] }] },
       })
     }).not.toThrow()
+  })
+})
+
+describe('the stale-claim check', () => {
+  const entry = (body: string, missing: { feature: string; reason: string }[] = []) => ({
+    id: 'scaling/x',
+    body,
+    data: { topic: 'scaling', labs: [], metrics: [], missing },
+  })
+
+  it('fails on a sentence that says the lab lacks something, naming the sentence', () => {
+    for (const body of [
+      'In the lab, JWT auth is not yet built.',
+      'A production deployment would do this; the lab currently runs one process.',
+      'The lab does not implement an Origin allowlist.',
+    ]) {
+      expect(staleClaims(body), body).toHaveLength(1)
+      expect(() => {
+        checkQuestion(entry(body))
+      }).toThrow(/questions\/scaling\/x\.mdx: stale claim ".*": say what the lab does now/)
+    }
+  })
+
+  it('passes the same sentence when the frontmatter lists the feature as missing, and ignores other uses of the words', () => {
+    expect(() => {
+      checkQuestion(
+        entry('The lab does not implement a game server.', [
+          { feature: 'game server', reason: 'the lab studies transports, not game logic' },
+        ]),
+      )
+    }).not.toThrow()
+    expect(staleClaims('`bufferedAmount` counts bytes queued and not yet sent.')).toEqual([])
+    expect(
+      staleClaims('The lab runs a cluster; a client not yet caught up gets a replay.'),
+    ).toEqual([])
   })
 })
 

@@ -14,7 +14,30 @@ import { readSourceRegion } from './source-region.ts'
 export interface CheckedQuestion {
   id: string
   body?: string | undefined
-  data: { topic: string; labs: string[]; metrics: Citation[] }
+  data: {
+    topic: string
+    labs: string[]
+    metrics: Citation[]
+    missing?: readonly { feature: string; reason: string }[] | undefined
+  }
+}
+
+/**
+ * A sentence that says of the lab that something is planned or missing: stale once the code
+ * has it. Allowed only when the frontmatter lists what is missing (`missing:`), with a reason.
+ */
+const STALE_CLAIM =
+  /[^.!?\n]*\b(?:the lab|the lab's|in the lab)\b[^.!?\n]*\b(?:planned|not (?:yet )?(?:built|implemented|supported|available)|does not (?:yet )?(?:implement|support|have)|doesn't (?:yet )?(?:implement|support|have)|currently runs one process|would do this)\b[^.!?\n]*/gi
+/** Production-vs-lab hedges that were true once and go stale silently. */
+const STALE_HEDGE =
+  /[^.!?\n]*\bA production (?:deployment|service) would do (?:this|the above)\b[^.!?\n]*/gi
+
+/** The stale claims of an answer's body (sentences, trimmed). */
+export function staleClaims(body: string): string[] {
+  const sentences = [...body.matchAll(STALE_CLAIM), ...body.matchAll(STALE_HEDGE)].map((match) =>
+    match[0].trim(),
+  )
+  return [...new Set(sentences)]
 }
 
 /** The run citations are checked against, and how error messages name its file. */
@@ -103,6 +126,12 @@ export function checkQuestion(entry: CheckedQuestion, run?: CheckedRun): void {
     if (problem !== undefined) problems.push(`metrics "${metric.id}": ${problem}`)
   }
   const body = entry.body ?? ''
+  if ((entry.data.missing ?? []).length === 0) {
+    for (const claim of staleClaims(body))
+      problems.push(
+        `stale claim "${claim.slice(0, 120)}": say what the lab does now, or list the feature under missing: with a reason`,
+      )
+  }
   for (const tag of tags(body, 'Lab')) {
     const slug = attribute(tag, 'slug')
     if (slug === undefined || !labs.has(slug)) problems.push(`${tag}: no such lab`)

@@ -64,6 +64,14 @@ export const questionSchema = z.object({
   labs: z.array(z.string()).default([]),
   /** Figures from the results this answer cites. */
   metrics: z.array(metricRefSchema).default([]),
+  /**
+   * What the answer says the lab truly lacks, each with a one-line reason. Only then may its
+   * body say of the lab that something is planned, not built or not yet there (the stale-claim
+   * check of question-checks.ts).
+   */
+  missing: z
+    .array(z.object({ feature: z.string().min(3), reason: z.string().min(10) }))
+    .default([]),
   /** Position within the topic, ascending. */
   order: z.number().int().nonnegative(),
 })
