@@ -7,7 +7,7 @@
  * `step-runner.ts` measures it, when the step does not hold it already.
  */
 import { deliveredPercent } from './ladder.ts'
-import type { StepResult } from './report-schema.ts'
+import { oneWayMs, type StepResult } from './report-schema.ts'
 
 /** One metric of a step. */
 export interface MetricSpec {
@@ -69,7 +69,7 @@ export const METRICS = {
     unit: 'ms',
     better: 'lower',
     digits: 1,
-    pick: (s: StepResult) => s.latencyMs.p95 - (s.link === undefined ? 0 : s.link.rttMs / 2),
+    pick: (s: StepResult) => s.latencyMs.p95 - oneWayMs(s),
   },
   'latency.max': {
     label: 'max latency',

@@ -252,6 +252,16 @@ export interface Variant {
   network?: string | undefined
 }
 
+/** The link a step or ladder ran over: its profile name, `loopback` for none. */
+export function networkOf(item: Variant): string {
+  return item.network ?? 'loopback'
+}
+
+/** The one-way delay of the link a step ran over, ms: 0 on loopback. */
+export function oneWayMs(step: StepResult): number {
+  return step.link === undefined ? 0 : step.link.rttMs / 2
+}
+
 /** True for the default variant: one server process, JSON frames, loopback (what the site cites). */
 export function isDefaultVariant(item: Variant): boolean {
   return (

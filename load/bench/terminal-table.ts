@@ -6,6 +6,8 @@ import { formatLadderVerdict, underDelivered, verdictOf } from './ladder.ts'
 import { formatMetric, METRIC_IDS, metricOf } from './metrics.ts'
 import {
   isDefaultVariant,
+  networkOf,
+  oneWayMs,
   sameVariant,
   variantLabel,
   type Report,
@@ -90,7 +92,7 @@ export function variantCell(step: StepResult): string {
   const parts = [
     (step.topology ?? 'single') === 'single' ? '' : (step.topology ?? ''),
     (step.encoding ?? 'json') === 'json' ? '' : (step.encoding ?? ''),
-    (step.network ?? 'loopback') === 'loopback' ? '' : (step.network ?? ''),
+    networkOf(step) === 'loopback' ? '' : networkOf(step),
   ].filter((part) => part !== '')
   return parts.length === 0 ? 'default' : parts.join('/')
 }
@@ -295,9 +297,9 @@ export function formatVariantRatios(report: Report): string {
 export function formatOverLink(report: Report): string {
   const rows: string[][] = []
   for (const step of report.steps) {
-    const network = step.network ?? 'loopback'
+    const network = networkOf(step)
     if (network === 'loopback' || step.link === undefined) continue
-    const oneWay = step.link.rttMs / 2
+    const oneWay = oneWayMs(step)
     const loopback = report.steps.find(
       (s) =>
         isDefaultVariant(s) &&

@@ -13,7 +13,7 @@
  */
 import type { LiveLink } from '../../servers/http/options.ts'
 import { createLossNamespace, lossUnavailable, type LossNamespace } from './loss-namespace.ts'
-import { profileOf } from './profiles.ts'
+import { needsRelay, profileOf } from './profiles.ts'
 import { startRelayProcess, type RelayProcess } from './relay-process.ts'
 import { LinkRelay, linkOf } from './relay.ts'
 
@@ -36,7 +36,7 @@ export function liveLinksOf(
   const direct = profileOf('loopback')
   const links = names.map((name, index) => {
     const profile = profileOf(name)
-    if (profile.rttMs === 0 && profile.downKbps === 0) {
+    if (!needsRelay(profile)) {
       throw new Error(`--live-networks: ${name} adds nothing; the server itself is loopback`)
     }
     const why = profile.lossPercent > 0 ? lossUnavailable() : null
@@ -79,9 +79,9 @@ export async function startLiveLinks(
     for (const link of links) {
       if (link.name === 'loopback') continue
       const profile = profileOf(link.name)
+      const url = new URL(link.url)
       let target = upstream
       if (profile.lossPercent > 0) {
-        const url = new URL(link.url)
         const namespace = createLossNamespace(profile.lossPercent / 2, `lv${url.port}`)
         namespaces.push(namespace)
         const back = await LinkRelay.start({ upstream, host: namespace.hostAddress, port: 0 })
@@ -94,7 +94,6 @@ export async function startLiveLinks(
         children.push(inside)
         target = { host: namespace.serverHost, port: Number(new URL(inside.url).port) }
       }
-      const url = new URL(link.url)
       relays.push(
         await LinkRelay.start({
           upstream: target,

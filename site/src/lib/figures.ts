@@ -33,7 +33,10 @@ function stepsOfVariant(run: CitableRun, variant: Variant): StepResult[] {
   return pool.filter((step) => sameVariant(step, variant))
 }
 
-/** True when `id` names a metric of the catalog. */
+/** Whether the run measured `variant` at all (any step, any design). */
+export function measuresVariant(run: CitableRun, variant: Variant): boolean {
+  return stepsOfVariant(run, variant).length > 0
+}
 
 /**
  * The run figures are cited from: the committed `reference` run when there is one, otherwise the

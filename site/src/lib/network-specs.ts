@@ -5,16 +5,13 @@
  * protocol against the profile. Loopback is the default variant's step at the same load.
  * Every figure is read from the run's steps; nothing here holds a measured number.
  */
-import type { StepResult } from '../../../load/bench/report-schema.ts'
+import { networkOf, oneWayMs, type StepResult } from '../../../load/bench/report-schema.ts'
 import { isProfileName, profileOf } from '../../../load/network/profiles.ts'
 import type { Protocol } from '../../../servers/transports/protocols.ts'
 import type { ChartLine, ChartSpec } from './chart-specs.ts'
 import { protocolsIn } from './chart-specs.ts'
 import { PROTOCOL_COLOURS, PROTOCOL_LABELS } from './labels.ts'
 import type { RunEntry } from './results-loader.ts'
-
-/** The link a step ran over: its profile name, `loopback` for none. */
-export const networkOf = (step: StepResult): string => step.network ?? 'loopback'
 
 /** A step of the single-process, JSON-frame design over a link (the network ladders). */
 const isNetworkStep = (step: StepResult): boolean =>
@@ -74,10 +71,6 @@ export function networkStep(
       networkOf(step) === network,
   )
 }
-
-/** The link's one-way delay under a step, ms: 0 on loopback. */
-export const oneWayMs = (step: StepResult): number =>
-  step.link === undefined ? 0 : step.link.rttMs / 2
 
 /** The short name of a profile on an axis: `4g`, `3g`, `4g-lossy`, `loopback`. */
 const axisLabel = (network: string): string => network

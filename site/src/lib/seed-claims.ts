@@ -5,11 +5,10 @@
 import { z } from 'astro/zod'
 import claimsJson from '../data/seed-claims.json'
 import type { Protocol } from '../../../servers/transports/protocols.ts'
-import type { StepResult } from '../../../load/bench/report-schema.ts'
+import { oneWayMs, type StepResult } from '../../../load/bench/report-schema.ts'
 import type { RunEntry } from './results-loader.ts'
 import { resolveCitation } from './figures.ts'
 import { protocolsIn } from './chart-specs.ts'
-import { oneWayMs } from './network-specs.ts'
 
 const patternSchema = z.object({
   connection: z.string(),
