@@ -178,6 +178,8 @@ describe('the stale-claim check', () => {
       'In the lab, JWT auth is not yet built.',
       'A production deployment would do this; the lab currently runs one process.',
       'The lab does not implement an Origin allowlist.',
+      'The lab has no TLS option.',
+      'TLS and a proxy in front are not part of the lab, so answers describe production.',
     ]) {
       expect(staleClaims(body), body).toHaveLength(1)
       expect(() => {

@@ -27,10 +27,10 @@ export interface CheckedQuestion {
  * has it. Allowed only when the frontmatter lists what is missing (`missing:`), with a reason.
  */
 const STALE_CLAIM =
-  /[^.!?\n]*\b(?:the lab|the lab's|in the lab)\b[^.!?\n]*\b(?:planned|not (?:yet )?(?:built|implemented|supported|available)|does not (?:yet )?(?:implement|support|have)|doesn't (?:yet )?(?:implement|support|have)|currently runs one process|would do this)\b[^.!?\n]*/gi
+  /[^.!?\n]*\b(?:the lab|the lab's|in the lab)\b[^.!?\n]*\b(?:planned|not (?:yet )?(?:built|implemented|supported|available)|does not (?:yet )?(?:implement|support|have)|doesn't (?:yet )?(?:implement|support|have)|has no|lacks|currently runs one process|would do this)\b[^.!?\n]*/gi
 /** Production-vs-lab hedges that were true once and go stale silently. */
 const STALE_HEDGE =
-  /[^.!?\n]*\bA production (?:deployment|service) would do (?:this|the above)\b[^.!?\n]*/gi
+  /[^.!?\n]*\b(?:A production (?:deployment|service) would do (?:this|the above)|(?:is|are) not part of the lab)\b[^.!?\n]*/gi
 
 /** The stale claims of an answer's body (sentences, trimmed). */
 export function staleClaims(body: string): string[] {
