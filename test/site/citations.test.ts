@@ -31,6 +31,10 @@ function resolve(run: CitableRun, citation: Citation): number | string {
   return typeof resolved === 'string' ? resolved : resolved.connections
 }
 
+/** The closing line every answer needs (see checkQuestion). */
+const SOURCES =
+  '\n\n**Sources**: [RFC 6455 §5.2](https://www.rfc-editor.org/rfc/rfc6455#section-5.2).'
+
 describe('resolveCitation', () => {
   const holding = [100, 1000, 5000].flatMap((n) => [step('websocket', n), step('sse', n)])
 
@@ -176,7 +180,11 @@ describe('checkQuestion', () => {
     const tag = '<Measured id="latency.p95" protocols={["websocket","sse"]} connections={100} />'
     expect(() => {
       checkQuestion(
-        { id: 'sse/q', body: `Latency: ${tag}.`, data: { topic: 'sse', labs: [], metrics: [] } },
+        {
+          id: 'sse/q',
+          body: `Latency: ${tag}.${SOURCES}`,
+          data: { topic: 'sse', labs: [], metrics: [] },
+        },
         run,
       )
     }).toThrow(
@@ -185,7 +193,11 @@ describe('checkQuestion', () => {
     const marked = tag.replace(' />', ' failed="three frames lost show what a gap is" />')
     expect(() => {
       checkQuestion(
-        { id: 'sse/q', body: `Latency: ${marked}.`, data: { topic: 'sse', labs: [], metrics: [] } },
+        {
+          id: 'sse/q',
+          body: `Latency: ${marked}.${SOURCES}`,
+          data: { topic: 'sse', labs: [], metrics: [] },
+        },
         run,
       )
     }).not.toThrow()

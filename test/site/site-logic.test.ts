@@ -33,6 +33,10 @@ const frame = (seq: number, epoch = 'e1'): FrameMessage => ({
   events: [],
 })
 
+/** The closing line every answer needs (see checkQuestion). */
+const SOURCES =
+  '\n\n**Sources**: [RFC 6455 §5.2](https://www.rfc-editor.org/rfc/rfc6455#section-5.2).'
+
 describe('backoffDelay', () => {
   it('doubles from the base up to the cap, with at most half of it random', () => {
     expect(backoffDelay(0, BACKOFF_DEFAULTS, 0)).toBe(BACKOFF_DEFAULTS.baseMs / 2)
@@ -159,9 +163,27 @@ describe('checkQuestion', () => {
     expect(() => {
       checkQuestion({
         id: 'sse/fine',
-        body: '<Lab slug="heartbeat" /> <Measured id="latency.p99" protocols={["sse"]} /> <Source path="servers/feed/messages.ts" />',
+        body: `<Lab slug="heartbeat" /> <Measured id="latency.p99" protocols={["sse"]} /> <Source path="servers/feed/messages.ts" />${SOURCES}`,
         data: { topic: 'sse', labs: ['heartbeat'], metrics: [{ id: 'gaps', protocols: ['sse'] }] },
       })
+    }).not.toThrow()
+  })
+
+  it('fails an answer without a Sources line that links its primary sources, and spares topic overviews', () => {
+    const answer = (id: string, body: string) => ({
+      id,
+      body,
+      data: { topic: 'sse', labs: [], metrics: [] },
+    })
+    for (const body of ['Events end with a blank line.', 'Events end.\n\n**Sources**: the spec.'])
+      expect(() => {
+        checkQuestion(answer('sse/format', body))
+      }).toThrow(/questions\/sse\/format\.mdx: no "\*\*Sources\*\*:" line/)
+    expect(() => {
+      checkQuestion(answer('sse/format', `Events end with a blank line.${SOURCES}`))
+    }).not.toThrow()
+    expect(() => {
+      checkQuestion(answer('sse/index', 'What interviewers probe.'))
     }).not.toThrow()
   })
 })
@@ -169,7 +191,7 @@ describe('checkQuestion', () => {
 describe('the stale-claim check', () => {
   const entry = (body: string, missing: { feature: string; reason: string }[] = []) => ({
     id: 'scaling/x',
-    body,
+    body: `${body}${SOURCES}`,
     data: { topic: 'scaling', labs: [], metrics: [], missing },
   })
 

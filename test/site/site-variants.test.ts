@@ -233,7 +233,7 @@ describe('variant citations', () => {
   it('fails the question check naming the question, the tag and the report when a variant is missing', () => {
     const question = (body: string, metrics: CheckedQuestion['data']['metrics'] = []) => ({
       id: 'scaling/cluster',
-      body,
+      body: `${body}\n\n**Sources**: [RFC 6455 §5.2](https://www.rfc-editor.org/rfc/rfc6455#section-5.2).`,
       data: { topic: 'scaling', labs: [], metrics },
     })
     expect(() => {

@@ -639,7 +639,7 @@ describe('variant citations in a site build', () => {
     })
     writeFileSync(
       join(bank, 'scaling', 'zz-variant-citation.mdx'),
-      `---\ntitle: "What do a cluster and binary frames cost here?"\ntopic: scaling\ndifficulty: senior\nprotocols: [websocket, sse]\ntldr: "A question written by the test to cite figures of variants of the fixture run."\nlabs: []\nmetrics: ${metrics}\norder: 99\n---\n\n${body}\n`,
+      `---\ntitle: "What do a cluster and binary frames cost here?"\ntopic: scaling\ndifficulty: senior\nprotocols: [websocket, sse]\ntldr: "A question written by the test to cite figures of variants of the fixture run."\nlabs: []\nmetrics: ${metrics}\norder: 99\n---\n\n${body}\n\n**Sources**: [RFC 6455 §5.2](https://www.rfc-editor.org/rfc/rfc6455#section-5.2).\n`,
     )
     return bank
   }

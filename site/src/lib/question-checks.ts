@@ -32,6 +32,9 @@ const STALE_CLAIM =
 const STALE_HEDGE =
   /[^.!?\n]*\b(?:A production (?:deployment|service) would do (?:this|the above)|(?:is|are) not part of the lab)\b[^.!?\n]*/gi
 
+/** An answer's closing line naming its primary sources, with at least one link. */
+const SOURCES_LINE = /^\*\*Sources\*\*: .*\]\(https:\/\//m
+
 /** The stale claims of an answer's body (sentences, trimmed). */
 export function staleClaims(body: string): string[] {
   const sentences = [...body.matchAll(STALE_CLAIM), ...body.matchAll(STALE_HEDGE)].map((match) =>
@@ -126,6 +129,10 @@ export function checkQuestion(entry: CheckedQuestion, run?: CheckedRun): void {
     if (problem !== undefined) problems.push(`metrics "${metric.id}": ${problem}`)
   }
   const body = entry.body ?? ''
+  if (!entry.id.endsWith('/index') && !SOURCES_LINE.test(body))
+    problems.push(
+      'no "**Sources**:" line: link the RFC section, spec or library docs each rule and fact rests on',
+    )
   if ((entry.data.missing ?? []).length === 0) {
     for (const claim of staleClaims(body))
       problems.push(
