@@ -2,12 +2,13 @@
  * CLI entry: `node servers/main.ts serve [options]` (`npm start`). Also exports
  * {@link startServer} for tests and the bench.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { StreamTicker } from './bus/stream-ticker.ts'
 import { FEED_ENCODINGS, type FeedEncoding } from './feed/binary-layout.ts'
 import { PROTOCOL_TABLE, PROTOCOLS, type Protocol } from './transports/protocols.ts'
 import { authFromPublicKey, authFromSecret, type AuthOptions } from './http/auth.ts'
+import { SITE_DIST } from './http/app.ts'
 import { SERVER_DEFAULTS, type LiveLink } from './http/options.ts'
 import { startServer } from './http/start-server.ts'
 import { stopOnSignals } from './http/stop-on-signals.ts'
@@ -325,6 +326,11 @@ export function createProgram(): Command {
       )
       console.log(
         `realtime-lab listening on ${server.url} · ${urls.join(' · ')} · ${server.url}/api/events · ${server.url}/healthz · ${server.url}/metrics · epoch ${server.feed.epoch} · ${server.options.rate} Hz · ${server.options.encoding}${server.options.deflate ? ' + deflate' : ''} · bus ${bus === undefined ? 'memory' : `${bus} (${role})`}${auth === null ? '' : ' · JWT required'}${origins.length === 0 ? '' : ` · origins ${origins.join(' ')}`}`,
+      )
+      console.log(
+        existsSync(SITE_DIST)
+          ? `study site ${server.url}/ · all questions ${server.url}/questions/ · live demo ${server.url}/live/`
+          : 'study site not built: run npm run site:build, then restart to serve it here (questions, results, live demo)',
       )
       for (const link of liveLinks.filter((candidate) => candidate.name !== 'loopback')) {
         console.log(`live page over ${link.name}: ${link.url}/live/ (${link.label})`)

@@ -40,6 +40,21 @@ export default defineConfig({
     // Astro needs cookie 2 (its own nested copy); express hoists cookie 0.7 to the root, which the
     // prerender bundle in site/dist would resolve instead. Bundling it picks Astro's copy.
     environments: { prerender: { resolve: { noExternal: ['cookie'] } } },
+    build: {
+      rolldownOptions: {
+        // Astro marks every MDX page with "use astro:head-inject", and rolldown warns once per page
+        // that it may drop the directive (withastro/astro#18087, harmless): 156 multi-line warnings
+        // that read like a broken build. Only that warning is silenced; every other one still prints.
+        onwarn(warning, warn) {
+          if (
+            warning.code === 'MODULE_LEVEL_DIRECTIVE' &&
+            warning.message.includes('astro:head-inject')
+          )
+            return
+          warn(warning)
+        },
+      },
+    },
   },
   integrations: [
     starlight({
@@ -47,6 +62,8 @@ export default defineConfig({
       description:
         'WebSocket, SSE, long polling and short polling, measured side by side: interview questions answered with the lab’s own figures.',
       customCss: ['./src/styles/site.css'],
+      // src/pages/404.astro replaces Starlight's 404, which warns on every build without a docs entry.
+      disable404Route: true,
       plugins:
         entryPoints.length > 0
           ? [

@@ -5,8 +5,8 @@
 import { defineCollection } from 'astro:content'
 import { glob } from 'astro/loaders'
 import { z } from 'astro/zod'
-import { docsLoader } from '@astrojs/starlight/loaders'
-import { docsSchema } from '@astrojs/starlight/schema'
+import { docsLoader, i18nLoader } from '@astrojs/starlight/loaders'
+import { docsSchema, i18nSchema } from '@astrojs/starlight/schema'
 import { questionSchema } from './schemas/question.ts'
 import { resultsLoader, runEntrySchema } from './lib/results-loader.ts'
 
@@ -54,6 +54,8 @@ const results = defineCollection({ loader: resultsLoader(resultsDir), schema: ru
 
 export const collections = {
   docs: defineCollection({ loader: docsLoader(), schema: docsSchema() }),
+  // Starlight's UI strings (`src/content/i18n/en.json`); declared so the build does not warn.
+  i18n: defineCollection({ loader: i18nLoader(), schema: i18nSchema() }),
   questions,
   topics,
   results,

@@ -79,6 +79,19 @@ describe('serve --network', () => {
     expect(namespaces()).not.toMatch(new RegExp(`rl-${String(child.pid)}\\b`))
   }, 40_000)
 
+  it('tells a newcomer where the study site and the live demo are, or how to build them', async () => {
+    const child = spawnNode(['servers/main.ts', 'serve', '--port', '0'], ROOT)
+    children.push(child)
+    const { seen } = await waitForBanner(child, /study site.*/, 'serve', 20_000)
+    const url = /listening on (http:\/\/\S+)/.exec(seen)?.[1] ?? 'missing'
+    expect(seen).toMatch(
+      new RegExp(
+        `study site ${url}/ · all questions ${url}/questions/ · live demo ${url}/live/|study site not built: run npm run site:build`,
+      ),
+    )
+    await stopChild(child)
+  })
+
   it('names the known profiles when given an unknown one', async () => {
     const child = spawnNode(['servers/main.ts', 'serve', '--network', '5g', '--port', '0'], ROOT)
     children.push(child)

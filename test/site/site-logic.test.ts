@@ -188,6 +188,50 @@ describe('checkQuestion', () => {
   })
 })
 
+describe('links between answers', () => {
+  const answer = (body: string, related: string[] = []) => ({
+    id: 'scaling/lb',
+    body: `${body}${SOURCES}`,
+    data: { topic: 'scaling', labs: [], metrics: [], related },
+  })
+  const ids = new Set(['scaling/lb', 'scaling/sticky-sessions'])
+
+  it('fails a "see the … question" that is not a link, across a line break too', () => {
+    for (const body of [
+      'Only if the server holds state (see the sticky-sessions question).',
+      'Only if the server holds state — see\nthe sticky sessions question.',
+    ])
+      expect(() => {
+        checkQuestion(answer(body), undefined, ids)
+      }).toThrow(/see\s+the sticky.sessions question" is not a link/)
+    expect(() => {
+      checkQuestion(
+        answer(
+          'Only if it holds state (see [the sticky-sessions question](/questions/scaling/sticky-sessions/)).',
+        ),
+        undefined,
+        ids,
+      )
+    }).not.toThrow()
+  })
+
+  it('fails a link or a related entry naming a question that does not exist', () => {
+    expect(() => {
+      checkQuestion(
+        answer('See [the sharding question](/questions/scaling/sharding/).'),
+        undefined,
+        ids,
+      )
+    }).toThrow(/link to \/questions\/scaling\/sharding\/: no such question/)
+    expect(() => {
+      checkQuestion(answer('Balance on connections.', ['scaling/sharding']), undefined, ids)
+    }).toThrow(/related: no question "scaling\/sharding"/)
+    expect(() => {
+      checkQuestion(answer('Balance on connections.', ['scaling/sticky-sessions']), undefined, ids)
+    }).not.toThrow()
+  })
+})
+
 describe('the stale-claim check', () => {
   const entry = (body: string, missing: { feature: string; reason: string }[] = []) => ({
     id: 'scaling/x',

@@ -19,8 +19,16 @@ export interface CheckedQuestion {
     labs: string[]
     metrics: Citation[]
     missing?: readonly { feature: string; reason: string }[] | undefined
+    related?: readonly string[] | undefined
   }
 }
+
+/** A mention of another answer in prose ("see the sticky-sessions question") that is not a link. */
+const UNLINKED_QUESTION =
+  /\b(?:see|covered\s+in)\s+the\s+((?:(?!\bquestion\b)[^.()[\]]){1,50}?) question\b(?!\]\()/gi
+
+/** Targets of Markdown links to question pages: `](/questions/<topic>/<slug>/)` gives `<topic>/<slug>`. */
+const QUESTION_LINK = /\]\(\/questions\/([a-z0-9-]+\/[a-z0-9-]+)\/?(?:#[^)]*)?\)/g
 
 /**
  * A sentence that says of the lab that something is planned or missing: stale once the code
@@ -110,7 +118,11 @@ const tags = (body: string, name: string): string[] =>
  * @param run the run figures are cited from; undefined when `results/` holds none
  * @throws Error starting with `questions/<id>.mdx:` and naming what is wrong
  */
-export function checkQuestion(entry: CheckedQuestion, run?: CheckedRun): void {
+export function checkQuestion(
+  entry: CheckedQuestion,
+  run?: CheckedRun,
+  questionIds?: ReadonlySet<string>,
+): void {
   const file = `questions/${entry.id}.mdx`
   const problems: string[] = []
   const folder = entry.id.split('/')[0]
@@ -133,6 +145,17 @@ export function checkQuestion(entry: CheckedQuestion, run?: CheckedRun): void {
     problems.push(
       'no "**Sources**:" line: link the RFC section, spec or library docs each rule and fact rests on',
     )
+  for (const match of body.matchAll(UNLINKED_QUESTION))
+    problems.push(
+      `"${match[0].replace(/\s+/g, ' ')}" is not a link: write [the … question](/questions/<topic>/<slug>/)`,
+    )
+  if (questionIds !== undefined) {
+    for (const id of entry.data.related ?? [])
+      if (!questionIds.has(id)) problems.push(`related: no question "${id}"`)
+    for (const match of body.matchAll(QUESTION_LINK))
+      if (!questionIds.has(match[1] ?? ''))
+        problems.push(`link to /questions/${String(match[1])}/: no such question`)
+  }
   if ((entry.data.missing ?? []).length === 0) {
     for (const claim of staleClaims(body))
       problems.push(

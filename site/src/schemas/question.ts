@@ -72,6 +72,11 @@ export const questionSchema = z.object({
   missing: z
     .array(z.object({ feature: z.string().min(3), reason: z.string().min(10) }))
     .default([]),
+  /**
+   * Ids (`<topic>/<slug>`) of questions that cover the same ground from another side, shown as
+   * "Related questions" links; each must exist.
+   */
+  related: z.array(z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/)).default([]),
   /** Position within the topic, ascending. */
   order: z.number().int().nonnegative(),
 })
