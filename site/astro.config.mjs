@@ -64,6 +64,8 @@ export default defineConfig({
       customCss: ['./src/styles/site.css'],
       // src/pages/404.astro replaces Starlight's 404, which warns on every build without a docs entry.
       disable404Route: true,
+      // Long commands and code lines wrap instead of hiding behind a horizontal scroll.
+      expressiveCode: { defaultProps: { wrap: true } },
       plugins:
         entryPoints.length > 0
           ? [

@@ -13,6 +13,7 @@ import {
   type CheckedQuestion,
 } from '../../site/src/lib/question-checks.ts'
 import { largestSharedStep } from '../../site/src/lib/figures.ts'
+import { matchesFilter, parseDone } from '../../site/src/lib/question-filter.ts'
 import type { RunEntry } from '../../site/src/lib/results-loader.ts'
 import type { FrameMessage, SnapshotMessage } from '../../servers/feed/messages.ts'
 
@@ -185,6 +186,35 @@ describe('checkQuestion', () => {
     expect(() => {
       checkQuestion(answer('sse/index', 'What interviewers probe.'))
     }).not.toThrow()
+  })
+})
+
+describe('the study list filter', () => {
+  const question = {
+    id: 'sse/limits',
+    topic: 'sse',
+    difficulty: 'mid',
+    text: 'What are the limits of SSE? Six connections per origin.',
+  }
+  const any = { search: '', topic: '', difficulty: '', hideDone: false }
+
+  it('matches every word of the search in any order, case-insensitively, and the chosen topic and level', () => {
+    expect(matchesFilter(question, any, new Set())).toBe(true)
+    expect(matchesFilter(question, { ...any, search: 'ORIGIN six' }, new Set())).toBe(true)
+    expect(matchesFilter(question, { ...any, search: 'six websocket' }, new Set())).toBe(false)
+    expect(matchesFilter(question, { ...any, topic: 'polling' }, new Set())).toBe(false)
+    expect(matchesFilter(question, { ...any, difficulty: 'senior' }, new Set())).toBe(false)
+    expect(matchesFilter(question, { ...any, topic: 'sse', difficulty: 'mid' }, new Set())).toBe(
+      true,
+    )
+  })
+
+  it('hides done questions only when asked, and reads stored ticks defensively', () => {
+    const done = parseDone('["sse/limits", 7, null]')
+    expect([...done]).toEqual(['sse/limits'])
+    expect(matchesFilter(question, any, done)).toBe(true)
+    expect(matchesFilter(question, { ...any, hideDone: true }, done)).toBe(false)
+    for (const stored of [null, 'not json', '{"a":1}']) expect(parseDone(stored).size).toBe(0)
   })
 })
 

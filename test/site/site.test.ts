@@ -622,6 +622,54 @@ describe.skipIf(!hasChromium)('the study site', () => {
     }
   })
 
+  it('lists every question to study from: filter by words, topic and level, ticks kept in the browser', async () => {
+    const page = await openPage('/questions/')
+    const rows = page.locator('[data-question-list] li')
+    const visible = page.locator('[data-question-list] li:not([hidden])')
+    const total = await rows.count()
+    expect(total).toBeGreaterThan(100)
+    await expect
+      .poll(() => page.locator('[data-question-count]').textContent())
+      .toContain(`${String(total)} of ${String(total)} questions shown · 0 done`)
+    await page.fill('input[name="search"]', 'backpressure')
+    const found = await visible.count()
+    expect(found).toBeGreaterThan(0)
+    expect(found).toBeLessThan(total)
+    for (const text of await visible
+      .locator('[data-text]')
+      .allInnerTexts()
+      .catch(() => []))
+      expect(text.toLowerCase()).toContain('backpressure')
+    await page.selectOption('select[name="difficulty"]', 'senior')
+    for (const level of await visible.evaluateAll((items) =>
+      items.map((item) => (item as HTMLElement).dataset['difficulty']),
+    ))
+      expect(level).toBe('senior')
+    await page.fill('input[name="search"]', '')
+    await page.selectOption('select[name="difficulty"]', '')
+    await page.selectOption('select[name="topic"]', 'sse')
+    const sse = await visible.count()
+    expect(
+      await visible.evaluateAll((items) =>
+        items.map((item) => (item as HTMLElement).dataset['topic']),
+      ),
+    ).toEqual(Array.from({ length: sse }, () => 'sse'))
+    // Tick the first SSE question: it survives a reload, and "hide done" hides it.
+    const first = visible.first()
+    const id = await first.getAttribute('data-id')
+    await first.locator('input[data-done]').check()
+    await page.reload()
+    const row = page.locator(`[data-question-list] li[data-id="${String(id)}"]`)
+    await expect.poll(() => row.locator('input[data-done]').isChecked()).toBe(true)
+    await expect.poll(() => page.locator('[data-question-count]').textContent()).toContain('1 done')
+    await page.check('input[name="hideDone"]')
+    expect(await row.isHidden()).toBe(true)
+    await page.uncheck('input[name="hideDone"]')
+    await page.fill('input[name="search"]', 'backpressure')
+    await page.screenshot({ path: join(OUTPUT, 'question-list.png'), fullPage: false })
+    await page.close()
+  })
+
   it('renders the home, lab and topic pages', async () => {
     for (const [path, name] of [
       ['/', 'home'],
