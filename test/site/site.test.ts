@@ -670,6 +670,52 @@ describe.skipIf(!hasChromium)('the study site', () => {
     await page.close()
   })
 
+  it('passes axe-core’s WCAG 2.1 AA rules on every kind of page, in the light and the dark theme', async () => {
+    const paths = [
+      '/',
+      '/questions/',
+      '/questions/sse/websocket-vs-sse/',
+      '/results/',
+      '/live/',
+      '/labs/first-stream/',
+    ]
+    const found: string[] = []
+    for (const theme of ['light', 'dark'] as const) {
+      const context = await browser.newContext({
+        viewport: { width: 1366, height: 900 },
+        colorScheme: theme,
+      })
+      await context.addInitScript((chosen) => {
+        localStorage.setItem('starlight-theme', chosen)
+      }, theme)
+      for (const path of paths) {
+        const page = await context.newPage()
+        await page.goto(`${server.url}${path}`)
+        expect(await page.evaluate(() => document.documentElement.dataset['theme'])).toBe(theme)
+        // The live page fills its panels from the streams; the results page draws its charts.
+        await page.waitForTimeout(path === '/live/' || path === '/results/' ? 2000 : 300)
+        await page.addScriptTag({ path: join(ROOT, 'node_modules/axe-core/axe.min.js') })
+        const violations = await page.evaluate(async () => {
+          const axe = (window as unknown as { axe: typeof import('axe-core') }).axe
+          const result = await axe.run(document, {
+            runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+          })
+          return result.violations.map(
+            (violation) =>
+              `${violation.id}: ${violation.nodes
+                .slice(0, 3)
+                .map((node) => `${node.target.join(' ')} (${node.failureSummary ?? ''})`)
+                .join('; ')}`,
+          )
+        })
+        found.push(...violations.map((violation) => `${theme} ${path} ${violation}`))
+        await page.close()
+      }
+      await context.close()
+    }
+    expect(found).toEqual([])
+  }, 120_000)
+
   it('renders the home, lab and topic pages', async () => {
     for (const [path, name] of [
       ['/', 'home'],
