@@ -30,6 +30,7 @@ import { startServer, type RunningServer } from '../../servers/main.ts'
 import { freePorts } from '../../load/kit/child-process.ts'
 import { liveLinksOf, startLiveLinks } from '../../load/network/live-links.ts'
 import { PROTOCOLS, type Protocol } from '../../servers/transports/protocols.ts'
+import { SHORT_POLL_INTERVAL_MS } from '../../site/src/live/poll-client.ts'
 import { VARIANT_BENCH_COMMAND, formatFigure } from '../../site/src/lib/figures.ts'
 import { stepShortfalls } from '../../load/bench/ladder.ts'
 import { PROTOCOL_LABELS } from '../../site/src/lib/labels.ts'
@@ -469,6 +470,49 @@ describe.skipIf(!hasChromium)('the study site', () => {
     }
   })
 
+  it('shows on the live page what each protocol costs: rolling latency from production time, requests, bytes, and a stopped panel that says so', async () => {
+    const page = await openPage('/live/')
+    try {
+      const text = (protocol: string, key: string): Promise<string> =>
+        page.locator(`[data-panel="${protocol}"] [data-counter="${key}"]`).innerText()
+      const value = async (protocol: string, key: string): Promise<number> =>
+        Number.parseFloat(await text(protocol, key))
+      // Ten seconds of traffic fill the window the figures cover.
+      await page.waitForTimeout(10_500)
+      // Short poll every 1 s: frames wait up to an interval, half of it at the median.
+      const interval = SHORT_POLL_INTERVAL_MS
+      const shortP50 = await value('short-poll', 'latencyP50Ms')
+      expect(shortP50).toBeGreaterThan(0.8 * (interval / 2))
+      expect(shortP50).toBeLessThan(1.2 * (interval / 2))
+      expect(await value('short-poll', 'requestsPerSecond')).toBeLessThan(1.2)
+      // Long poll: a request per reply, and a reply as soon as a frame is ready (10 Hz).
+      const longRequests = await value('long-poll', 'requestsPerSecond')
+      expect(longRequests).toBeGreaterThan(0.7 * 10)
+      expect(longRequests).toBeLessThan(1.3 * 10)
+      // A stream opens once: almost no requests, latency far below the poll's.
+      expect(await value('websocket', 'requestsPerSecond')).toBeLessThan(0.5)
+      expect(await value('websocket', 'latencyP50Ms')).toBeLessThan(shortP50 / 5)
+      for (const protocol of PROTOCOLS) {
+        expect(await text(protocol, 'bytesPerSecond')).toMatch(/^\d+(\.\d)? (B|KiB)$/)
+        expect(await value(protocol, 'behindMs')).toBeLessThan(
+          protocol === 'short-poll' ? 1500 : 500,
+        )
+      }
+      // Polls pay headers on every reply: more bytes a second than the stream for the same frames.
+      const perSecond = async (protocol: string): Promise<number> => {
+        const [amount, unit] = (await text(protocol, 'bytesPerSecond')).split(' ')
+        return Number(amount) * (unit === 'KiB' ? 1024 : 1)
+      }
+      expect(await perSecond('long-poll')).toBeGreaterThan(await perSecond('websocket'))
+      await page.screenshot({ path: join(OUTPUT, 'live-10s.png'), fullPage: true })
+      await page.locator('[data-panel="sse"] [data-action="stop"]').click()
+      await expect.poll(() => text('sse', 'latencyP50Ms')).toBe('stopped')
+      expect(await text('sse', 'requestsPerSecond')).toBe('stopped')
+    } finally {
+      await page.close()
+    }
+  }, 40_000)
+
   it('streams on all four live panels and resumes without a gap after kill connection', async () => {
     const page = await openPage('/live/')
     const counter = async (protocol: string, key: string): Promise<number> =>
@@ -538,7 +582,9 @@ describe.skipIf(!hasChromium)('the study site', () => {
     try {
       const latency = async (protocol: string): Promise<number> =>
         Number.parseFloat(
-          await page.locator(`[data-panel="${protocol}"] [data-counter="latencyMs"]`).innerText(),
+          await page
+            .locator(`[data-panel="${protocol}"] [data-counter="latencyP50Ms"]`)
+            .innerText(),
         )
       const frames = async (protocol: string): Promise<number> =>
         Number(await page.locator(`[data-panel="${protocol}"] [data-counter="frames"]`).innerText())
@@ -586,7 +632,7 @@ describe.skipIf(!hasChromium)('the study site', () => {
       const streamed = ['websocket', 'sse'] as const
       for (const protocol of streamed) {
         expect(await panel(protocol).locator('[data-encoding]').innerText()).toBe('binary')
-        expect(await panel(protocol).locator('[data-counter="latencyMs"]').innerText()).toMatch(
+        expect(await panel(protocol).locator('[data-counter="latencyP50Ms"]').innerText()).toMatch(
           /^\d+\.\d ms$/,
         )
       }

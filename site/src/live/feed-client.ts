@@ -64,6 +64,7 @@ export abstract class FeedClient {
     const resuming = this.state === 'stopped'
     this.#wantOpen = true
     if (resuming && this.isConnected()) {
+      this.tracker.replaysBefore()
       this.resume()
       this.setState('open', 'resumed')
       return
@@ -153,6 +154,8 @@ export abstract class FeedClient {
   #connect(afterLoss: boolean): void {
     if (afterLoss && this.#connectedBefore) this.tracker.countReconnect()
     this.#connectedBefore = true
+    // What the new connection replays was produced while it was down or stopped: not a latency.
+    this.tracker.replaysBefore()
     this.setState('connecting', 'connecting')
     this.open(this.tracker.cursor)
   }

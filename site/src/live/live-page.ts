@@ -38,11 +38,33 @@ function drawSprites(canvas: HTMLCanvasElement, sprites: readonly Sprite[], colo
   }
 }
 
-function formatCounter(key: keyof FeedCounters, counters: FeedCounters): string {
+/** The figures that describe a flowing stream: a stopped panel shows "stopped" instead. */
+const FLOWING: ReadonlySet<keyof FeedCounters> = new Set([
+  'latencyP50Ms',
+  'latencyP95Ms',
+  'behindMs',
+  'framesPerSecond',
+  'requestsPerSecond',
+  'bytesPerSecond',
+])
+
+function formatCounter(key: keyof FeedCounters, counters: FeedCounters, stopped: boolean): string {
+  if (stopped && FLOWING.has(key)) return 'stopped'
   const value = counters[key]
   if (value === null) return '—'
-  if (key === 'latencyMs') return `${value.toFixed(1)} ms`
-  return String(value)
+  switch (key) {
+    case 'latencyP50Ms':
+    case 'latencyP95Ms':
+      return `${value.toFixed(1)} ms`
+    case 'behindMs':
+      return `${value.toFixed(0)} ms`
+    case 'requestsPerSecond':
+      return value.toFixed(1)
+    case 'bytesPerSecond':
+      return value >= 1024 ? `${(value / 1024).toFixed(1)} KiB` : `${value.toFixed(0)} B`
+    default:
+      return String(value)
+  }
 }
 
 function setUpPanel(element: HTMLElement, protocol: Protocol): Panel {
@@ -212,7 +234,9 @@ async function main(): Promise<void> {
       lastCounters = now
       for (const panel of panels) {
         const counters = panel.client.tracker.counters()
-        for (const [key, cell] of panel.counters) cell.textContent = formatCounter(key, counters)
+        const stopped = panel.client.state === 'stopped'
+        for (const [key, cell] of panel.counters)
+          cell.textContent = formatCounter(key, counters, stopped)
         if (panel.encoding) panel.encoding.textContent = panel.client.encoding ?? '—'
       }
     }

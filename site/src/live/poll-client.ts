@@ -39,12 +39,15 @@ abstract class PollFeedClient extends FeedClient {
         for (const [key, value] of Object.entries(this.extraQuery)) url.searchParams.set(key, value)
         const headers: Record<string, string> =
           this.#etag === undefined ? {} : { 'If-None-Match': this.#etag }
+        this.tracker.countRequest()
         const response = await fetch(url, { signal: controller.signal, cache: 'no-store', headers })
         if (response.status !== 304 && !response.ok) throw new Error(`HTTP ${response.status}`)
         if (this.state === 'connecting') this.opened()
+        const body = await response.text()
+        this.tracker.countBytes(responseBytes(response, body))
         if (response.status === 200) {
           this.#etag = response.headers.get('ETag') ?? undefined
-          const reply = (await response.json()) as PollReply
+          const reply = JSON.parse(body) as PollReply
           if (this.#abort !== controller) return
           for (const message of reply.messages) this.deliver(message)
           cursor = { epoch: reply.epoch, since: reply.next }
@@ -76,6 +79,17 @@ abstract class PollFeedClient extends FeedClient {
   protected resume(): void {
     this.open(this.tracker.cursor)
   }
+}
+
+/**
+ * Bytes of a response on the wire: status line, each header as `name: value` plus CRLF, the blank
+ * line, and the body (ASCII JSON). Headers a page cannot read (Set-Cookie) are not counted.
+ */
+const responseBytes = (response: Response, body: string): number => {
+  let bytes =
+    `HTTP/1.1 ${String(response.status)} ${response.statusText}\r\n\r\n`.length + body.length
+  for (const [name, value] of response.headers) bytes += name.length + 2 + value.length + 2
+  return bytes
 }
 
 /** Resolves after `ms`, or rejects at once when `signal` aborts. */

@@ -28,6 +28,7 @@ export class SseFeedClient extends FeedClient {
 
   async #read(controller: AbortController, headers: Record<string, string>): Promise<void> {
     try {
+      this.tracker.countRequest()
       const response = await fetch(new URL(this.path, this.baseUrl), {
         headers,
         signal: controller.signal,
@@ -35,8 +36,19 @@ export class SseFeedClient extends FeedClient {
       })
       if (!response.ok || response.body === null) throw new Error(`HTTP ${response.status}`)
       this.opened()
+      const tracker = this.tracker
       const reader = response.body
         .pipeThrough(new TextDecoderStream())
+        .pipeThrough(
+          // Counts the stream as it arrives: ids, field names and heartbeats included. The event
+          // stream is ASCII (JSON, or base64 frames), so a character is a byte.
+          new TransformStream<string, string>({
+            transform(chunk, sink) {
+              tracker.countBytes(chunk.length)
+              sink.enqueue(chunk)
+            },
+          }),
+        )
         .pipeThrough(new EventSourceParserStream())
         .getReader()
       for (;;) {

@@ -7,6 +7,16 @@ import { FeedClient } from './feed-client.ts'
 import { decodeSocketMessage } from './feed-decoding.ts'
 import type { ResumeCursor } from './feed-tracker.ts'
 
+/**
+ * Bytes a server message took on the wire: its payload (ASCII JSON, so one byte a character, or
+ * the binary frame) plus the unmasked frame header RFC 6455 §5.2 gives a server frame.
+ */
+const wireBytes = (data: unknown): number => {
+  const payload =
+    typeof data === 'string' ? data.length : data instanceof ArrayBuffer ? data.byteLength : 0
+  return payload + (payload < 126 ? 2 : payload < 65_536 ? 4 : 10)
+}
+
 /** WebSocket feed client. */
 export class WebSocketFeedClient extends FeedClient {
   readonly protocol = 'websocket'
@@ -20,6 +30,7 @@ export class WebSocketFeedClient extends FeedClient {
       url.searchParams.set('since', String(cursor.since))
     }
     const socket = new WebSocket(url)
+    this.tracker.countRequest()
     // Binary messages as ArrayBuffer (the default is Blob, which would need an async read).
     socket.binaryType = 'arraybuffer'
     this.#socket = socket
@@ -27,6 +38,7 @@ export class WebSocketFeedClient extends FeedClient {
       this.opened()
     })
     socket.addEventListener('message', (event: MessageEvent<unknown>) => {
+      this.tracker.countBytes(wireBytes(event.data))
       const decoded = decodeSocketMessage(event.data)
       if (decoded) this.deliver(decoded.message, decoded.encoding)
     })
