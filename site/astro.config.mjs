@@ -81,6 +81,7 @@ export default defineConfig({
           : [],
       sidebar: [
         { label: 'Start here', link: '/' },
+        { label: 'Where the material comes from', link: '/seeds/' },
         {
           label: 'Questions',
           items: [{ label: 'All topics', link: '/questions/' }, ...topicLinks],

@@ -245,6 +245,16 @@ describe('links between answers', () => {
     }).not.toThrow()
   })
 
+  it('fails an answer that mentions the seeds without linking the page that explains them', () => {
+    for (const body of ["The seeds' demo reconnected after 3 s.", 'Seed 004 claimed it.'])
+      expect(() => {
+        checkQuestion(answer(body), undefined, ids)
+      }).toThrow(/mentions the seeds without a link/)
+    expect(() => {
+      checkQuestion(answer('[Seed 004](/seeds/#seed-004) claimed it.'), undefined, ids)
+    }).not.toThrow()
+  })
+
   it('fails a link or a related entry naming a question that does not exist', () => {
     expect(() => {
       checkQuestion(

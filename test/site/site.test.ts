@@ -163,6 +163,7 @@ describe.skipIf(!hasChromium)('the study site', () => {
       'live/index.html',
       'labs/first-stream/index.html',
       'labs/polling-fallback/index.html',
+      'seeds/index.html',
     ]) {
       expect(existsSync(join(DIST, page)), page).toBe(true)
     }
@@ -724,6 +725,7 @@ describe.skipIf(!hasChromium)('the study site', () => {
       '/results/',
       '/live/',
       '/labs/first-stream/',
+      '/seeds/',
     ]
     const found: string[] = []
     for (const theme of ['light', 'dark'] as const) {

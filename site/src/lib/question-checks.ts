@@ -27,6 +27,9 @@ export interface CheckedQuestion {
 const UNLINKED_QUESTION =
   /\b(?:see|covered\s+in)\s+the\s+((?:(?!\bquestion\b)[^.()[\]]){1,50}?) question\b(?!\]\()/gi
 
+/** A mention of the seed documents, which a reader can only place through the /seeds/ page. */
+const SEED_MENTION = /\bseeds?\b|\bseed 00\d/i
+
 /** Targets of Markdown links to question pages: `](/questions/<topic>/<slug>/)` gives `<topic>/<slug>`. */
 const QUESTION_LINK = /\]\(\/questions\/([a-z0-9-]+\/[a-z0-9-]+)\/?(?:#[^)]*)?\)/g
 
@@ -148,6 +151,10 @@ export function checkQuestion(
   for (const match of body.matchAll(UNLINKED_QUESTION))
     problems.push(
       `"${match[0].replace(/\s+/g, ' ')}" is not a link: write [the … question](/questions/<topic>/<slug>/)`,
+    )
+  if (SEED_MENTION.test(body) && !body.includes('](/seeds/'))
+    problems.push(
+      'mentions the seeds without a link: write [seed 000](/seeds/#seed-000) or [the seeds](/seeds/)',
     )
   if (questionIds !== undefined) {
     for (const id of entry.data.related ?? [])
