@@ -126,12 +126,14 @@ describe('LinkRelay', () => {
     const port = await tcpServer(echo)
     const relay = await relayTo(port, { delayMs: 30, handshake: true })
     const rtts = await pings(await dial(relay.port), 4)
-    // The first: SYN, SYN-ACK, the byte and its echo (4 × 30 ms); then one RTT each.
+    // The first: SYN, SYN-ACK, the byte and its echo (4 × 30 ms); then one RTT each. The lower
+    // bounds prove the delays; the upper ones only that no extra hold (another 60 ms) was
+    // added, with room for a busy two-core machine to run a timer late.
     expect(rtts[0]).toBeGreaterThan(120 - 2)
-    expect(rtts[0]).toBeLessThan(120 + 6)
+    expect(rtts[0]).toBeLessThan(120 + 30)
     for (const rtt of rtts.slice(1)) {
       expect(rtt).toBeGreaterThan(60 - 2)
-      expect(rtt).toBeLessThan(60 + 6)
+      expect(rtt).toBeLessThan(60 + 30)
     }
   })
 
