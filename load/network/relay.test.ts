@@ -118,8 +118,10 @@ describe('LinkRelay', () => {
     const relay = await relayTo(port, { delayMs: 40 })
     const relayed = median(await pings(await dial(relay.port), 10))
     const added = relayed - direct
+    // The lower bound proves the delay; the upper one that it was not added twice (160 ms), with
+    // room for timers run late on a busy two-core machine.
     expect(added).toBeGreaterThan(80 - 2)
-    expect(added).toBeLessThan(80 + 4)
+    expect(added).toBeLessThan(80 + 20)
   })
 
   it('holds the first bytes of a new connection one more round trip: the TCP handshake', async () => {
@@ -146,7 +148,8 @@ describe('LinkRelay', () => {
     // Two directions of ±15 ms each: the round trips spread well beyond timer noise.
     expect(spread).toBeGreaterThan(8)
     expect(Math.min(...rtts)).toBeGreaterThanOrEqual(10 - 1)
-    expect(Math.max(...rtts)).toBeLessThan(70 + 10)
+    // At most 2 × (20 + 15) ms, plus room for a timer run late on a busy machine.
+    expect(Math.max(...rtts)).toBeLessThan(70 + 25)
   })
 
   it('caps each connection at its bandwidth, independently of the others', async () => {
