@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { StepResult } from '../../load/bench/report-schema.ts'
-import { step } from './fixtures/step.ts'
+import { SOURCES_LINE, step } from './fixtures/step.ts'
 import { stepShortfalls } from '../../load/bench/ladder.ts'
 import {
   citationProblem,
@@ -30,10 +30,6 @@ function resolve(run: CitableRun, citation: Citation): number | string {
   const resolved = resolveCitation(run, citation, FILE)
   return typeof resolved === 'string' ? resolved : resolved.connections
 }
-
-/** The closing line every answer needs (see checkQuestion). */
-const SOURCES =
-  '\n\n**Sources**: [RFC 6455 §5.2](https://www.rfc-editor.org/rfc/rfc6455#section-5.2).'
 
 describe('resolveCitation', () => {
   const holding = [100, 1000, 5000].flatMap((n) => [step('websocket', n), step('sse', n)])
@@ -182,7 +178,7 @@ describe('checkQuestion', () => {
       checkQuestion(
         {
           id: 'sse/q',
-          body: `Latency: ${tag}.${SOURCES}`,
+          body: `Latency: ${tag}.${SOURCES_LINE}`,
           data: { topic: 'sse', labs: [], metrics: [] },
         },
         run,
@@ -195,7 +191,7 @@ describe('checkQuestion', () => {
       checkQuestion(
         {
           id: 'sse/q',
-          body: `Latency: ${marked}.${SOURCES}`,
+          body: `Latency: ${marked}.${SOURCES_LINE}`,
           data: { topic: 'sse', labs: [], metrics: [] },
         },
         run,

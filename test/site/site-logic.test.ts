@@ -16,6 +16,7 @@ import { largestSharedStep } from '../../site/src/lib/figures.ts'
 import { matchesFilter, parseDone } from '../../site/src/lib/question-filter.ts'
 import type { RunEntry } from '../../site/src/lib/results-loader.ts'
 import type { FrameMessage, SnapshotMessage } from '../../servers/feed/messages.ts'
+import { SOURCES_LINE } from './fixtures/step.ts'
 
 const snapshot = (seq: number, epoch = 'e1'): SnapshotMessage => ({
   type: 'snapshot',
@@ -33,10 +34,6 @@ const frame = (seq: number, epoch = 'e1'): FrameMessage => ({
   sprites: [],
   events: [],
 })
-
-/** The closing line every answer needs (see checkQuestion). */
-const SOURCES =
-  '\n\n**Sources**: [RFC 6455 §5.2](https://www.rfc-editor.org/rfc/rfc6455#section-5.2).'
 
 describe('backoffDelay', () => {
   it('doubles from the base up to the cap, with at most half of it random', () => {
@@ -164,7 +161,7 @@ describe('checkQuestion', () => {
     expect(() => {
       checkQuestion({
         id: 'sse/fine',
-        body: `<Lab slug="heartbeat" /> <Measured id="latency.p99" protocols={["sse"]} /> <Source path="servers/feed/messages.ts" />${SOURCES}`,
+        body: `<Lab slug="heartbeat" /> <Measured id="latency.p99" protocols={["sse"]} /> <Source path="servers/feed/messages.ts" />${SOURCES_LINE}`,
         data: { topic: 'sse', labs: ['heartbeat'], metrics: [{ id: 'gaps', protocols: ['sse'] }] },
       })
     }).not.toThrow()
@@ -181,7 +178,7 @@ describe('checkQuestion', () => {
         checkQuestion(answer('sse/format', body))
       }).toThrow(/questions\/sse\/format\.mdx: no "\*\*Sources\*\*:" line/)
     expect(() => {
-      checkQuestion(answer('sse/format', `Events end with a blank line.${SOURCES}`))
+      checkQuestion(answer('sse/format', `Events end with a blank line.${SOURCES_LINE}`))
     }).not.toThrow()
     expect(() => {
       checkQuestion(answer('sse/index', 'What interviewers probe.'))
@@ -221,7 +218,7 @@ describe('the study list filter', () => {
 describe('links between answers', () => {
   const answer = (body: string, related: string[] = []) => ({
     id: 'scaling/lb',
-    body: `${body}${SOURCES}`,
+    body: `${body}${SOURCES_LINE}`,
     data: { topic: 'scaling', labs: [], metrics: [], related },
   })
   const ids = new Set(['scaling/lb', 'scaling/sticky-sessions'])
@@ -275,7 +272,7 @@ describe('links between answers', () => {
 describe('the stale-claim check', () => {
   const entry = (body: string, missing: { feature: string; reason: string }[] = []) => ({
     id: 'scaling/x',
-    body: `${body}${SOURCES}`,
+    body: `${body}${SOURCES_LINE}`,
     data: { topic: 'scaling', labs: [], metrics: [], missing },
   })
 

@@ -25,6 +25,7 @@ import {
 import { splitVariants, type RunEntry } from '../../site/src/lib/results-loader.ts'
 import { variantComparisons, variantTables } from '../../site/src/lib/variant-specs.ts'
 import { decodeSocketMessage, decodeSseData } from '../../site/src/live/feed-decoding.ts'
+import { SOURCES_LINE } from './fixtures/step.ts'
 
 const FIXTURE = new URL('fixtures/quick-variants/report.json', import.meta.url)
 const REPORT_FILE = 'results/quick-variants/report.json'
@@ -233,7 +234,7 @@ describe('variant citations', () => {
   it('fails the question check naming the question, the tag and the report when a variant is missing', () => {
     const question = (body: string, metrics: CheckedQuestion['data']['metrics'] = []) => ({
       id: 'scaling/cluster',
-      body: `${body}\n\n**Sources**: [RFC 6455 §5.2](https://www.rfc-editor.org/rfc/rfc6455#section-5.2).`,
+      body: `${body}${SOURCES_LINE}`,
       data: { topic: 'scaling', labs: [], metrics },
     })
     expect(() => {

@@ -41,6 +41,7 @@ import {
   type Report,
 } from '../../load/bench/report-schema.ts'
 import { isMetricId, METRICS } from '../../load/bench/metrics.ts'
+import { SOURCES_LINE } from './fixtures/step.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const DIST = join(ROOT, 'site/dist')
@@ -818,7 +819,7 @@ describe('variant citations in a site build', () => {
     }
     writeFileSync(
       join(bank, 'scaling', 'zz-variant-citation.mdx'),
-      `---\ntitle: "What do a cluster and binary frames cost here?"\ntopic: scaling\ndifficulty: senior\nprotocols: [websocket, sse]\ntldr: "A question written by the test to cite figures of variants of the fixture run."\nlabs: []\nmetrics: ${metrics}\norder: 99\n---\n\n${body}\n\n**Sources**: [RFC 6455 §5.2](https://www.rfc-editor.org/rfc/rfc6455#section-5.2).\n`,
+      `---\ntitle: "What do a cluster and binary frames cost here?"\ntopic: scaling\ndifficulty: senior\nprotocols: [websocket, sse]\ntldr: "A question written by the test to cite figures of variants of the fixture run."\nlabs: []\nmetrics: ${metrics}\norder: 99\n---\n\n${body}${SOURCES_LINE}\n`,
     )
     return bank
   }

@@ -60,6 +60,23 @@ export const stepsOf = (
     .sort(byConnections)
 
 /** Protocols that have at least one reference step in the run. */
+/**
+ * A line's points from its steps (one per x position, `undefined` where none was measured): the
+ * picked value, and why a step that did not hold is marked (`fallback` when it gave no reason).
+ */
+export function pointsOf(
+  steps: readonly (StepResult | undefined)[],
+  pick: (step: StepResult) => number | null,
+  fallback: string,
+): Pick<ChartLine, 'values' | 'invalid'> {
+  return {
+    values: steps.map((step) => (step === undefined ? null : pick(step))),
+    invalid: steps.map((step) =>
+      step === undefined || step.valid ? null : (step.invalidReason ?? fallback),
+    ),
+  }
+}
+
 export const protocolsIn = (run: RunEntry): Protocol[] =>
   PROTOCOLS.filter((protocol) => stepsOf(run, protocol).length > 0)
 
@@ -167,21 +184,13 @@ function perProtocolChart(
       (['reference', 'baseline'] as const).flatMap((design): ChartLine[] => {
         const steps = stepsOf(run, protocol, design)
         if (steps.length === 0) return []
-        const at = (count: number): StepResult | undefined =>
-          steps.find((candidate) => candidate.connections === count)
+        const atX = x.map((count) => steps.find((candidate) => candidate.connections === count))
         return [
           {
             label: `${PROTOCOL_LABELS[protocol]}${design === 'baseline' ? ' (baseline)' : ''}`,
             colour: PROTOCOL_COLOURS[protocol],
             ...(design === 'baseline' ? { dashed: true } : {}),
-            values: x.map((count) => {
-              const step = at(count)
-              return step ? pick(step) : null
-            }),
-            invalid: x.map((count) => {
-              const step = at(count)
-              return step === undefined || step.valid ? null : (step.invalidReason ?? 'saturated')
-            }),
+            ...pointsOf(atX, pick, 'saturated'),
           },
         ]
       }),

@@ -9,7 +9,7 @@ import { networkOf, oneWayMs, type StepResult } from '../../../load/bench/report
 import { isProfileName, profileOf } from '../../../load/network/profiles.ts'
 import type { Protocol } from '../../../servers/transports/protocols.ts'
 import type { ChartLine, ChartSpec } from './chart-specs.ts'
-import { protocolsIn } from './chart-specs.ts'
+import { pointsOf, protocolsIn } from './chart-specs.ts'
 import { PROTOCOL_COLOURS, PROTOCOL_LABELS } from './labels.ts'
 import type { RunEntry } from './results-loader.ts'
 
@@ -72,9 +72,6 @@ export function networkStep(
   )
 }
 
-/** The short name of a profile on an axis: `4g`, `3g`, `4g-lossy`, `loopback`. */
-const axisLabel = (network: string): string => network
-
 /** One line per protocol, one point per profile. */
 function byProfile(
   run: RunEntry,
@@ -90,10 +87,7 @@ function byProfile(
     return {
       label: PROTOCOL_LABELS[protocol],
       colour: PROTOCOL_COLOURS[protocol],
-      values: steps.map((step) => (step === undefined ? null : pick(step))),
-      invalid: steps.map((step) =>
-        step === undefined || step.valid ? null : (step.invalidReason ?? 'not valid'),
-      ),
+      ...pointsOf(steps, pick, 'not valid'),
     }
   })
   return {
@@ -103,7 +97,8 @@ function byProfile(
     yLabel,
     xLog: false,
     x: networks.map((_, index) => index),
-    xLabels: networks.map(axisLabel),
+    // The profile names themselves label the axis: `loopback`, `4g`, `3g`, `4g-lossy`.
+    xLabels: networks,
     lines,
     shaded: [],
     yFromZero: true,

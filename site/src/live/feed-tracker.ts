@@ -139,7 +139,8 @@ export class FeedTracker {
         this.#seq = message.seq
         this.sprites = message.sprites
         this.#frames++
-        this.#newestT = Math.max(this.#newestT ?? message.t, message.t)
+        // Older or repeated frames returned above: this one is the newest.
+        this.#newestT = message.t
         if (message.t >= this.#liveFrom) this.#samples.push([receivedAt, receivedAt - message.t])
         this.#arrivals.push(receivedAt)
         return
