@@ -413,11 +413,16 @@ export async function runStep(
     const serverWin = summariseSamples(serverSampler.samples, from, to)
     const genWin = summariseSamples(generatorSampler.samples, from, to)
     const clientsInWindow = clients.filter((c) => c.t >= from && c.t < to).map((c) => c.value)
-    const connected = Math.round(
-      Math.max(
-        0,
-        ...clientsInWindow,
-        ...(clientsInWindow.length === 0 ? clients.map((c) => c.value) : []),
+    // At most one per VU: a client that drops and reconnects on purpose (feed-drop.ts) can be
+    // counted twice for a moment, its new connection open before the server closed the old one.
+    const connected = Math.min(
+      plan.connections,
+      Math.round(
+        Math.max(
+          0,
+          ...clientsInWindow,
+          ...(clientsInWindow.length === 0 ? clients.map((c) => c.value) : []),
+        ),
       ),
     )
 
