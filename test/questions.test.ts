@@ -62,7 +62,7 @@ function citedRun(dir: string): CheckedRun | undefined {
       ),
     }))
   const chosen =
-    runs.find((run) => run.folder === 'reference') ??
+    runs.find((run) => run.folder === 'published') ??
     runs.sort((a, b) => b.report.createdAt.localeCompare(a.report.createdAt))[0]
   return chosen === undefined
     ? undefined

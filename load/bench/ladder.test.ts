@@ -305,9 +305,9 @@ describe('terminal output', () => {
 })
 
 describe('report schema variants', () => {
-  it('validates the committed reference report, whose variant steps are ones its parameters asked for', () => {
+  it('validates the committed published report, whose variant steps are ones its parameters asked for', () => {
     const text = readFileSync(
-      new URL('../../results/reference/report.json', import.meta.url),
+      new URL('../../results/published/report.json', import.meta.url),
       'utf8',
     )
     const report = reportSchema.parse(JSON.parse(text))
@@ -345,7 +345,7 @@ describe('report schema variants', () => {
 describe('the end table on a terminal', () => {
   const recorded = reportSchema.parse(
     JSON.parse(
-      readFileSync(join(import.meta.dirname, '../../results/reference/report.json'), 'utf8'),
+      readFileSync(join(import.meta.dirname, '../../results/published/report.json'), 'utf8'),
     ),
   )
 
@@ -378,7 +378,7 @@ describe('the end table on a terminal', () => {
 describe('the one verdict rule on a recorded run', () => {
   const recorded = reportSchema.parse(
     JSON.parse(
-      readFileSync(join(import.meta.dirname, '../../results/reference/report.json'), 'utf8'),
+      readFileSync(join(import.meta.dirname, '../../results/published/report.json'), 'utf8'),
     ),
   )
   const verdictFor = (protocol: string, design: string, variant: string) => {

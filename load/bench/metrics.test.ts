@@ -14,9 +14,9 @@ import { formatComparison, formatTable, TABLE_COLUMNS } from './terminal-table.t
 
 const ROOT = join(import.meta.dirname, '../..')
 const report = reportSchema.parse(
-  JSON.parse(readFileSync(join(ROOT, 'results/reference/report.json'), 'utf8')),
+  JSON.parse(readFileSync(join(ROOT, 'results/published/report.json'), 'utf8')),
 )
-const run = runEntryOf(report, 'reference', 'results/reference/report.json')
+const run = runEntryOf(report, 'published', 'results/published/report.json')
 
 describe('the metric registry', () => {
   it('gives every metric a label, a unit, a direction, a slug and a column of its own', () => {
@@ -33,7 +33,7 @@ describe('the metric registry', () => {
     }
   })
 
-  it('reads every metric from every step of the reference run', () => {
+  it('reads every metric from every step of the published run', () => {
     for (const step of report.steps) {
       for (const id of METRIC_IDS) {
         const value = METRICS[id].pick(step)
@@ -54,7 +54,7 @@ describe('the metric registry', () => {
     const [header, , first] = formatTable(report, { wide: true }).split('\n')
     const step = report.steps[0]
     if (header === undefined || first === undefined || step === undefined)
-      throw new Error('reference run has no step')
+      throw new Error('published run has no step')
     for (const column of TABLE_COLUMNS) expect(header).toContain(column)
     expect(first).toContain(formatMetric('latency.p95', step))
     // --compare prints one change per compared metric.

@@ -61,13 +61,13 @@ describe('the protocol table', () => {
 
   it('draws every protocol on the results page: its latency chart and a line in each metric chart', () => {
     const report = reportSchema.parse(
-      JSON.parse(readFileSync(join(ROOT, 'results/reference/report.json'), 'utf8')),
+      JSON.parse(readFileSync(join(ROOT, 'results/published/report.json'), 'utf8')),
     )
     // Every protocol gets the steps of the first one, so a descriptor without results still
     // shows whether the site can draw it.
     const template = report.steps.filter((step) => step.protocol === report.steps[0]?.protocol)
     const steps = PROTOCOLS.flatMap((protocol) => template.map((step) => ({ ...step, protocol })))
-    const run = runEntryOf({ ...report, steps }, 'reference', 'results/reference/report.json')
+    const run = runEntryOf({ ...report, steps }, 'published', 'results/published/report.json')
     for (const protocol of PROTOCOLS) {
       const chart = latencyChart(run, protocol)
       expect(chart.id).toBe(`latency-${protocol}`)

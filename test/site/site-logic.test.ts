@@ -252,6 +252,23 @@ describe('links between answers', () => {
     }).not.toThrow()
   })
 
+  it('fails an answer that calls a run "reference", the name of the server design', () => {
+    for (const body of [
+      'Resets were 0 in the reference run.',
+      'Read results/reference/report.json.',
+    ])
+      expect(() => {
+        checkQuestion(answer(body), undefined, ids)
+      }).toThrow(/"reference" names the server design/)
+    expect(() => {
+      checkQuestion(
+        answer('The reference design sent 0 resets in the published run.'),
+        undefined,
+        ids,
+      )
+    }).not.toThrow()
+  })
+
   it('fails a link or a related entry naming a question that does not exist', () => {
     expect(() => {
       checkQuestion(

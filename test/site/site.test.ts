@@ -6,7 +6,7 @@
  * also against a `--encoding binary` server. Screenshots of each page land in test-output/.
  *
  * The site is built from a temporary results folder: every run under results/ plus the real quick
- * variants run of test/site/fixtures (results/ holds only the reference run, which may have no
+ * variants run of test/site/fixtures (results/ holds only the published run, which may have no
  * variant steps).
  */
 import { spawnSync } from 'node:child_process'
@@ -87,8 +87,11 @@ function builtRuns(dir: string): { folder: string; report: Report }[] {
     }))
 }
 
-/** The run the site cites from: results/reference, else the newest run, as site/src/lib/figures.ts picks it. */
-function citedRun(dir: string): Report | undefined {
+/**
+ * The run the site cites from: results/published, else the newest run, as site/src/lib/figures.ts
+ * picks it; its report and the folder it lies in.
+ */
+function citedRun(dir: string): (Report & { folder: string }) | undefined {
   if (!existsSync(dir)) return undefined
   const runs = readdirSync(dir)
     .filter((folder) => existsSync(join(dir, folder, 'report.json')))
@@ -98,9 +101,10 @@ function citedRun(dir: string): Report | undefined {
         JSON.parse(readFileSync(join(dir, folder, 'report.json'), 'utf8')),
       ),
     }))
-  const reference = runs.find((run) => run.folder === 'reference')
-  return (reference ?? runs.sort((a, b) => b.report.createdAt.localeCompare(a.report.createdAt))[0])
-    ?.report
+  const published = runs.find((run) => run.folder === 'published')
+  const chosen =
+    published ?? runs.sort((a, b) => b.report.createdAt.localeCompare(a.report.createdAt))[0]
+  return chosen && { ...chosen.report, folder: chosen.folder }
 }
 
 /** Tables of the page wider than their column (clipped behind a sideways scroll). */
@@ -233,7 +237,7 @@ describe.skipIf(!hasChromium)('the study site', () => {
       expect(text).toContain(`at ${connections.toLocaleString('en-GB')} clients`)
       expect(text).not.toContain(run.machineLabel)
       expect(await page.locator('.measured-run').innerText()).toContain(
-        `From run ${run.runId} on ${run.machineLabel}`,
+        `From the run results/${run.folder}/ on ${run.machineLabel}`,
       )
       // Every value shown is METRICS[id].pick of the matching step, formatted: nothing typed by hand.
       for (const protocol of ((await figure.getAttribute('data-protocols')) ?? '').split(
@@ -796,7 +800,7 @@ describe('variant citations in a site build', () => {
   }
   /**
    * The question bank plus one question whose body is `body`, citing the frontmatter `metrics`
-   * given. Questions that cite figures of the committed reference run are left out: this build
+   * given. Questions that cite figures of the committed published run are left out: this build
    * cites the fixture run, which measured other steps, so they would fail it for their own reason.
    */
   const bankWith = (body: string, metrics: string): string => {

@@ -39,12 +39,12 @@ export function measuresVariant(run: CitableRun, variant: Variant): boolean {
 }
 
 /**
- * The run figures are cited from: the committed `reference` run when there is one, otherwise the
+ * The run figures are cited from: the committed `published` run when there is one, otherwise the
  * newest run. Undefined when `results/` holds no run.
  */
 export function defaultRun(runs: readonly RunEntry[]): RunEntry | undefined {
-  const reference = runs.find((run) => run.folder === 'reference')
-  if (reference) return reference
+  const published = runs.find((run) => run.folder === 'published')
+  if (published) return published
   return [...runs].sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0]
 }
 
@@ -173,7 +173,7 @@ function attributeProblem(citation: Citation): string | undefined {
  * {@link stepShortfalls}). Without `connections` it takes the largest count where all of them
  * hold. With `failed="why"` it may cite steps that do not hold (the cited or the largest shared
  * count), but then at least one must fail, so the reason is never stale.
- * @param where names the run's file in problems, e.g. `results/reference/report.json`
+ * @param where names the run's file in problems, e.g. `results/published/report.json`
  * @returns the resolution, or a problem that names what is wrong and what to do
  */
 export function resolveCitation(
@@ -244,7 +244,7 @@ export function resolveCitation(
 /**
  * Why a citation cannot be shown, or undefined when it can (see {@link resolveCitation}).
  * @param run the run figures are cited from; undefined when there is none (nothing to check against)
- * @param where names the run's file in the message, e.g. `results/reference/report.json`
+ * @param where names the run's file in the message, e.g. `results/published/report.json`
  */
 export function citationProblem(
   run: CitableRun | undefined,

@@ -30,6 +30,12 @@ const UNLINKED_QUESTION =
 /** A mention of the seed documents, which a reader can only place through the /seeds/ page. */
 const SEED_MENTION = /\bseeds?\b|\bseed 00\d/i
 
+/**
+ * "Reference" names one thing on the site: the lab's own server design (against the baseline).
+ * The committed benchmark run is the published run (`results/published/`).
+ */
+const REFERENCE_AS_RUN = /\breference (?:run|report|results)\b|results\/reference\b/i
+
 /** Targets of Markdown links to question pages: `](/questions/<topic>/<slug>/)` gives `<topic>/<slug>`. */
 const QUESTION_LINK = /\]\(\/questions\/([a-z0-9-]+\/[a-z0-9-]+)\/?(?:#[^)]*)?\)/g
 
@@ -155,6 +161,11 @@ export function checkQuestion(
   if (SEED_MENTION.test(body) && !body.includes('](/seeds/'))
     problems.push(
       'mentions the seeds without a link: write [seed 000](/seeds/#seed-000) or [the seeds](/seeds/)',
+    )
+  const referenceAsRun = REFERENCE_AS_RUN.exec(body)
+  if (referenceAsRun)
+    problems.push(
+      `"${referenceAsRun[0]}": "reference" names the server design; the committed run is the published run (results/published/)`,
     )
   if (questionIds !== undefined) {
     for (const id of entry.data.related ?? [])

@@ -27,7 +27,7 @@ import { verdictOf, type LadderVerdict } from '../../../load/bench/ladder.ts'
 export const runEntrySchema = reportSchema.extend({
   /** Folder name under `results/` (the run id as the site links it, e.g. `reference`). */
   folder: z.string(),
-  /** The report's path as error messages name it, relative to the repository (`results/reference/report.json`). */
+  /** The report's path as error messages name it, relative to the repository (`results/published/report.json`). */
   reportFile: z.string(),
   /** Per step (same index as `steps`), the per-second series; empty when the file is missing or unreadable. */
   series: z.array(z.array(seriesPointSchema)),
