@@ -82,6 +82,7 @@ export default defineConfig({
       sidebar: [
         { label: 'Start here', link: '/' },
         { label: 'Where the material comes from', link: '/seeds/' },
+        { label: 'Seed coverage', link: '/seed-coverage/' },
         {
           label: 'Questions',
           items: [{ label: 'All topics', link: '/questions/' }, ...topicLinks],

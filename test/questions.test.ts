@@ -48,7 +48,7 @@ function splitFrontmatter(text: string): { yaml: string; body: string } {
 }
 
 /**
- * The run the site cites figures from, as `site/src/lib/figures.ts` picks it: `<dir>/reference`,
+ * The run the site cites figures from, as `site/src/lib/figures.ts` picks it: `<dir>/published`,
  * else the newest run; undefined when there is none. Its `steps` hold every variant.
  */
 function citedRun(dir: string): CheckedRun | undefined {

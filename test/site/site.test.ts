@@ -192,6 +192,15 @@ describe.skipIf(!hasChromium)('the study site', () => {
     )
   })
 
+  it('renders the seed coverage map, every item row linking an answer or lab', () => {
+    const page = readFileSync(join(DIST, 'seed-coverage', 'index.html'), 'utf8')
+    const rows = [...page.matchAll(/<tr>\s*<td>(\d{3}) ([^<]+)<\/td>[\s\S]*?<\/tr>/g)]
+    // 6 + 38 + 60 + 15 + 13 items of seeds 000–004.
+    expect(rows.length).toBe(132)
+    for (const [row] of rows) expect(row).toMatch(/href="\/(questions|labs)\/[a-z0-9-]+/)
+    expect(page).toContain('href="/questions/sse/limits-of-sse/"')
+  })
+
   it('serves the favicon every page links, and a not-found page that points somewhere', async () => {
     const favicon = await fetch(`${server.url}/favicon.svg`)
     expect(favicon.status).toBe(200)
