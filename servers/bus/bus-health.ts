@@ -5,11 +5,23 @@
  * connected during an outage; the 503 tells a load balancer or an operator, not the clients.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
-import { Gauge, type Registry } from 'prom-client'
+import { Counter, Gauge, type Registry } from 'prom-client'
 import type { BusStatus } from './feed-source.ts'
 
-/** Register `realtime_bus_up` (1 when frames arrive from the bus, else 0) in `registry`. */
+/**
+ * Register `realtime_bus_up` (1 when frames arrive from the bus, else 0) and
+ * `realtime_bus_rejected_entries_total` (stream entries stepped over) in `registry`.
+ */
 export function registerBusMetric(registry: Registry, status: () => BusStatus): Gauge {
+  new Counter({
+    name: 'realtime_bus_rejected_entries_total',
+    help: 'Stream entries skipped because they are not a frame the ticker wrote; memory bus: 0.',
+    registers: [registry],
+    collect() {
+      this.reset()
+      this.inc(status().rejectedEntries ?? 0)
+    },
+  })
   return new Gauge({
     name: 'realtime_bus_up',
     help: 'Whether frames arrive from the bus (1) or it is unreachable (0); memory bus: always 1.',

@@ -24,6 +24,12 @@ export interface BusStatus {
    * with a growing age means the link is fine but no ticker publishes.
    */
   readonly lastFrameAgeMs?: number
+  /**
+   * Stream entries skipped because they are not a frame the ticker wrote (Redis bus; absent
+   * until the first), and the last one's id and reason. The feed steps over them and goes on.
+   */
+  readonly rejectedEntries?: number
+  readonly lastRejected?: string
 }
 
 /** Bus settings and their defaults. */

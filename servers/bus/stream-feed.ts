@@ -15,7 +15,13 @@ import type { ScoredEvent, Sprite } from '../feed/messages.ts'
 import { connectBusClient } from './bus-client.ts'
 import { BUS_DEFAULTS, busKeys, type BusStatus } from './feed-source.ts'
 import { claimEpoch, type BusClient } from './redis-epoch.ts'
-import { parseEntries, parseReadReply, type StreamEntry } from './stream-entries.ts'
+import {
+  isRejected,
+  parseEntries,
+  parseReadReply,
+  type RejectedEntry,
+  type StreamEntry,
+} from './stream-entries.ts'
 
 /** Options of a {@link StreamFeed}. */
 export interface StreamFeedOptions {
@@ -54,6 +60,8 @@ export class StreamFeed extends Feed {
   #up = true
   #lastFrameAt: number | undefined
   #reason: string | undefined
+  #rejected = 0
+  #lastRejected: string | undefined
   #statusListeners: ((status: BusStatus) => void)[] = []
 
   private constructor(client: BusClient, epoch: string, options: StreamFeedOptions) {
@@ -102,9 +110,19 @@ export class StreamFeed extends Feed {
       this.#lastFrameAt === undefined
         ? {}
         : { lastFrameAgeMs: Math.round(performance.now() - this.#lastFrameAt) }
+    const rejected =
+      this.#lastRejected === undefined
+        ? {}
+        : { rejectedEntries: this.#rejected, lastRejected: this.#lastRejected }
     return this.#up
-      ? { kind: 'redis', up: true, ...age }
-      : { kind: 'redis', up: false, reason: this.#reason ?? 'redis unreachable', ...age }
+      ? { kind: 'redis', up: true, ...age, ...rejected }
+      : {
+          kind: 'redis',
+          up: false,
+          reason: this.#reason ?? 'redis unreachable',
+          ...age,
+          ...rejected,
+        }
   }
 
   /** Called on every change of {@link StreamFeed.status}; returns the unsubscribe function. */
@@ -204,8 +222,8 @@ export class StreamFeed extends Feed {
       String(this.#capacity),
     ])
     const entries = parseEntries(reply).reverse()
-    const first = entries[0]
-    if (first !== undefined) {
+    const first = entries.find((entry) => !isRejected(entry))
+    if (first !== undefined && !isRejected(first)) {
       this.#ring = new HistoryRing(this.#ring.epoch, this.#capacity, first.seq - 1)
       this.#publishHistory()
     }
@@ -269,11 +287,17 @@ export class StreamFeed extends Feed {
     }
   }
 
-  #apply(entry: StreamEntry, live: boolean): void {
-    const frame = JSON.parse(entry.frame) as { epoch: string; sprites: Sprite[] }
-    if (frame.epoch !== this.#ring.epoch) {
+  #apply(entry: StreamEntry | RejectedEntry, live: boolean): void {
+    if (isRejected(entry)) {
+      // Stepped over, never retried: reading from it again would stall the feed behind it.
+      this.#lastId = entry.id
+      this.#rejected += 1
+      this.#lastRejected = `${entry.id}: ${entry.rejected}`
+      return
+    }
+    if (entry.epoch !== this.#ring.epoch) {
       // A new history (the stream was lost): cursors of the old epoch now get a reset.
-      this.#ring = new HistoryRing(frame.epoch, this.#capacity, entry.seq - 1)
+      this.#ring = new HistoryRing(entry.epoch, this.#capacity, entry.seq - 1)
       this.#publishHistory()
     } else if (entry.seq <= this.#ring.newest) {
       // Already held (a backfill overlapping the live read): exactly once.
@@ -281,14 +305,14 @@ export class StreamFeed extends Feed {
       return
     } else if (entry.seq > this.#ring.newest + 1) {
       // Frames trimmed from the stream while this instance was cut off: older cursors expire.
-      this.#ring = new HistoryRing(frame.epoch, this.#capacity, entry.seq - 1)
+      this.#ring = new HistoryRing(entry.epoch, this.#capacity, entry.seq - 1)
       this.#publishHistory()
     }
     this.#ring.push(entry.seq, entry.frame)
     this.#lastId = entry.id
     this.#lastFrameAt = performance.now()
-    this.#sprites = frame.sprites
-    this.#events = JSON.parse(entry.events) as ScoredEvent[]
+    this.#sprites = entry.sprites
+    this.#events = entry.events
     if (!live) return
     const tick: FeedTick = { seq: entry.seq, text: entry.frame, bytes: Buffer.from(entry.frame) }
     for (const listener of this.#listeners) listener(tick)

@@ -6,7 +6,9 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { BUS_DEFAULTS, busKeys } from '../../servers/bus/feed-source.ts'
 import { StreamTicker } from '../../servers/bus/stream-ticker.ts'
 import {
   startRedis,
@@ -146,6 +148,40 @@ describe.skipIf(!redisAvailable())('Redis bus (needs /usr/bin/redis-server)', ()
         expectContiguous(seqs)
       },
     )
+
+    it('steps over a poison entry in the stream, counts it, and every client keeps its stream', async () => {
+      const [a, b] = deployment.servers as [RunningServer, RunningServer]
+      const watcher = await connect('websocket', a.url)
+      await watcher.waitFor((m) => m.type === 'frame')
+      const writer = createClient({ url: deployment.redis.url })
+      await writer.connect()
+      try {
+        await writer.sendCommand([
+          'XADD',
+          busKeys(BUS_DEFAULTS.prefix).stream,
+          '*',
+          'seq',
+          'x',
+          'frame',
+          '{oops',
+        ])
+      } finally {
+        writer.destroy()
+      }
+      const after = Math.max(a.feed.seq, b.feed.seq)
+      await eventually(() => a.feed.seq > after + 10 && b.feed.seq > after + 10)
+      await watcher.waitFor((m) => m.type === 'frame' && m.seq > after + 10)
+      expectContiguous(feedSeqs(watcher.messages))
+      for (const server of [a, b]) {
+        const { status, body } = await health(server)
+        expect(status).toBe(200)
+        const bus = body['bus'] as { lastRejected?: string }
+        expect(bus).toMatchObject({ up: true, rejectedEntries: 1 })
+        expect(String(bus.lastRejected)).toMatch(/lacks seq or frame/)
+        const metrics = await (await fetch(`${server.url}/metrics`)).text()
+        expect(metrics).toMatch(/^realtime_bus_rejected_entries_total 1$/m)
+      }
+    })
 
     it('keeps seq continuous and the epoch when the ticker restarts', async () => {
       const b = deployment.servers[1] as RunningServer
