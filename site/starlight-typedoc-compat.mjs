@@ -30,16 +30,24 @@ export function starlightTypeDocCompat(options) {
 }
 
 /**
- * @param {any} item a sidebar item in either shape
- * @returns {any} the item in Starlight 0.42's shape
+ * @param {unknown} item a sidebar item in either shape
+ * @returns {unknown} the item in Starlight 0.42's shape
  */
 function rewriteItem(item) {
   if (typeof item !== 'object' || item === null) return item
-  if ('autogenerate' in item && 'label' in item) {
-    const { collapsed, ...autogenerate } = item.autogenerate
-    const { autogenerate: _old, ...rest } = item
-    return { ...rest, ...(collapsed === undefined ? {} : { collapsed }), items: [{ autogenerate }] }
+  /** @type {Record<string, unknown>} */
+  const record = { ...item }
+  const group = record['autogenerate']
+  if (typeof group === 'object' && group !== null && 'label' in record) {
+    const { collapsed, ...autogenerate } = /** @type {Record<string, unknown>} */ (group)
+    delete record['autogenerate']
+    return {
+      ...record,
+      ...(collapsed === undefined ? {} : { collapsed }),
+      items: [{ autogenerate }],
+    }
   }
-  if (Array.isArray(item.items)) return { ...item, items: item.items.map(rewriteItem) }
+  const items = record['items']
+  if (Array.isArray(items)) return { ...record, items: items.map(rewriteItem) }
   return item
 }

@@ -5,23 +5,10 @@
  */
 import type { ScenarioPlan } from './executors.ts'
 import type { MetricSink } from './metric-sink.ts'
+import { printScriptError } from './script-errors.ts'
 import { ScriptMisuseError, VuContext } from './vu-context.ts'
 import type { ScriptFactory, VuInstance } from './vu-instance.ts'
 import { instantiate } from './vu-instance.ts'
-
-/** Iteration errors already printed, per message (k6 prints them all; thousands of VUs would flood). */
-const printedErrors = new Map<string, number>()
-const PRINT_LIMIT = 3
-
-/** Prints an iteration error like k6 (`ERRO[…] <message>`), a few times per message. */
-export function printScriptError(error: unknown, vuId: number): void {
-  const text = error instanceof Error ? (error.stack ?? error.message) : String(error)
-  const seen = printedErrors.get(text) ?? 0
-  printedErrors.set(text, seen + 1)
-  if (seen < PRINT_LIMIT) process.stderr.write(`ERRO[VU ${vuId}] ${text}\n`)
-  else if (seen === PRINT_LIMIT)
-    process.stderr.write(`ERRO (repeated errors of this kind are no longer printed)\n`)
-}
 
 /** What a VU reports to its worker. */
 export interface VuHooks {

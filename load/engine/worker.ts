@@ -9,7 +9,8 @@ import type { WorkerReport } from './metric-types.ts'
 import type { FromWorker, ToWorker } from './worker-messages.ts'
 import type { ScriptFactory } from './vu-instance.ts'
 import { compileFactory } from './vu-instance.ts'
-import { printScriptError, VuRunner } from './vu-runner.ts'
+import { printScriptError } from './script-errors.ts'
+import { VuRunner } from './vu-runner.ts'
 
 const port = parentPort
 if (port === null) throw new Error('load/engine/worker.ts runs only as a worker thread')

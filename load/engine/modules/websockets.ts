@@ -14,7 +14,7 @@
  */
 import type { SeriesBuffer } from '../metric-sink.ts'
 import type { VuContext, VuResource } from '../vu-context.ts'
-import { printScriptError } from '../vu-runner.ts'
+import { printScriptError } from '../script-errors.ts'
 import type { WebSocketEvents, WireWebSocket } from '../wire/websocket-client.ts'
 import { LeanWebSocket } from '../wire/websocket-client.ts'
 import { WsPackageWebSocket } from '../wire/websocket-ws-package-client.ts'

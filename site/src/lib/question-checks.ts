@@ -68,9 +68,10 @@ export interface CheckedRun extends CitableRun {
 /** Attribute `name="value"` (or `name='value'`) of one tag's text. */
 const attribute = (tag: string, name: string): string | undefined =>
   new RegExp(`\\b${name}=(?:"([^"]*)"|'([^']*)')`)
+    // An alternative that did not take part is undefined at run time, whatever the type says.
     .exec(tag)
     ?.slice(1)
-    .find((value) => value !== undefined)
+    .find((value: string | undefined) => value !== undefined)
 
 /** A JSX expression attribute `name={…}` of one tag's text, parsed as JSON; undefined when absent or not JSON. */
 const expression = (tag: string, name: string): unknown => {

@@ -77,7 +77,8 @@ export function runEntryOf(
 export function resultsLoader(base: string): Loader {
   return {
     name: 'realtime-lab-results',
-    load: async ({ store, parseData, config, logger, generateDigest }) => {
+    load: async (context) => {
+      const { store, config, logger } = context
       const dir = fileURLToPath(new URL(base.endsWith('/') ? base : `${base}/`, config.root))
       store.clear()
       if (!existsSync(dir)) {
@@ -92,7 +93,9 @@ export function resultsLoader(base: string): Loader {
         try {
           raw = JSON.parse(readFileSync(reportPath, 'utf8'))
         } catch (error) {
-          throw new Error(`${shown} is not valid JSON: ${(error as Error).message}`)
+          throw new Error(`${shown} is not valid JSON: ${(error as Error).message}`, {
+            cause: error,
+          })
         }
         const checked = reportSchema.safeParse(raw)
         if (!checked.success) {
@@ -109,14 +112,14 @@ export function resultsLoader(base: string): Loader {
             logger.warn(`${relative(dir, seriesPath)}: unrecognised series format, not charted`)
           return parsed ?? []
         })
-        const data = await parseData({
+        const data = await context.parseData({
           id: folder,
           data: runEntryOf(checked.data, folder, shown, series),
           filePath: reportPath,
         })
         // Astro wants entry paths relative to the site root (`../results/<run>/report.json`).
         const filePath = relative(fileURLToPath(config.root), reportPath)
-        store.set({ id: folder, data, filePath, digest: generateDigest(data) })
+        store.set({ id: folder, data, filePath, digest: context.generateDigest(data) })
       }
     },
   }

@@ -79,6 +79,8 @@ function draw(holder: HTMLElement): void {
     scales: {
       x: {
         time: false,
+        // 3 is uPlot's logarithmic scale, 1 its linear one.
+        // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- uPlot's Distr is an ambient const enum, which isolatedModules cannot import
         distr: spec.xLog ? 3 : 1,
         ...(spec.xLog ? { log: 10 } : {}),
         // Categories sit half a step in from each edge.

@@ -30,10 +30,14 @@ if (form && list) {
   const done = readDone()
   const filterOf = (): QuestionFilter => {
     const data = new FormData(form)
+    const text = (name: string): string => {
+      const value = data.get(name)
+      return typeof value === 'string' ? value : ''
+    }
     return {
-      search: String(data.get('search') ?? ''),
-      topic: String(data.get('topic') ?? ''),
-      difficulty: String(data.get('difficulty') ?? ''),
+      search: text('search'),
+      topic: text('topic'),
+      difficulty: text('difficulty'),
       hideDone: data.get('hideDone') !== null,
     }
   }
