@@ -91,6 +91,21 @@ export function createChatLab(limits: ChatLimits): ChatLab {
     return undefined
   }
 
+  function summaries(): ChatRoomSummary[] {
+    return [...rooms.values()].map((open) => ({
+      room: open.name,
+      users: open.users,
+      messages: open.history.length,
+    }))
+  }
+
+  function room(name: string): ReturnType<ChatLab['room']> {
+    const open = rooms.get(name)
+    return open === undefined
+      ? undefined
+      : { room: open.name, users: open.users, history: open.history }
+  }
+
   return {
     name: 'chat',
     anonymousPosts: false,
@@ -136,17 +151,12 @@ export function createChatLab(limits: ChatLimits): ChatLab {
     disconnect(peer: LabPeer): void {
       leave(peer)
     },
-    rooms(): ChatRoomSummary[] {
-      return [...rooms.values()].map((room) => ({
-        room: room.name,
-        users: room.users,
-        messages: room.history.length,
-      }))
-    },
-    room(name: string) {
-      const room = rooms.get(name)
-      if (room === undefined) return undefined
-      return { room: room.name, users: room.users, history: room.history }
+    rooms: summaries,
+    room,
+    views: {
+      rooms: () => ({ rooms: summaries() }),
+      'rooms/:room': ({ room: name = '' }) =>
+        room(name) ?? labError('bad-room-name', `no room "${name}" is open`),
     },
   }
 }

@@ -75,6 +75,11 @@ export interface LabError {
   readonly message: string
 }
 
+/** Whether a value is the wire form of a fault. */
+export function isLabError(value: object): value is LabError {
+  return 'type' in value && value.type === 'error' && 'code' in value
+}
+
 /** Builds the wire form of `code`; `detail` replaces the table's message when given. */
 export function labError(code: LabErrorCode, detail?: string): LabError {
   return { type: 'error', code, message: detail ?? LAB_ERRORS[code].message }

@@ -13,6 +13,9 @@ export function isLabName(name: string): name is LabName {
   return (LAB_NAMES as readonly string[]).includes(name)
 }
 
+/** A read-only view of a lab: the JSON body for the route's params, or a fault to answer with. */
+export type LabView = (params: Readonly<Record<string, string>>) => object | LabError
+
 /** One lab: what happens when peers connect, send and leave. */
 export interface Lab {
   readonly name: LabName
@@ -32,4 +35,9 @@ export interface Lab {
   disconnect(peer: LabPeer): void
   /** True when this lab accepts POSTs without a session (anyone may post). */
   readonly anonymousPosts: boolean
+  /**
+   * Read-only REST views under `GET /labs/<name>/<path>`, keyed by path in express syntax
+   * (`rooms/:room`). Optional.
+   */
+  readonly views?: Readonly<Record<string, LabView>>
 }

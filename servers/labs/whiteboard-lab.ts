@@ -82,6 +82,10 @@ export function createWhiteboardLab(limits: WhiteboardLimits): WhiteboardLab {
     return undefined
   }
 
+  function board(name: string): ReturnType<WhiteboardLab['board']> {
+    return boards.get(name)?.state()
+  }
+
   return {
     name: 'whiteboard',
     anonymousPosts: false,
@@ -130,8 +134,10 @@ export function createWhiteboardLab(limits: WhiteboardLimits): WhiteboardLab {
     disconnect(peer: LabPeer): void {
       leave(peer)
     },
-    board(name: string) {
-      return boards.get(name)?.state()
+    board,
+    views: {
+      'rooms/:room': ({ room = '' }) =>
+        board(room) ?? labError('bad-room-name', `no board "${room}" is open`),
     },
   }
 }
