@@ -10,69 +10,20 @@ import { join, relative } from 'node:path'
 import { equalSegments } from '../engine/execution-segment.ts'
 import { PROTOCOL_TABLE, type Protocol } from '../../servers/transports/protocols.ts'
 import { spawnCommand, spawnNode, stopChild, type Child } from '../kit/child-process.ts'
-import { SATURATION, TIMEOUTS } from './defaults.ts'
-import { effectiveBudgetMs, underDelivered } from './ladder.ts'
-import {
-  countOf,
-  hasP99,
-  parseSummary,
-  SUMMARY_TREND_STATS,
-  trendOf,
-  type K6Summary,
-} from './k6-summary.ts'
+import { TIMEOUTS } from './defaults.ts'
+import { parseSummary, SUMMARY_TREND_STATS, type K6Summary } from './k6-summary.ts'
 import { mergeSummaries, readTrendSamples, tagProcess, type TrendSamples } from './load-merge.ts'
-import {
-  ProcessSampler,
-  summariseSamples,
-  type ProcessSample,
-  type WindowSummary,
-} from '../kit/process-sampler.ts'
+import { ProcessSampler } from '../kit/process-sampler.ts'
 import { readSample, scrape } from '../kit/prometheus-text.ts'
-import { linkShortfalls, relayWindow, type LinkUnderTest } from '../network/link.ts'
+import type { LinkUnderTest } from '../network/link.ts'
 import type { StepResult } from './report-schema.ts'
 import { startServerUnderTest, type ServerUnderTest } from './server-under-test.ts'
-import {
-  aggregateK6Json,
-  counterSum,
-  gaugeMax,
-  trendMaxP99,
-  latestP95,
-  parseSeries,
-  type SeriesLine,
-} from '../kit/series.ts'
+import { aggregateK6Json, latestP95, parseSeries, type SeriesLine } from '../kit/series.ts'
 
-/** Which load generator runs the scenario. */
-export type EngineKind = 'builtin' | 'k6'
+import type { StepPlan } from './step-plan.ts'
+import { deriveStep, seriesLines, type StepRecord } from './step-derive.ts'
 
-/** Everything one step needs. */
-export interface StepPlan {
-  protocol: Protocol
-  design: 'reference' | 'baseline'
-  connections: number
-  holdS: number
-  rampS: number
-  rateHz: number
-  pollIntervalS: number
-  /** p95 budget, ms, before {@link effectiveBudgetMs} adds the short-poll interval. */
-  budgetMs: number
-  engine: EngineKind
-  /** The k6 binary when `engine` is `k6` (default: `k6` from PATH). */
-  k6Path?: string
-  /** Repository root (scripts and servers are resolved from it). */
-  root: string
-  /** The run folder; the step writes under `<design>/<protocol>/<connections>/`. */
-  runDir: string
-  /** Write a V8 CPU profile of the server into the step folder (`node --cpu-prof`). */
-  cpuProfile?: boolean
-  /** `single` (default) or `cluster-N`. */
-  topology?: string
-  /** The server's `--encoding`; undefined leaves the server's default and records none. */
-  encoding?: string | undefined
-  /** Engine processes that split the VUs by execution segment (default 1). */
-  loadProcesses?: number
-  /** A link profile (`load/network`) between the load and the server; default `loopback`. */
-  network?: string | undefined
-}
+export type { EngineKind, StepPlan } from './step-plan.ts'
 
 /** Live figures for the progress line, once per second. */
 export interface StepProgress {
@@ -178,21 +129,6 @@ export function stepFolder(plan: StepPlan): string {
   )
 }
 
-function sampleLines(
-  name: string,
-  tags: Record<string, string>,
-  samples: readonly ProcessSample[],
-  pick: (s: ProcessSample) => number,
-): SeriesLine[] {
-  return samples.map((s) => ({
-    t: Math.floor(s.t),
-    metric: name,
-    tags,
-    type: 'gauge',
-    value: pick(s),
-  }))
-}
-
 /** A loss namespace's counters now, or null without one. */
 function lossCounters(
   link: LinkUnderTest | null,
@@ -233,17 +169,11 @@ async function clientsServed(urls: readonly string[], protocol: Protocol): Promi
   return answered.length === 0 ? null : answered.reduce((a, b) => a + b, 0)
 }
 
-/** Runs the step; throws {@link StepFailure} when the server or the engine failed. */
-export async function runStep(
-  plan: StepPlan,
-  onProgress: (p: StepProgress) => void,
-): Promise<StepResult> {
-  const stepRel = stepFolder(plan)
-  const stepDir = join(plan.runDir, stepRel)
-  mkdirSync(stepDir, { recursive: true })
-  const summaryFile = join(stepDir, 'summary.json')
-  const seriesFile = join(stepDir, 'series.ndjson')
-  const topology = plan.topology ?? 'single'
+/**
+ * The engine processes of a step and their files: one, or `loadProcesses` that split the VUs
+ * by execution segment (built-in engine only).
+ */
+function planEngines(plan: StepPlan, stepDir: string, summaryFile: string): EngineProcessPlan[] {
   const processCount = plan.loadProcesses ?? 1
   if (processCount > 1 && plan.engine === 'k6') {
     throw new StepFailure(
@@ -251,7 +181,7 @@ export async function runStep(
     )
   }
   const split = processCount > 1 ? equalSegments(processCount) : null
-  const engines: EngineProcessPlan[] = Array.from({ length: processCount }, (_, i) => {
+  return Array.from({ length: processCount }, (_, i) => {
     const suffix = split === null ? '' : `-${String(i + 1)}`
     return {
       summaryFile: split === null ? summaryFile : join(stepDir, `summary${suffix}.json`),
@@ -264,6 +194,66 @@ export async function runStep(
         split === null ? null : { segment: split.segments[i] ?? '', sequence: split.sequence },
     }
   })
+}
+
+/**
+ * What the engines wrote: one summary (several merged, with exact percentiles over every
+ * process's raw samples, and written to `summaryFile`) and their per-second lines in time
+ * order. The raw files are removed once read.
+ */
+async function collectEngineOutput(
+  plan: StepPlan,
+  engines: readonly EngineProcessPlan[],
+  summaryFile: string,
+): Promise<{ summary: K6Summary; engineLines: SeriesLine[] }> {
+  const split = engines.length > 1
+  const summaries: K6Summary[] = []
+  for (const engine of engines) {
+    if (!existsSync(engine.summaryFile))
+      throw new LoadToolFailure(`engine wrote no summary to ${engine.summaryFile}`)
+    summaries.push(parseSummary(readFileSync(engine.summaryFile, 'utf8'), engine.summaryFile))
+  }
+  let summary = summaries[0] ?? { metrics: {} }
+  if (split) {
+    // Exact percentiles over every process's raw samples, then one export like one engine's.
+    const samples: TrendSamples = new Map()
+    for (const engine of engines) {
+      if (engine.samplesFile === null || !existsSync(engine.samplesFile))
+        throw new LoadToolFailure(`engine wrote no samples to ${String(engine.samplesFile)}`)
+      readTrendSamples(readFileSync(engine.samplesFile, 'utf8'), engine.samplesFile, samples)
+      // The raw samples are large; the merged export keeps what the report needs.
+      rmSync(engine.samplesFile)
+    }
+    summary = mergeSummaries(summaries, samples)
+    writeFileSync(summaryFile, JSON.stringify(summary, null, 2) + '\n')
+  }
+
+  let engineLines: SeriesLine[] = []
+  for (const [index, engine] of engines.entries()) {
+    if (!existsSync(engine.rawFile)) continue
+    const lines =
+      plan.engine === 'k6'
+        ? await aggregateK6Json(engine.rawFile)
+        : parseSeries(readFileSync(engine.rawFile, 'utf8'))
+    // The raw points are large; the per-second aggregate keeps what the report needs.
+    rmSync(engine.rawFile)
+    engineLines.push(...(!split ? lines : tagProcess(lines, index + 1)))
+  }
+  engineLines = engineLines.sort((a, b) => a.t - b.t)
+  return { summary, engineLines }
+}
+
+/** Runs the step; throws {@link StepFailure} when the server or the engine failed. */
+export async function runStep(
+  plan: StepPlan,
+  onProgress: (p: StepProgress) => void,
+): Promise<StepResult> {
+  const stepDir = join(plan.runDir, stepFolder(plan))
+  mkdirSync(stepDir, { recursive: true })
+  const summaryFile = join(stepDir, 'summary.json')
+  const seriesFile = join(stepDir, 'series.ndjson')
+  const topology = plan.topology ?? 'single'
+  const engines = planEngines(plan, stepDir, summaryFile)
 
   let server: ServerUnderTest
   try {
@@ -362,225 +352,39 @@ export async function runStep(
       }
     }
     if (server.exited()) throw new StepFailure('a server process exited during the step')
-    const summaries: K6Summary[] = []
-    for (const engine of engines) {
-      if (!existsSync(engine.summaryFile))
-        throw new LoadToolFailure(`engine wrote no summary to ${engine.summaryFile}`)
-      summaries.push(parseSummary(readFileSync(engine.summaryFile, 'utf8'), engine.summaryFile))
-    }
-    let summary = summaries[0] ?? { metrics: {} }
-    if (split !== null) {
-      // Exact percentiles over every process's raw samples, then one export like one engine's.
-      const samples: TrendSamples = new Map()
-      for (const engine of engines) {
-        if (engine.samplesFile === null || !existsSync(engine.samplesFile))
-          throw new LoadToolFailure(`engine wrote no samples to ${String(engine.samplesFile)}`)
-        readTrendSamples(readFileSync(engine.samplesFile, 'utf8'), engine.samplesFile, samples)
-        // The raw samples are large; the merged export keeps what the report needs.
-        rmSync(engine.samplesFile)
-      }
-      summary = mergeSummaries(summaries, samples)
-      writeFileSync(summaryFile, JSON.stringify(summary, null, 2) + '\n')
-    }
+    const { summary, engineLines } = await collectEngineOutput(plan, engines, summaryFile)
 
-    let engineLines: SeriesLine[] = []
-    for (const [index, engine] of engines.entries()) {
-      if (!existsSync(engine.rawFile)) continue
-      const lines =
-        plan.engine === 'k6'
-          ? await aggregateK6Json(engine.rawFile)
-          : parseSeries(readFileSync(engine.rawFile, 'utf8'))
-      // The raw points are large; the per-second aggregate keeps what the report needs.
-      rmSync(engine.rawFile)
-      engineLines.push(...(split === null ? lines : tagProcess(lines, index + 1)))
-    }
-    engineLines = engineLines.sort((a, b) => a.t - b.t)
-
-    // The scenario starts in the first second with a running VU or a feed metric, whichever
-    // comes first; the window follows the ramp. k6 samples `vus` once a second from 0, so its
-    // first second with VUs above 0 is a second late: the first connection is not.
-    const vuTimes = engineLines
-      .filter((l) => l.metric === 'vus' && l.type === 'gauge' && l.value > 0)
-      .map((l) => l.t)
-    const feedTimes = engineLines.filter((l) => l.metric.startsWith('feed_')).map((l) => l.t)
-    const startTimes = [...vuTimes, ...feedTimes]
-    const t0 = startTimes.length > 0 ? Math.min(...startTimes) : Math.floor(engineStart)
-    // Whole seconds only: the first and last partial seconds are left out.
-    const windowS = Math.max(1, plan.holdS - 1)
-    const from = t0 + plan.rampS + 1
-    const to = from + windowS
-
-    const serverWin = summariseSamples(serverSampler.samples, from, to)
-    const genWin = summariseSamples(generatorSampler.samples, from, to)
-    const clientsInWindow = clients.filter((c) => c.t >= from && c.t < to).map((c) => c.value)
-    // At most one per VU: a client that drops and reconnects on purpose (feed-drop.ts) can be
-    // counted twice for a moment, its new connection open before the server closed the old one.
-    const connected = Math.min(
-      plan.connections,
-      Math.round(
-        Math.max(
-          0,
-          ...clientsInWindow,
-          ...(clientsInWindow.length === 0 ? clients.map((c) => c.value) : []),
-        ),
-      ),
-    )
-
-    const framesReceived = Math.round(counterSum(engineLines, 'feed_frames', from, to))
-    // Due while connected: received plus found missing, filed in the same seconds, so
-    // delivery cannot pass 100 %; the schedule (every client connected throughout) judges
-    // under-delivery.
-    const framesExpected =
-      framesReceived + Math.round(counterSum(engineLines, 'feed_gaps', from, to))
-    const framesScheduled = Math.round(plan.connections * plan.rateHz * windowS)
-    const gaps = Math.round(countOf(summary, 'feed_gaps'))
-    const resets = Math.round(countOf(summary, 'feed_resets'))
-    const latency = trendOf(summary, 'feed_latency')
-    if (!hasP99(summary, 'feed_latency')) {
-      // No p(99) in the export: the highest per-second p99 of the window, an upper bound.
-      latency.p99 = Math.max(
-        latency.p95,
-        trendMaxP99(engineLines, 'feed_latency', from, to) ?? latency.max,
-      )
-    }
-    const allFrames = countOf(summary, 'feed_frames')
-    const dataReceived = countOf(summary, 'data_received')
-    const bytesPerFrame = allFrames > 0 && dataReceived > 0 ? dataReceived / allFrames : null
-
-    // Poll clients hold no connection between requests: memory is per client (VU) there.
-    const perConnectionDenominator = PROTOCOL_TABLE[plan.protocol].holdsConnection
-      ? connected
-      : plan.connections
-    const rssPerConnectionKiB =
-      perConnectionDenominator > 0
-        ? ((serverWin.rssMiB - rssBeforeMiB) * 1024) / perConnectionDenominator
-        : null
-
-    const eventLoopDelayP99Ms =
-      plan.engine === 'k6' ? null : gaugeMax(engineLines, 'engine_event_loop_delay_p99', from, to)
-    const cores = availableParallelism()
-    const reasons: string[] = []
-    const relaySummary =
-      relaySampler === null ? null : summariseSamples(relaySampler.samples, from, to)
-    const relayWin =
-      relay === null || relaySummary === null
-        ? null
-        : relayWindow(relay.lines(), relaySummary.cpuPercent, from, to)
-    if (relayWin !== null && server.link !== null) {
-      reasons.push(...linkShortfalls(relayWin, server.link.profile.rttMs / 2))
-    }
-    if (genWin.cpuPercent >= SATURATION.cpuShareOfCores * cores * 100) {
-      reasons.push(`generator CPU ${genWin.cpuPercent.toFixed(0)} % of ${String(cores)} cores`)
-    }
-    if (eventLoopDelayP99Ms !== null && eventLoopDelayP99Ms > SATURATION.eventLoopDelayP99Ms) {
-      reasons.push(`generator event-loop delay p99 ${eventLoopDelayP99Ms.toFixed(0)} ms`)
-    }
-    const lostFrames =
-      gaps > 0 ||
-      underDelivered(
-        {
-          protocol: plan.protocol,
-          framesExpected,
-          framesScheduled,
-          framesReceived,
-          holdS: windowS,
-        },
-        plan.pollIntervalS,
-      )
-    const withinBudget = latency.p95 <= effectiveBudgetMs(plan) && !lostFrames
-
-    // One series file per step: the engine's lines plus the bench's own samples.
-    const tags = { protocol: plan.protocol }
-    const all: SeriesLine[] = [
-      ...engineLines,
-      ...sampleLines('server_cpu_percent', tags, serverSampler.samples, (s) => s.cpuPercent),
-      ...sampleLines('server_cpu_user_percent', tags, serverSampler.samples, (s) => s.userPercent),
-      ...sampleLines(
-        'server_cpu_system_percent',
-        tags,
-        serverSampler.samples,
-        (s) => s.systemPercent,
-      ),
-      ...sampleLines('server_rss_mib', tags, serverSampler.samples, (s) => s.rssMiB),
-      ...sampleLines('generator_cpu_percent', tags, generatorSampler.samples, (s) => s.cpuPercent),
-      ...sampleLines('generator_rss_mib', tags, generatorSampler.samples, (s) => s.rssMiB),
-      ...(relaySampler === null
-        ? []
-        : sampleLines('relay_cpu_percent', tags, relaySampler.samples, (s) => s.cpuPercent)),
-      ...(nginxSampler === null
-        ? []
-        : sampleLines('nginx_cpu_percent', tags, nginxSampler.samples, (s) => s.cpuPercent)),
-      ...(redisSampler === null
-        ? []
-        : sampleLines('redis_cpu_percent', tags, redisSampler.samples, (s) => s.cpuPercent)),
-      ...clients.map((c): SeriesLine => ({
-        t: Math.floor(c.t),
-        metric: 'server_clients',
-        tags,
-        type: 'gauge',
-        value: c.value,
-      })),
-    ].sort((a, b) => a.t - b.t)
-    writeFileSync(seriesFile, all.map((l) => JSON.stringify(l)).join('\n') + '\n')
-
-    const partOf = (sampler: ProcessSampler): WindowSummary =>
-      summariseSamples(sampler.samples, from, to)
-    return {
-      protocol: plan.protocol,
-      design: plan.design,
-      topology,
-      ...(plan.encoding === undefined ? {} : { encoding: plan.encoding }),
-      ...(plan.network === undefined || plan.network === 'loopback'
-        ? {}
-        : { network: plan.network }),
-      loadProcesses: processCount,
-      engine: plan.engine,
-      connections: plan.connections,
-      connected,
-      holdS: windowS,
-      latencyMs: latency,
-      connectMs: trendOf(summary, 'feed_connect'),
-      pingMs: summary.metrics['feed_ping'] === undefined ? null : trendOf(summary, 'feed_ping'),
-      recoveryMs:
-        summary.metrics['feed_recovery'] === undefined ? null : trendOf(summary, 'feed_recovery'),
-      framesExpected,
-      framesScheduled,
-      framesReceived,
-      gaps,
-      resets,
-      bytesPerFrame,
-      server: { ...serverWin, rssPerConnectionKiB },
-      ...(nginxSampler === null || redisSampler === null
-        ? {}
-        : { serverParts: { nginx: partOf(nginxSampler), redis: partOf(redisSampler) } }),
-      generator: { ...genWin, eventLoopDelayP99Ms },
-      ...(server.link === null
-        ? {}
-        : {
-            link: {
-              network: server.link.profile.name,
+    const record: StepRecord = {
+      engineStart,
+      summary,
+      engineLines,
+      samples: {
+        server: serverSampler.samples,
+        generator: generatorSampler.samples,
+        relay: relaySampler?.samples ?? null,
+        nginx: nginxSampler?.samples ?? null,
+        redis: redisSampler?.samples ?? null,
+      },
+      clients,
+      rssBeforeMiB,
+      link:
+        server.link === null
+          ? null
+          : {
+              name: server.link.profile.name,
               rttMs: server.link.profile.rttMs,
-              relay:
-                relayWin === null || relaySummary === null
-                  ? null
-                  : {
-                      ...relaySummary,
-                      chunksPerS: relayWin.chunksPerS,
-                      latePercent: relayWin.latePercent,
-                      meanLateMs: relayWin.meanLateMs,
-                      maxLateMs: relayWin.maxLateMs,
-                    },
+              relayLines: relay === null ? null : relay.lines(),
               ...lossOver(server.link, lossAtStart),
             },
-          }),
-      valid: reasons.length === 0,
-      invalidReason: reasons.length === 0 ? null : reasons.join('; '),
-      withinBudget,
-      files: {
-        summary: relative(plan.runDir, summaryFile),
-        series: relative(plan.runDir, seriesFile),
-      },
+      cores: availableParallelism(),
     }
+    // One series file per step: the engine's lines plus the bench's own samples.
+    const series = seriesLines(plan, record)
+    writeFileSync(seriesFile, series.map((l) => JSON.stringify(l)).join('\n') + '\n')
+    return deriveStep(plan, record, {
+      summary: relative(plan.runDir, summaryFile),
+      series: relative(plan.runDir, seriesFile),
+    })
   } finally {
     clearInterval(progressTimer)
     serverSampler.stop()

@@ -56,15 +56,15 @@ export class LabConnections {
     return session?.lab === lab ? session.peer : undefined
   }
 
+  /** What every peer is held to: its message rate and burst, and its unsent-bytes bound. */
+  #peerLimits(): [ratePerS: number, burst: number, slowClientBytes: number] {
+    const settings = this.#settings
+    return [settings.messageRatePerS, settings.messageBurst, settings.slowClientBytes]
+  }
+
   /** Takes an upgraded socket of `lab`: refused with 1001 or 1013, or a peer until it closes. */
   acceptWebSocket(socket: WebSocket, params: URLSearchParams, lab: Lab): void {
-    const settings = this.#settings
-    const peer = new WebSocketPeer(
-      socket,
-      settings.messageRatePerS,
-      settings.messageBurst,
-      settings.slowClientBytes,
-    )
+    const peer = new WebSocketPeer(socket, ...this.#peerLimits())
     // Every socket gets an error listener: an unhandled 'error' would end the process.
     socket.on('error', () => {
       // 'close' follows; the lab releases the peer there.
@@ -112,13 +112,7 @@ export class LabConnections {
 
   /** Opens an SSE stream of `lab` on `response` (the caller checked {@link full}). */
   openStream(response: Response, params: URLSearchParams, lab: Lab): void {
-    const settings = this.#settings
-    const peer = new SsePeer(
-      response,
-      settings.messageRatePerS,
-      settings.messageBurst,
-      settings.slowClientBytes,
-    )
+    const peer = new SsePeer(response, ...this.#peerLimits())
     this.#sessions.set(peer.id, { peer, lab })
     response.on('close', () => {
       this.#sessions.delete(peer.id)

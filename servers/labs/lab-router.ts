@@ -74,15 +74,17 @@ export function createLabRouter(parts: LabRouterParts): express.Router {
   return router
 }
 
-function openStream(parts: LabRouterParts, request: Request, response: Response): void {
+/** The lab the request's `:lab` names; undefined, and the request answered, when none. */
+function labOf(parts: LabRouterParts, request: Request, response: Response): Lab | undefined {
   const name = request.params['lab']
-  if (typeof name !== 'string' || !isLabName(name)) {
-    sendError(
-      response,
-      labError('unknown-lab', `no lab "${String(name)}": GET /labs lists the labs`),
-    )
-    return
-  }
+  if (typeof name === 'string' && isLabName(name)) return parts.labs[name]
+  sendError(response, labError('unknown-lab', `no lab "${String(name)}": GET /labs lists the labs`))
+  return undefined
+}
+
+function openStream(parts: LabRouterParts, request: Request, response: Response): void {
+  const lab = labOf(parts, request, response)
+  if (lab === undefined) return
   if (parts.connections.full) {
     sendError(response, labError('too-many-connections'))
     return
@@ -97,7 +99,7 @@ function openStream(parts: LabRouterParts, request: Request, response: Response)
   parts.connections.openStream(
     response,
     new URLSearchParams(target.ok ? target.value.query : ''),
-    parts.labs[name],
+    lab,
   )
 }
 
@@ -109,15 +111,8 @@ function postMessage(parts: LabRouterParts): (request: Request, response: Respon
     10_000,
   )
   return (request, response) => {
-    const name = request.params['lab']
-    if (typeof name !== 'string' || !isLabName(name)) {
-      sendError(
-        response,
-        labError('unknown-lab', `no lab "${String(name)}": GET /labs lists the labs`),
-      )
-      return
-    }
-    const lab = parts.labs[name]
+    const lab = labOf(parts, request, response)
+    if (lab === undefined) return
     const sessionId = request.query['session']
     let peer: LabPeer | undefined
     if (sessionId === undefined) {
