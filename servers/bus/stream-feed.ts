@@ -8,9 +8,9 @@
  * It extends `Feed` so that the transports and the app, typed against `Feed`, take it
  * unchanged; every member they use is overridden here.
  */
-import { encodeReset, encodeSnapshot, wallClock } from '../feed/codec.ts'
-import { Feed, type CatchUp, type FeedTick, type TickListener } from '../feed/feed.ts'
-import { HistoryRing, type Cursor } from '../feed/history-ring.ts'
+import { encodeSnapshot, wallClock } from '../feed/codec.ts'
+import { Feed, type FeedTick, type TickListener } from '../feed/feed.ts'
+import { HistoryRing } from '../feed/history-ring.ts'
 import type { ScoredEvent, Sprite } from '../feed/messages.ts'
 import { connectBusClient } from './bus-client.ts'
 import { BUS_DEFAULTS, busKeys, type BusStatus } from './feed-source.ts'
@@ -184,19 +184,8 @@ export class StreamFeed extends Feed {
     return this.#events.map((event) => ({ ...event }))
   }
 
-  override catchUp(cursor: Cursor | undefined): CatchUp {
-    const seq = this.seq
-    if (cursor === undefined) return { messages: [this.snapshot()], firstSeq: seq, reset: false }
-    const result = this.#ring.resume(cursor)
-    if (result.kind === 'replay') {
-      return { messages: result.frames, firstSeq: cursor.since + 1, reset: false }
-    }
-    return {
-      messages: [encodeReset(this.epoch, seq, result.reason), this.snapshot()],
-      firstSeq: seq,
-      reset: true,
-    }
-  }
+  // catchUp is Feed's own: it reads `history`, `epoch`, `seq` and `snapshot()`, which this
+  // feed keeps pointed at the stream's window (#publishHistory) or overrides.
 
   // `epoch` and `history` are read-only to users of a Feed; this feed follows the
   // stream's epoch, so it re-points them when the stream starts a new history.
