@@ -205,8 +205,15 @@ export function createApp(context: AppContext): { app: Express; transportRouter:
     }
     const failure = faultOfLibraryError(clientError, context.maxPayload)
     // The peer's mistake: one line, no stack.
-    console.warn(
-      `client error ${FAULTS[failure.code].status} ${failure.code} on ${req.method} ${redactUrl(req.originalUrl).slice(0, 100)}: ${clientError.detail}`,
+    context.guard.log.warn(
+      {
+        handler: 'express route',
+        peer: req.socket.remoteAddress,
+        code: failure.code,
+        status: FAULTS[failure.code].status,
+        request: `${req.method} ${redactUrl(req.originalUrl).slice(0, 100)}`,
+      },
+      `client error: ${clientError.detail}`,
     )
     if (res.headersSent) res.destroy()
     else sendFault(res, failure)

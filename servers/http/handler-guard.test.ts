@@ -4,6 +4,7 @@ import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { HandlerGuard } from './handler-guard.ts'
+import { memoryLog } from './log.ts'
 
 const servers: Server[] = []
 afterEach(async () => {
@@ -32,8 +33,8 @@ async function counted(registry: Registry, handler: string): Promise<number> {
 describe('HandlerGuard', () => {
   it('answers a request whose listener throws with 500 internal, logs it once and counts it', async () => {
     const registry = new Registry()
-    const lines: string[] = []
-    const guard = new HandlerGuard(registry, (line) => lines.push(line))
+    const { log, events } = memoryLog()
+    const guard = new HandlerGuard(registry, log)
     const host = await listen(
       createServer(
         guard.request('request', (req, res) => {
@@ -46,14 +47,23 @@ describe('HandlerGuard', () => {
     expect(boom.status).toBe(500)
     expect(await boom.json()).toMatchObject({ type: 'error', code: 'internal' })
     expect(await (await fetch(`http://${host}/`)).text()).toBe('fine')
-    expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(/^handler request threw .*bug on purpose/)
+    // One JSON line: which handler, from which peer, the fault code, the error with its stack.
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({
+      level: 50,
+      handler: 'request',
+      peer: '127.0.0.1',
+      code: 'internal',
+      msg: 'handler threw: the peer was answered, the server goes on',
+      err: { message: 'bug on purpose' },
+    })
+    expect(String((events[0]?.['err'] as { stack?: string }).stack)).toContain('bug on purpose')
     expect(await counted(registry, 'request')).toBe(1)
   })
 
   it('answers a rejected async listener with 500 as well', async () => {
     const registry = new Registry()
-    const guard = new HandlerGuard(registry, () => undefined)
+    const guard = new HandlerGuard(registry, memoryLog().log)
     const host = await listen(
       createServer(
         guard.request('request', async () => {
@@ -68,7 +78,7 @@ describe('HandlerGuard', () => {
 
   it('answers an upgrade whose listener throws before writing with 500, and the server goes on', async () => {
     const registry = new Registry()
-    const guard = new HandlerGuard(registry, () => undefined)
+    const guard = new HandlerGuard(registry, memoryLog().log)
     const server = createServer((_req, res) => res.end('up'))
     server.on(
       'upgrade',
@@ -91,7 +101,7 @@ describe('HandlerGuard', () => {
 
   it('hands a throwing callback to its answer and counts it under its own name', async () => {
     const registry = new Registry()
-    const guard = new HandlerGuard(registry, () => undefined)
+    const guard = new HandlerGuard(registry, memoryLog().log)
     const answered: unknown[] = []
     const onMessage = guard.callback(
       'websocket message',

@@ -2,21 +2,19 @@
  * The one guard around every listener that runs on peer input: `request`, `upgrade`, and
  * the socket and message handlers of the transports and labs. Parsers of peer input return
  * faults and do not throw; this guard is what holds when a bug makes one throw anyway. The
- * throw answers that one peer (HTTP 500, or WebSocket close 1011), is logged once with the
- * handler's name and is counted in `realtime_handler_errors_total{handler}`: the process
- * and every other client go on.
+ * throw answers that one peer (HTTP 500, or WebSocket close 1011), is logged once (one JSON
+ * line: `handler`, `peer` when known, `code` `internal`, the error) and is counted in
+ * `realtime_handler_errors_total{handler}`: the process and every other client go on.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { Counter, type Registry } from 'prom-client'
 import { FAULTS, fault, writeFaultReply } from './errors.ts'
+import { createLog, type ServerLog } from './log.ts'
 import { rejectUpgrade, type UpgradeHandler } from './upgrade-router.ts'
 
 /** A request listener; one that returns a promise has its rejection answered too. */
 export type GuardedRequestListener = (req: IncomingMessage, res: ServerResponse) => unknown
-
-/** Where a caught error is reported: one line per error. */
-export type GuardLog = (line: string) => void
 
 // Node sets `bytesWritten` on net sockets; a socket that wrote nothing can still take an HTTP answer.
 const untouched = (socket: Duplex): boolean =>
@@ -25,38 +23,36 @@ const untouched = (socket: Duplex): boolean =>
 /** Guards the listeners of one server. */
 export class HandlerGuard {
   readonly #errors: Counter<'handler'>
-  readonly #log: GuardLog
+  /** The server's log: caught errors here, and the faults its listeners report. */
+  readonly log: ServerLog
 
   /**
    * @param registry - Where `realtime_handler_errors_total{handler}` is registered.
-   * @param log - Receives one line per caught error. Default: `console.error`.
+   * @param log - The server's log. Default: JSON lines on stderr ({@link createLog}).
    */
-  constructor(
-    registry: Registry,
-    log: GuardLog = (line) => {
-      console.error(line)
-    },
-  ) {
+  constructor(registry: Registry, log: ServerLog = createLog()) {
     this.#errors = new Counter({
       name: 'realtime_handler_errors_total',
       help: 'Errors thrown by a listener on peer input, caught by the guard (that peer got 500 or close 1011).',
       labelNames: ['handler'],
       registers: [registry],
     })
-    this.#log = log
+    this.log = log
   }
 
-  /** Logs and counts one error thrown by `handler`. */
-  caught(handler: string, error: unknown): void {
+  /** Logs and counts one error thrown by `handler`, on input from `peer` when known. */
+  caught(handler: string, error: unknown, peer?: string): void {
     this.#errors.inc({ handler })
-    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
-    this.#log(`handler ${handler} threw (the peer was answered, the server goes on): ${detail}`)
+    this.log.error(
+      { handler, peer, code: 'internal', err: error },
+      'handler threw: the peer was answered, the server goes on',
+    )
   }
 
   /** `listener` for `server.on('request')`: a throw or rejection answers that request 500. */
   request(handler: string, listener: GuardedRequestListener): RequestListener {
     const fail = (res: ServerResponse, error: unknown): void => {
-      this.caught(handler, error)
+      this.caught(handler, error, res.req.socket.remoteAddress)
       answerRequest(res)
     }
     return (req, res) => {
@@ -79,7 +75,7 @@ export class HandlerGuard {
       try {
         listener(request, socket, head)
       } catch (error) {
-        this.caught(handler, error)
+        this.caught(handler, error, request.socket.remoteAddress)
         answerSocket(socket)
       }
     }

@@ -15,6 +15,7 @@ import type { CloseReason, Transport } from '../transports/transport.ts'
 import { createLabs, LABS_PATH } from '../labs/index.ts'
 import { AccessGuard } from './access-guard.ts'
 import { answerClientError, HandlerGuard } from './handler-guard.ts'
+import type { ServerLog } from './log.ts'
 import { createApp } from './app.ts'
 import { PlainRoutes } from './plain-routes.ts'
 import { ServerMetrics } from './metrics.ts'
@@ -40,7 +41,9 @@ export interface RunningServer {
 }
 
 /** Start a server with `options` over {@link SERVER_DEFAULTS}. */
-export async function startServer(options: Partial<ServerOptions> = {}): Promise<RunningServer> {
+export async function startServer(
+  options: Partial<ServerOptions> & { readonly log?: ServerLog } = {},
+): Promise<RunningServer> {
   const settings = { ...SERVER_DEFAULTS, ...options }
   const feed =
     settings.bus === undefined
@@ -69,7 +72,7 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   const clientCounts = (): [Protocol, number][] =>
     transports.map((transport) => [transport.name, transport.clientCount])
   const metrics = new ServerMetrics(clientCounts, () => feed.seq)
-  const guard = new HandlerGuard(metrics.registry)
+  const guard = new HandlerGuard(metrics.registry, options.log)
   const access = new AccessGuard(settings, guard)
   const labs = createLabs({ originPolicy: access.originPolicy, guard })
   const { app, transportRouter } = createApp({
@@ -147,7 +150,10 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
       try {
         transport.broadcast(tick)
       } catch (error) {
-        console.error(`${transport.name}: broadcast of seq ${tick.seq} failed`, error)
+        guard.log.error(
+          { handler: `${transport.name} broadcast`, code: 'internal', seq: tick.seq, err: error },
+          'broadcast failed: the other transports go on',
+        )
       }
     }
   })

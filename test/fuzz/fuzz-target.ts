@@ -106,7 +106,8 @@ function watch(process: Watched): {
     const lines = pending.split('\n')
     pending = lines.pop() ?? ''
     for (const line of lines)
-      if (/^handler .* threw/.test(line)) guardLines.push(line.slice(0, 300))
+      // The server logs JSON lines; the guard's carry `"code":"internal"` and its message.
+      if (line.includes('"msg":"handler threw')) guardLines.push(line.slice(0, 300))
   }
   process.child.stdout?.on('data', onOutput)
   process.child.stderr?.on('data', onOutput)

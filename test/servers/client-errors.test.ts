@@ -5,6 +5,7 @@
  * cookie on every entry point.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { memoryLog } from '../../servers/http/log.ts'
 import { authFromSecret } from '../../servers/http/auth.ts'
 import { startServer, type RunningServer } from '../../servers/main.ts'
 import { handshake, JWT } from '../security/security-clients.ts'
@@ -24,9 +25,10 @@ async function answer(response: Response): Promise<Answer> {
 
 describe('library client errors on the reference server', () => {
   let server: RunningServer
+  const { log, events } = memoryLog()
 
   beforeAll(async () => {
-    server = await startServer({ port: 0, rate: 20, serveSite: false })
+    server = await startServer({ port: 0, rate: 20, serveSite: false, log })
   })
   afterAll(async () => {
     await server.close()
@@ -67,16 +69,16 @@ describe('library client errors on the reference server', () => {
   ] as const)(
     'answers %s with %i %s, logged as one line without a stack',
     async (_name, status, code, message, send) => {
-      const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined)
-      const warnings = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+      events.length = 0
       const reply = await answer(await send())
       expect(reply).toMatchObject({ status, body: { type: 'error', code } })
       expect(reply.body.message).toMatch(message)
-      expect(errors).not.toHaveBeenCalled()
-      expect(warnings).toHaveBeenCalledOnce()
-      const line = String(warnings.mock.calls[0]?.[0])
-      expect(line).toMatch(new RegExp(`^client error ${String(status)} ${code} on `))
-      expect(line).not.toContain('\n')
+      // One warning (pino level 40) naming the fault, the peer and the request; no stack.
+      expect(events).toHaveLength(1)
+      expect(events[0]).toMatchObject({ level: 40, handler: 'express route', code, status })
+      expect(events[0]?.['peer']).toMatch(/127\.0\.0\.1/)
+      expect(String(events[0]?.msg)).toMatch(/^client error: /)
+      expect(events[0]).not.toHaveProperty('err')
     },
   )
 
