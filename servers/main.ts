@@ -10,10 +10,10 @@ import { PROTOCOL_TABLE, PROTOCOLS, type Protocol } from './transports/protocols
 import { authFromPublicKey, authFromSecret, type AuthOptions } from './http/auth.ts'
 import { SITE_DIST } from './http/app.ts'
 import { SERVER_DEFAULTS, type LiveLink } from './http/options.ts'
-import { startServer } from './http/start-server.ts'
+import { startServer } from './start-server.ts'
 import { stopOnSignals } from './http/stop-on-signals.ts'
 
-export { startServer, type RunningServer } from './http/start-server.ts'
+export { startServer, type RunningServer } from './start-server.ts'
 export { SERVER_DEFAULTS, type ServerOptions } from './http/options.ts'
 
 const integer = (name: string, min: number, max: number) => (text: string) => {
