@@ -45,30 +45,11 @@ export async function startServer(
   options: Partial<ServerOptions> & { readonly log?: ServerLog } = {},
 ): Promise<RunningServer> {
   const settings = { ...SERVER_DEFAULTS, ...options }
-  const feed =
-    settings.bus === undefined
-      ? new Feed({
-          ...settings,
-          ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
-        })
-      : await StreamFeed.connect({
-          url: settings.bus,
-          history: settings.history,
-          rate: settings.rate,
-          ...(settings.busPrefix === undefined ? {} : { prefix: settings.busPrefix }),
-        })
+  const feed = await openFeed(settings, options.epoch)
   const busStatus = () =>
     feed instanceof StreamFeed ? feed.status() : ({ kind: 'memory', up: true } as const)
   const sessions = new ControlSessions()
-  const transports: Transport[] = [...new Set(settings.protocols)].map((protocol) => {
-    const make = (TRANSPORTS as Partial<Record<string, () => Transport>>)[protocol]
-    if (make === undefined) {
-      throw new TypeError(
-        `startServer: unknown protocol ${JSON.stringify(protocol)}; use ${Object.keys(TRANSPORTS).join(', ')}`,
-      )
-    }
-    return make()
-  })
+  const transports = transportsOf(settings.protocols)
   const clientCounts = (): [Protocol, number][] =>
     transports.map((transport) => [transport.name, transport.clientCount])
   const metrics = new ServerMetrics(clientCounts, () => feed.seq)
@@ -144,29 +125,8 @@ export async function startServer(
       options: settings,
     })
   }
-  const unsubscribe = feed.onTick((tick) => {
-    for (const transport of transports) {
-      // A bug in one transport must neither stop the ticker nor starve the others.
-      try {
-        transport.broadcast(tick)
-      } catch (error) {
-        guard.log.error(
-          { handler: `${transport.name} broadcast`, code: 'internal', seq: tick.seq, err: error },
-          'broadcast failed: the other transports go on',
-        )
-      }
-    }
-  })
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    // Thousands of clients connect within seconds: Node's default backlog (511) overflows
-    // and the rest wait for SYN retries, seconds each. The kernel caps it at somaxconn.
-    server.listen({ port: settings.port, host: settings.host, backlog: 4096 }, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
+  const unsubscribe = broadcastTicks(feed, transports, guard.log)
+  await listen(server, settings)
   feed.start()
   const port = (server.address() as AddressInfo).port
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host
@@ -198,4 +158,59 @@ export async function startServer(
       return closing
     },
   }
+}
+
+/** The in-process feed, or one read from the Redis bus when `settings.bus` is given. */
+async function openFeed(settings: ServerOptions, epoch: string | undefined): Promise<Feed> {
+  if (settings.bus === undefined)
+    return new Feed({ ...settings, ...(epoch === undefined ? {} : { epoch }) })
+  return StreamFeed.connect({
+    url: settings.bus,
+    history: settings.history,
+    rate: settings.rate,
+    ...(settings.busPrefix === undefined ? {} : { prefix: settings.busPrefix }),
+  })
+}
+
+/** One transport per protocol named, from the registry; an unknown name is a programming error. */
+function transportsOf(protocols: readonly string[]): Transport[] {
+  return [...new Set(protocols)].map((protocol) => {
+    const make = (TRANSPORTS as Partial<Record<string, () => Transport>>)[protocol]
+    if (make === undefined) {
+      throw new TypeError(
+        `startServer: unknown protocol ${JSON.stringify(protocol)}; use ${Object.keys(TRANSPORTS).join(', ')}`,
+      )
+    }
+    return make()
+  })
+}
+
+/** Hands every tick to every transport; returns the unsubscribe function. */
+function broadcastTicks(feed: Feed, transports: readonly Transport[], log: ServerLog): () => void {
+  return feed.onTick((tick) => {
+    for (const transport of transports) {
+      // A bug in one transport must neither stop the ticker nor starve the others.
+      try {
+        transport.broadcast(tick)
+      } catch (error) {
+        log.error(
+          { handler: `${transport.name} broadcast`, code: 'internal', seq: tick.seq, err: error },
+          'broadcast failed: the other transports go on',
+        )
+      }
+    }
+  })
+}
+
+/** Listens on the configured host and port, with a backlog for thousands of connects. */
+async function listen(server: Server, settings: ServerOptions): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    // Thousands of clients connect within seconds: Node's default backlog (511) overflows
+    // and the rest wait for SYN retries, seconds each. The kernel caps it at somaxconn.
+    server.listen({ port: settings.port, host: settings.host, backlog: 4096 }, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
 }

@@ -57,13 +57,28 @@ const methodNotAllowed =
  * static site and the 404 fallback.
  */
 export function createApp(context: AppContext): { app: Express; transportRouter: Router } {
-  const { feed, metrics, sessions } = context
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
-  // Bodies are read as text and decoded by the codec, so every bad body gets the same errors.
-  const body = express.text({ type: () => true, limit: context.maxPayload })
+  readRoutes(app, context)
+  messageRoutes(app, context)
+  operationsRoutes(app, context)
+  const transportRouter = express.Router()
+  app.use(transportRouter)
+  // The site before the mounts: its lab pages live at /labs/<slug>/ beside the lab
+  // endpoints (/labs/echo, /labs/chat…); a path with no built file falls through to them.
+  if (context.serveSite && existsSync(SITE_DIST)) app.use(express.static(SITE_DIST))
+  for (const { path, router } of context.mounts ?? []) app.use(path, router)
+  app.use((_req, res) => {
+    sendFault(res, fault('not-found'))
+  })
+  app.use(libraryErrors(context))
+  return { app, transportRouter }
+}
 
+/** Read-only views of the feed: the scored events, one event, the snapshot, the emulated links. */
+function readRoutes(app: Express, context: AppContext): void {
+  const { feed } = context
   app
     .route('/api/events')
     .get((_req, res) => {
@@ -102,6 +117,13 @@ export function createApp(context: AppContext): { app: Express; transportRouter:
       json(res, 200, links)
     })
     .all(methodNotAllowed('GET', 'lists the emulated links in front of this server'))
+}
+
+/** The POSTs: a ping answered with a pong, a control message to a stream's or poll's session. */
+function messageRoutes(app: Express, context: AppContext): void {
+  const { feed, sessions } = context
+  // Bodies are read as text and decoded by the codec, so every bad body gets the same errors.
+  const body = express.text({ type: () => true, limit: context.maxPayload })
   app
     .route('/api/ping')
     .post(body, (req, res) => {
@@ -159,7 +181,11 @@ export function createApp(context: AppContext): { app: Express; transportRouter:
         'send {"type":"control","action":"start"|"stop"|"drop","session":…}',
       ),
     )
+}
 
+/** For operators: `/healthz` and Prometheus `/metrics`. */
+function operationsRoutes(app: Express, context: AppContext): void {
+  const { feed, metrics } = context
   app
     .route('/healthz')
     .get((_req, res) => {
@@ -181,17 +207,14 @@ export function createApp(context: AppContext): { app: Express; transportRouter:
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
     })
     .all(methodNotAllowed('GET', 'Prometheus metrics'))
+}
 
-  const transportRouter = express.Router()
-  app.use(transportRouter)
-  // The site before the mounts: its lab pages live at /labs/<slug>/ beside the lab
-  // endpoints (/labs/echo, /labs/chat…); a path with no built file falls through to them.
-  if (context.serveSite && existsSync(SITE_DIST)) app.use(express.static(SITE_DIST))
-  for (const { path, router } of context.mounts ?? []) app.use(path, router)
-  app.use((_req, res) => {
-    sendFault(res, fault('not-found'))
-  })
-  const onError: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+/**
+ * The last handler: a library's 4xx (body-parser, the router) is the peer's fault, answered
+ * with its row of the fault table and one warning; anything else is a bug, 500 and the guard.
+ */
+function libraryErrors(context: AppContext): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
     const type = (error as { type?: unknown } | null)?.type
     if (type === 'request.aborted') {
       // The peer went away mid-body: its fault, not ours, and nobody is left to answer.
@@ -218,8 +241,6 @@ export function createApp(context: AppContext): { app: Express; transportRouter:
     if (res.headersSent) res.destroy()
     else sendFault(res, failure)
   }
-  app.use(onError)
-  return { app, transportRouter }
 }
 
 type RouteBody =
