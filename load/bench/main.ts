@@ -471,78 +471,10 @@ export async function runBench(
 
   for (const protocol of options.protocols) {
     const choice = engines.get(protocol) ?? { engine: 'builtin', reason: null }
-    const ladderPlans = planLadders(protocol, options)
-    for (const { design, topology, encoding, network } of ladderPlans) {
-      const shape = ladderShape(options, { network })
-      const variant = {
-        topology,
-        ...(encoding === undefined ? {} : { encoding }),
-        ...(network === undefined ? {} : { network }),
-      }
-      const name = `${protocol} ${design} ${variantLabel(variant)}`
-      const ladder: StepResult[] = []
-      let failure: { connections: number; reason: string; loadTool: boolean } | null = null
-      for (const [index, connections] of shape.steps.entries()) {
-        let step: StepResult
-        try {
-          step = await runStep(
-            {
-              protocol,
-              design,
-              topology,
-              encoding,
-              loadProcesses: options.loadProcesses,
-              connections,
-              holdS: shape.holdS,
-              rampS: stepRampS(options, connections),
-              rateHz: options.rateHz,
-              pollIntervalS: options.pollIntervalS,
-              budgetMs: options.budgetMs,
-              engine: choice.engine,
-              ...(choice.engine === 'k6' ? { k6Path: choice.k6.path } : {}),
-              root: REPO_ROOT,
-              runDir,
-              cpuProfile: options.cpuProfile,
-              network,
-            },
-            (p) => {
-              log(
-                formatProgress({
-                  protocol,
-                  design: `${design} ${variantLabel(variant)}`,
-                  step: index + 1,
-                  steps: shape.steps.length,
-                  connections,
-                  ...p,
-                }),
-                true,
-              )
-            },
-          )
-        } catch (error) {
-          if (!(error instanceof StepFailure)) throw error
-          const loadTool = error instanceof LoadToolFailure
-          failure = { connections, reason: error.message, loadTool }
-          log(
-            `${name} ${String(connections)}: ${loadTool ? 'load tool failed' : 'step failed'}: ${error.message}`,
-          )
-          break
-        }
-        ladder.push(step)
-        steps.push(step)
-        const result = summariseLadder(protocol, design, ladder, parameters, null, !options.full)
-        log(
-          `${name} ${String(connections)}: p95 ${step.latencyMs.p95.toFixed(1)} ms, p99 ${step.latencyMs.p99.toFixed(1)} ms, ` +
-            `${String(step.framesReceived)} of ${String(step.framesScheduled ?? step.framesExpected)} scheduled frames, ${String(step.gaps)} gaps, server CPU ${step.server.cpuPercent.toFixed(0)} %` +
-            (step.valid ? '' : ` — INVALID: ${step.invalidReason ?? ''}`),
-        )
-        if (result.stoppedAt !== null) break
-      }
-      ladders.push({
-        ...summariseLadder(protocol, design, ladder, parameters, failure, !options.full),
-        ...variant,
-        engine: choice.engine,
-      })
+    for (const plan of planLadders(protocol, options)) {
+      const ran = await runLadder({ options, parameters, runDir, log, choice }, protocol, plan)
+      steps.push(...ran.steps)
+      ladders.push(ran.ladder)
     }
   }
 
@@ -561,19 +493,119 @@ export async function runBench(
     join(runDir, 'run.json'),
     JSON.stringify({ ...runInfo, finishedAt: new Date().toISOString() }, null, 2) + '\n',
   )
+  const exitCode = exitCodeOf(report)
+  return { report, runDir, exitCode }
+}
+
+/** What one ladder needs from its run: the options, the recorded parameters, where to write. */
+interface LadderContext {
+  options: BenchOptions
+  parameters: Report['parameters']
+  runDir: string
+  log: (line: string, live?: boolean) => void
+  choice: EngineChoice
+}
+
+/**
+ * Climbs one ladder (a protocol, design and variant) step by step until a step stops it (over
+ * budget, lost frames, generator-limited unless --full) or fails; returns its steps and verdict.
+ */
+async function runLadder(
+  { options, parameters, runDir, log, choice }: LadderContext,
+  protocol: Protocol,
+  { design, topology, encoding, network }: LadderPlan,
+): Promise<{ steps: StepResult[]; ladder: LadderResult }> {
+  const shape = ladderShape(options, { network })
+  const variant = {
+    topology,
+    ...(encoding === undefined ? {} : { encoding }),
+    ...(network === undefined ? {} : { network }),
+  }
+  const name = `${protocol} ${design} ${variantLabel(variant)}`
+  const ladder: StepResult[] = []
+  let failure: { connections: number; reason: string; loadTool: boolean } | null = null
+  for (const [index, connections] of shape.steps.entries()) {
+    let step: StepResult
+    try {
+      step = await runStep(
+        {
+          protocol,
+          design,
+          topology,
+          encoding,
+          loadProcesses: options.loadProcesses,
+          connections,
+          holdS: shape.holdS,
+          rampS: stepRampS(options, connections),
+          rateHz: options.rateHz,
+          pollIntervalS: options.pollIntervalS,
+          budgetMs: options.budgetMs,
+          engine: choice.engine,
+          ...(choice.engine === 'k6' ? { k6Path: choice.k6.path } : {}),
+          root: REPO_ROOT,
+          runDir,
+          cpuProfile: options.cpuProfile,
+          network,
+        },
+        (p) => {
+          log(
+            formatProgress({
+              protocol,
+              design: `${design} ${variantLabel(variant)}`,
+              step: index + 1,
+              steps: shape.steps.length,
+              connections,
+              ...p,
+            }),
+            true,
+          )
+        },
+      )
+    } catch (error) {
+      if (!(error instanceof StepFailure)) throw error
+      const loadTool = error instanceof LoadToolFailure
+      failure = { connections, reason: error.message, loadTool }
+      log(
+        `${name} ${String(connections)}: ${loadTool ? 'load tool failed' : 'step failed'}: ${error.message}`,
+      )
+      break
+    }
+    ladder.push(step)
+    const result = summariseLadder(protocol, design, ladder, parameters, null, !options.full)
+    log(
+      `${name} ${String(connections)}: p95 ${step.latencyMs.p95.toFixed(1)} ms, p99 ${step.latencyMs.p99.toFixed(1)} ms, ` +
+        `${String(step.framesReceived)} of ${String(step.framesScheduled ?? step.framesExpected)} scheduled frames, ${String(step.gaps)} gaps, server CPU ${step.server.cpuPercent.toFixed(0)} %` +
+        (step.valid ? '' : ` — INVALID: ${step.invalidReason ?? ''}`),
+    )
+    if (result.stoppedAt !== null) break
+  }
+  return {
+    steps: ladder,
+    ladder: {
+      ...summariseLadder(protocol, design, ladder, parameters, failure, !options.full),
+      ...variant,
+      engine: choice.engine,
+    },
+  }
+}
+
+/**
+ * The bench's exit code: 3 when a load tool failed, 1 when a reference ladder on loopback
+ * failed at its first valid step (the server is broken), 0 otherwise.
+ */
+function exitCodeOf(report: Report): number {
   // A first step that the generator invalidated says nothing about the server: not a failure.
   // Over an emulated link a first step over budget is the link's lesson, not a broken server.
-  const failedAtFirst = ladders.some((l) => {
+  const failedAtFirst = report.ladders.some((l) => {
     if (l.design !== 'reference' || (l.network ?? 'loopback') !== 'loopback') return false
-    const first = steps.find(
+    const first = report.steps.find(
       (s) => s.design === 'reference' && s.protocol === l.protocol && sameVariant(s, l),
     )
     if (first === undefined) return true
-    const budget = effectiveBudgetMs({ ...parameters, protocol: l.protocol })
-    return first.valid && stopReason(first, budget, parameters.pollIntervalS) !== null
+    const budget = effectiveBudgetMs({ ...report.parameters, protocol: l.protocol })
+    return first.valid && stopReason(first, budget, report.parameters.pollIntervalS) !== null
   })
-  const exitCode = loadToolProblem(report) !== null ? 3 : failedAtFirst ? 1 : 0
-  return { report, runDir, exitCode }
+  return loadToolProblem(report) !== null ? 3 : failedAtFirst ? 1 : 0
 }
 
 /** The end table's layout: the terminal's width when stdout is one, else 120 columns. */

@@ -21,7 +21,7 @@ import { startServerUnderTest, type ServerUnderTest } from './server-under-test.
 import { aggregateK6Json, latestP95, parseSeries, type SeriesLine } from '../kit/series.ts'
 
 import type { StepPlan } from './step-plan.ts'
-import { deriveStep, seriesLines, type StepRecord } from './step-derive.ts'
+import { deriveStep, seriesLines, type ClientReading, type StepRecord } from './step-derive.ts'
 
 export type { EngineKind, StepPlan } from './step-plan.ts'
 
@@ -293,42 +293,16 @@ export async function runStep(
     const rssBeforeMiB = before?.rssMiB ?? 0
 
     const engineStart = Date.now() / 1000
-    for (const engine of engines) {
-      try {
-        children.push(
-          plan.engine === 'k6'
-            ? spawnCommand(plan.k6Path ?? 'k6', engineArgs(plan, baseUrl, engine), plan.root)
-            : spawnNode([ENGINE_CLI, ...engineArgs(plan, baseUrl, engine)], plan.root),
-        )
-      } catch (error) {
-        throw new LoadToolFailure(error instanceof Error ? error.message : String(error))
-      }
-    }
+    for (const engine of engines) children.push(spawnEngine(plan, baseUrl, engine))
     generatorSampler = new ProcessSampler(children.map((c) => c.pid)).start()
 
-    const clients: { t: number; value: number }[] = []
-    const firstRaw = engines[0]?.rawFile ?? ''
-    let readOffset = 0
-    let liveLines: SeriesLine[] = []
-    const tick = async (): Promise<void> => {
-      const value = await clientsServed(server.metricsUrls, plan.protocol)
-      if (value !== null) clients.push({ t: Date.now() / 1000, value })
-      if (plan.engine === 'builtin' && existsSync(firstRaw)) {
-        // Read only what the (first) engine appended since the last second.
-        const size = statSync(firstRaw).size
-        if (size > readOffset) {
-          const fresh = readFileSync(firstRaw).subarray(readOffset, size).toString('utf8')
-          const cut = fresh.lastIndexOf('\n') + 1
-          readOffset += Buffer.byteLength(fresh.slice(0, cut))
-          liveLines = parseSeries(fresh.slice(0, cut))
-        }
-      }
-      onProgress({
-        elapsedS: Date.now() / 1000 - engineStart,
-        connected: value,
-        p95: latestP95(liveLines, 'feed_latency'),
-      })
-    }
+    const { clients, tick } = progressReader(
+      plan,
+      server.metricsUrls,
+      engines[0]?.rawFile ?? '',
+      engineStart,
+      onProgress,
+    )
     progressTimer = setInterval(() => void tick(), 1000)
 
     const limitMs = (plan.rampS + plan.holdS) * 1000 + TIMEOUTS.engineGraceMs
@@ -342,15 +316,7 @@ export async function runStep(
     serverSampler.stop()
     nginxSampler?.stop()
     redisSampler?.stop()
-    for (const [index, code] of codes.entries()) {
-      // 99: thresholds failed — the figures are still valid, the bench judges them itself.
-      if (code !== 0 && code !== 99) {
-        const name = children.length > 1 ? `engine ${String(index + 1)}` : 'engine'
-        throw new LoadToolFailure(
-          `${name} exited with ${String(code)}: ${(children[index]?.output() ?? '').trim().split('\n').slice(-6).join(' | ')}`,
-        )
-      }
-    }
+    throwOnEngineFailure(codes, children)
     if (server.exited()) throw new StepFailure('a server process exited during the step')
     const { summary, engineLines } = await collectEngineOutput(plan, engines, summaryFile)
 
@@ -394,5 +360,68 @@ export async function runStep(
     relaySampler?.stop()
     for (const child of children) await stopChild(child)
     await server.stop()
+  }
+}
+
+/** Starts one engine process of the step; a spawn error is the load tool's failure. */
+function spawnEngine(plan: StepPlan, baseUrl: string, engine: EngineProcessPlan): Child {
+  try {
+    return plan.engine === 'k6'
+      ? spawnCommand(plan.k6Path ?? 'k6', engineArgs(plan, baseUrl, engine), plan.root)
+      : spawnNode([ENGINE_CLI, ...engineArgs(plan, baseUrl, engine)], plan.root)
+  } catch (error) {
+    throw new LoadToolFailure(error instanceof Error ? error.message : String(error))
+  }
+}
+
+/**
+ * Once a second (`tick`): the server's client count, kept in `clients` for the window, and the
+ * progress line with the p95 of what the (first) built-in engine appended since the last tick.
+ */
+function progressReader(
+  plan: StepPlan,
+  metricsUrls: readonly string[],
+  firstRaw: string,
+  engineStart: number,
+  onProgress: (p: StepProgress) => void,
+): { clients: ClientReading[]; tick: () => Promise<void> } {
+  const clients: ClientReading[] = []
+  let readOffset = 0
+  let liveLines: SeriesLine[] = []
+  const tick = async (): Promise<void> => {
+    const value = await clientsServed(metricsUrls, plan.protocol)
+    if (value !== null) clients.push({ t: Date.now() / 1000, value })
+    if (plan.engine === 'builtin' && existsSync(firstRaw)) {
+      // Read only what the (first) engine appended since the last second.
+      const size = statSync(firstRaw).size
+      if (size > readOffset) {
+        const fresh = readFileSync(firstRaw).subarray(readOffset, size).toString('utf8')
+        const cut = fresh.lastIndexOf('\n') + 1
+        readOffset += Buffer.byteLength(fresh.slice(0, cut))
+        liveLines = parseSeries(fresh.slice(0, cut))
+      }
+    }
+    onProgress({
+      elapsedS: Date.now() / 1000 - engineStart,
+      connected: value,
+      p95: latestP95(liveLines, 'feed_latency'),
+    })
+  }
+  return { clients, tick }
+}
+
+/** Throws the load tool's failure for an engine that exited with an error (99: thresholds only). */
+function throwOnEngineFailure(
+  codes: readonly (number | string)[],
+  children: readonly Child[],
+): void {
+  for (const [index, code] of codes.entries()) {
+    // 99: thresholds failed — the figures are still valid, the bench judges them itself.
+    if (code !== 0 && code !== 99) {
+      const name = children.length > 1 ? `engine ${String(index + 1)}` : 'engine'
+      throw new LoadToolFailure(
+        `${name} exited with ${String(code)}: ${(children[index]?.output() ?? '').trim().split('\n').slice(-6).join(' | ')}`,
+      )
+    }
   }
 }
