@@ -169,7 +169,42 @@ export function buildHeapGraph(json: HeapSnapshotJson): HeapGraph {
     }
   }
 
-  // Post-order of the strong graph from the root, iteratively (heaps are deep).
+  const order = strongPostOrder(nodeCount, firstEdge, isStrong, edgeTo)
+  const { postOrder, reached } = order
+  const idom = immediateDominators(order, reached, retainerStart, retainerNode, retainerStrong)
+  const rootPo = reached - 1
+
+  const dominator = new Int32Array(nodeCount).fill(-1)
+  const retainedSize = new Float64Array(nodeCount)
+  for (let po = 0; po < reached; po++) {
+    const node = postOrder[po] ?? 0
+    retainedSize[node] = (retainedSize[node] ?? 0) + (selfSize[node] ?? 0)
+    if (po === rootPo) continue
+    const parent = postOrder[idom[po] ?? rootPo] ?? 0
+    dominator[node] = parent
+    // Post-order visits every node before its dominator, so its total is complete here.
+    retainedSize[parent] = (retainedSize[parent] ?? 0) + (retainedSize[node] ?? 0)
+  }
+  dominator[0] = 0
+  return {
+    nodeCount,
+    className: names,
+    selfSize,
+    retainedSize,
+    dominator,
+    retainerStart,
+    retainerNode,
+    retainerEdge,
+  }
+}
+
+/** The post-order of the graph's strong edges from the root (node 0), iteratively: heaps are deep. */
+function strongPostOrder(
+  nodeCount: number,
+  firstEdge: Uint32Array,
+  isStrong: (edge: number) => boolean,
+  edgeTo: (edge: number) => number,
+): { postOrder: Uint32Array; postOrderIndex: Int32Array; reached: number } {
   const postOrderIndex = new Int32Array(nodeCount).fill(-1)
   const postOrder = new Uint32Array(nodeCount)
   const visited = new Uint8Array(nodeCount)
@@ -198,8 +233,21 @@ export function buildHeapGraph(json: HeapSnapshotJson): HeapGraph {
       depth--
     }
   }
+  return { postOrder, postOrderIndex, reached }
+}
 
-  // Immediate dominators over post-order numbers (root = reached - 1).
+/**
+ * Immediate dominators over post-order numbers (root = reached - 1), by Cooper–Harvey–Kennedy
+ * over the strong retainers.
+ */
+function immediateDominators(
+  order: { postOrder: Uint32Array; postOrderIndex: Int32Array },
+  reached: number,
+  retainerStart: Uint32Array,
+  retainerNode: Uint32Array,
+  retainerStrong: Uint8Array,
+): Int32Array {
+  const { postOrder, postOrderIndex } = order
   const rootPo = reached - 1
   const idom = new Int32Array(reached).fill(-1)
   idom[rootPo] = rootPo
@@ -230,29 +278,7 @@ export function buildHeapGraph(json: HeapSnapshotJson): HeapGraph {
       }
     }
   }
-
-  const dominator = new Int32Array(nodeCount).fill(-1)
-  const retainedSize = new Float64Array(nodeCount)
-  for (let po = 0; po < reached; po++) {
-    const node = postOrder[po] ?? 0
-    retainedSize[node] = (retainedSize[node] ?? 0) + (selfSize[node] ?? 0)
-    if (po === rootPo) continue
-    const parent = postOrder[idom[po] ?? rootPo] ?? 0
-    dominator[node] = parent
-    // Post-order visits every node before its dominator, so its total is complete here.
-    retainedSize[parent] = (retainedSize[parent] ?? 0) + (retainedSize[node] ?? 0)
-  }
-  dominator[0] = 0
-  return {
-    nodeCount,
-    className: names,
-    selfSize,
-    retainedSize,
-    dominator,
-    retainerStart,
-    retainerNode,
-    retainerEdge,
-  }
+  return idom
 }
 
 /**
