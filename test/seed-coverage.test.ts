@@ -7,10 +7,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { LAB_SLUGS } from '../site/src/lib/labels.ts'
 
 const REPO_ROOT = join(import.meta.dirname, '..')
 const COVERAGE_FILE = join(REPO_ROOT, 'questions', 'SEEDS.md')
-const LABS_DIR = join(REPO_ROOT, 'site', 'src', 'content', 'docs', 'labs')
 
 const range = (prefix: string, count: number): string[] =>
   Array.from({ length: count }, (_, index) => `${prefix}${String(index + 1)}`)
@@ -89,11 +89,7 @@ const questionIds = new Set(
         .replace(/\.mdx$/, ''),
     ),
 )
-const labSlugs = new Set(
-  readdirSync(LABS_DIR)
-    .filter((name) => name.endsWith('.mdx'))
-    .map((name) => name.replace(/\.mdx$/, '')),
-)
+const labSlugs: ReadonlySet<string> = new Set(LAB_SLUGS)
 
 describe('seed coverage (questions/SEEDS.md)', () => {
   it('maps every question and task of seeds 000–004 to answers and labs that exist', () => {

@@ -222,7 +222,7 @@ function libraryErrors(context: AppContext): ErrorRequestHandler {
     }
     const clientError = libraryClientError(error)
     if (clientError === null) {
-      context.guard.caught('express route', error)
+      context.guard.caught('express route', error, req.socket.remoteAddress)
       answerRequest(res)
       return
     }

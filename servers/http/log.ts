@@ -9,16 +9,6 @@ import { pino, type DestinationStream, type Logger } from 'pino'
 /** The server's logger. */
 export type ServerLog = Logger
 
-/** Fields of one logged event. */
-export interface LogEvent {
-  /** The listener it happened in, as the guard names it (`request`, `ws message`, …). */
-  handler: string
-  /** The client's address, when a client caused it. */
-  peer?: string | undefined
-  /** The fault code (`errors.ts`), or `internal` for a bug of ours. */
-  code: string
-}
-
 /**
  * A logger writing JSON lines to `destination` (default: stderr), or pretty lines through
  * pino-pretty when `pretty` (default: stderr is a terminal and no destination is given).

@@ -154,10 +154,10 @@ function bodyText(body: unknown): string {
 function libraryFaults(
   parts: LabRouterParts,
 ): (error: unknown, request: Request, response: Response, next: NextFunction) => void {
-  return (error, _request, response, _next) => {
+  return (error, request, response, _next) => {
     const clientError = libraryClientError(error)
     if (clientError === null) {
-      parts.guard.caught('lab route', error)
+      parts.guard.caught('lab route', error, request.socket.remoteAddress)
       answerRequest(response)
       return
     }

@@ -222,51 +222,42 @@ describe('links between answers', () => {
     data: { topic: 'scaling', labs: [], metrics: [], related },
   })
   const ids = new Set(['scaling/lb', 'scaling/sticky-sessions'])
-
-  it('fails a "see the … question" that is not a link, across a line break too', () => {
-    for (const body of [
-      'Only if the server holds state (see the sticky-sessions question).',
-      'Only if the server holds state — see\nthe sticky sessions question.',
-    ])
+  /** Every body of `rejected` fails the check naming `problem`; `accepted` passes it. */
+  const expectRule = (rejected: readonly string[], problem: RegExp, accepted: string): void => {
+    for (const body of rejected)
       expect(() => {
         checkQuestion(answer(body), undefined, ids)
-      }).toThrow(/see\s+the sticky.sessions question" is not a link/)
+      }).toThrow(problem)
     expect(() => {
-      checkQuestion(
-        answer(
-          'Only if it holds state (see [the sticky-sessions question](/questions/scaling/sticky-sessions/)).',
-        ),
-        undefined,
-        ids,
-      )
+      checkQuestion(answer(accepted), undefined, ids)
     }).not.toThrow()
+  }
+
+  it('fails a "see the … question" that is not a link, across a line break too', () => {
+    expectRule(
+      [
+        'Only if the server holds state (see the sticky-sessions question).',
+        'Only if the server holds state — see\nthe sticky sessions question.',
+      ],
+      /see\s+the sticky.sessions question" is not a link/,
+      'Only if it holds state (see [the sticky-sessions question](/questions/scaling/sticky-sessions/)).',
+    )
   })
 
   it('fails an answer that mentions the seeds without linking the page that explains them', () => {
-    for (const body of ["The seeds' demo reconnected after 3 s.", 'Seed 004 claimed it.'])
-      expect(() => {
-        checkQuestion(answer(body), undefined, ids)
-      }).toThrow(/mentions the seeds without a link/)
-    expect(() => {
-      checkQuestion(answer('[Seed 004](/seeds/#seed-004) claimed it.'), undefined, ids)
-    }).not.toThrow()
+    expectRule(
+      ["The seeds' demo reconnected after 3 s.", 'Seed 004 claimed it.'],
+      /mentions the seeds without a link/,
+      '[Seed 004](/seeds/#seed-004) claimed it.',
+    )
   })
 
   it('fails an answer that calls a run "reference", the name of the server design', () => {
-    for (const body of [
-      'Resets were 0 in the reference run.',
-      'Read results/reference/report.json.',
-    ])
-      expect(() => {
-        checkQuestion(answer(body), undefined, ids)
-      }).toThrow(/"reference" names the server design/)
-    expect(() => {
-      checkQuestion(
-        answer('The reference design sent 0 resets in the published run.'),
-        undefined,
-        ids,
-      )
-    }).not.toThrow()
+    expectRule(
+      ['Resets were 0 in the reference run.', 'Read results/reference/report.json.'],
+      /"reference" names the server design/,
+      'The reference design sent 0 resets in the published run.',
+    )
   })
 
   it('fails a link or a related entry naming a question that does not exist', () => {
