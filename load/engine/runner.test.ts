@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ExecutionTuple } from './execution-segment.ts'
-import { runTest, vuBlockSize, workerIndexOf } from './runner.ts'
+import { runTest } from './runner.ts'
+import { vuBlockSize, workerIndexOf } from './worker-pool.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'engine-runner-'))
 

@@ -1,31 +1,32 @@
 /**
  * The built-in engine's main thread: loads the script, runs `setup`, schedules every
- * scenario's VUs onto worker threads, merges their metrics once per second, checks
- * thresholds, runs `teardown`, and writes k6's outputs.
+ * scenario's VUs onto worker threads (worker-pool.ts, vu-scheduler.ts), merges their metrics
+ * once per second (run-metrics.ts), checks thresholds, runs `teardown`, and writes k6's
+ * outputs.
  */
 import { writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
 import { bundleScript } from './bundle.ts'
 import { durationMs, formatDuration } from './duration.ts'
 import { ExecutionTuple } from './execution-segment.ts'
-import type { ExecutionFlags, ScenarioPlan, ScenarioShare } from './executors.ts'
-import { planScenarios, scenarioLengthMs, scenarioShare } from './executors.ts'
+import type { ExecutionFlags, ScenarioShare } from './executors.ts'
+import { planScenarios, scenarioShare } from './executors.ts'
 import { startLoopDelayProbe } from './loop-delay.ts'
 import { MetricSink } from './metric-sink.ts'
-import { MetricStore, SUMMARY_TREND_STATS } from './metric-store.ts'
-import type { SeriesBatch, WorkerReport } from './metric-types.ts'
-import { JsonOutput } from './outputs/json-output.ts'
-import { SeriesOutput, SeriesWindow } from './outputs/series-output.ts'
+import type { MetricStore } from './metric-store.ts'
+import { SUMMARY_TREND_STATS } from './metric-store.ts'
 import type { ThresholdVerdict } from './outputs/summary-data.ts'
 import { buildSummaryData } from './outputs/summary-data.ts'
 import { buildSummaryExport } from './outputs/summary-export.ts'
 import { renderSummaryText } from './outputs/summary-text.ts'
+import { RunMetrics } from './run-metrics.ts'
 import type { MetricThresholds } from './thresholds.ts'
 import { checkAggregation, parseThresholds, thresholdPasses } from './thresholds.ts'
 import { ScriptMisuseError, VuContext } from './vu-context.ts'
+import type { VuInstance } from './vu-instance.ts'
 import { compileFactory, instantiate } from './vu-instance.ts'
-import type { FromWorker, ToWorker } from './worker-messages.ts'
+import { VuScheduler } from './vu-scheduler.ts'
+import { WorkerPool } from './worker-pool.ts'
 
 /** Exit codes, as k6 uses them. */
 export const EXIT_CODES = Object.freeze({
@@ -76,56 +77,6 @@ export interface RunResult {
 }
 
 const TICK_MS = 50
-/**
- * Young-generation size of each worker's heap, MB (V8's default grows to tens of MB). It
- * fills to its cap under a steady message rate whatever the VU count, so it is paid in RSS;
- * 2 MB against 8 MB cut RSS per VU by a third at 1000 VUs, CPU per message no worse
- * (load/perf/runs/young-generation-2mb-1000.json).
- */
-const YOUNG_GENERATION_MB = 2
-
-/**
- * Longest run of consecutive VU ids given to one worker thread. Servers broadcast in
- * connection order and VUs connect in id order, so a run of consecutive VUs receives its
- * messages one after another: a thread that holds the run reads several sockets per wake-up,
- * where ids dealt one by one wake both threads for every other socket of the burst. At 1000
- * WebSocket VUs runs of 50 took the engine from 11.3–19.6 µs per message (median 13.5, five
- * runs) to 10.7–12.5 (median 11.2), in turns on the same machine (load/perf/runs/vu-blocks/).
- */
-const MAX_VU_BLOCK = 50
-/** Every worker gets at least this many runs, so small VU counts stay spread over the threads. */
-const MIN_BLOCKS_PER_WORKER = 4
-
-/**
- * How many consecutive VU ids go to one worker before the next worker's turn: up to
- * {@link MAX_VU_BLOCK}, but small enough that each worker gets {@link MIN_BLOCKS_PER_WORKER}
- * runs (1, plain round robin, for a few VUs).
- */
-export function vuBlockSize(totalVus: number, workerCount: number): number {
-  return Math.max(
-    1,
-    Math.min(MAX_VU_BLOCK, Math.floor(totalVus / (workerCount * MIN_BLOCKS_PER_WORKER))),
-  )
-}
-
-/** The worker (0-based) that runs VU `vuId` (1-based), in runs of `block` ids. */
-export function workerIndexOf(vuId: number, block: number, workerCount: number): number {
-  return Math.floor((vuId - 1) / block) % workerCount
-}
-
-interface ScenarioState {
-  plan: ScenarioPlan
-  share: ScenarioShare
-  baseId: number
-  startAt: number
-  started: boolean
-  ended: boolean
-  running: Map<number, number>
-  stopping: Set<number>
-  launched: number
-  /** shared-iterations: each worker's share of the iterations, counted at its first VU. */
-  quotas?: number[]
-}
 
 /** Evaluates every threshold against the merged metrics. */
 export function evaluateThresholds(
@@ -171,18 +122,34 @@ export function writeTrendSamples(store: MetricStore, path: string): void {
   writeFileSync(path, lines.length === 0 ? '' : `${lines.join('\n')}\n`)
 }
 
-/**
- * Runs one test to the end and returns its exit code (99 when a threshold failed).
- *
- * @throws Error when the script cannot be loaded or its options are invalid.
- */
-export async function runTest(run: RunOptions): Promise<RunResult> {
-  const out = run.stdout ?? ((text: string) => process.stdout.write(text))
-  const err = run.stderr ?? ((text: string) => process.stderr.write(text))
+/** The script loaded on the main thread, with what its options ask for. */
+interface LoadedTest {
+  source: string
+  script: VuInstance
+  /** The main thread's VU (setup, teardown, handleSummary; id 0) and its sink. */
+  mainVu: VuContext
+  mainSink: MetricSink
+  options: Record<string, unknown>
+  segment: ExecutionTuple
+  shares: ScenarioShare[]
+  thresholds: MetricThresholds[]
+  /** Every scenario's VUs in this process's segment. */
+  totalVus: number
+}
+
+/** Why a run stops early: the first reason given wins. */
+class AbortLatch {
+  reason: { message: string; exitCode: number } | undefined
+
+  raise(message: string, exitCode: number): void {
+    this.reason ??= { message, exitCode }
+  }
+}
+
+async function loadTest(run: RunOptions): Promise<LoadedTest> {
   const source = await bundleScript(run.scriptPath)
   const factory = compileFactory(source, run.scriptPath)
-  const keepPoints = run.outJson !== undefined
-  const mainSink = new MetricSink(keepPoints)
+  const mainSink = new MetricSink(run.outJson !== undefined)
   const mainVu = new VuContext({
     id: 0,
     scenario: undefined,
@@ -193,323 +160,141 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
   const script = instantiate(factory, mainVu)
   const options = (script.exports['options'] ?? {}) as Record<string, unknown>
   const segment = run.segment ?? ExecutionTuple.of()
-  const plans = planScenarios(options, run.flags)
-  const shares = plans.map((plan) => scenarioShare(plan, segment))
+  const shares = planScenarios(options, run.flags).map((plan) => scenarioShare(plan, segment))
   const thresholds = parseThresholds(options['thresholds'], durationMs)
-  const store = new MetricStore()
-  const window = new SeriesWindow()
-  const thresholdSources = new Map<string, string[]>()
-  for (const t of thresholds)
-    thresholdSources.set(t.metric, [
-      ...(thresholdSources.get(t.metric) ?? []),
-      ...t.expressions.map((e) => e.source),
-    ])
-  const json = run.outJson === undefined ? undefined : new JsonOutput(run.outJson, thresholdSources)
-  const series = run.outSeries === undefined ? undefined : new SeriesOutput(run.outSeries)
-  const absorb = (batches: readonly SeriesBatch[]): void => {
-    for (const batch of batches) {
-      store.merge(batch)
-      window.add(batch)
-      json?.write(batch)
-    }
-  }
+  const totalVus = shares.reduce((sum, share) => sum + share.maxVus, 0)
+  return { source, script, mainVu, mainSink, options, segment, shares, thresholds, totalVus }
+}
 
-  let aborted: { reason: string; exitCode: number } | undefined
-  mainVu.abortTest = (reason) => {
-    aborted ??= { reason, exitCode: EXIT_CODES.scriptAborted }
-  }
-  const callExport = async (name: string, arg?: unknown): Promise<unknown> => {
-    const fn = script.exports[name]
-    if (typeof fn !== 'function') return undefined
-    try {
-      return await (fn as (data: unknown) => unknown)(arg)
-    } catch (error: unknown) {
-      aborted ??= {
-        reason: `${name}() failed: ${error instanceof Error ? error.message : String(error)}`,
-        exitCode:
-          error instanceof ScriptMisuseError ? EXIT_CODES.scriptError : EXIT_CODES.scriptAborted,
-      }
-      return undefined
-    }
-  }
-
-  const setupData = await callExport('setup')
-  const totalMax = shares.reduce((sum, share) => sum + share.maxVus, 0)
-  const workerCount = Math.max(1, Math.min(run.workers ?? availableParallelism(), totalMax))
-  const workers: Worker[] = []
-  const workerLoop: number[] = []
-  let iterationsDone = 0
-  let iterationsInterrupted = 0
-  const vuScenario = new Map<number, ScenarioState>()
-  const finished = new Set<number>()
-  let onFinished: (() => void) | undefined
-
-  for (let index = 0; index < workerCount; index++) {
-    const worker = new Worker(new URL('./worker.ts', import.meta.url), {
-      // A small young generation keeps RSS near live data: VU state survives scavenges,
-      // message garbage dies young, so frequent scavenges cost little.
-      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
-    })
-    workers.push(worker)
-    workerLoop.push(0)
-    worker.on('message', (message: FromWorker) => {
-      switch (message.kind) {
-        case 'metrics': {
-          const report: WorkerReport = message
-          absorb(report.series)
-          workerLoop[index] = Math.max(workerLoop[index] ?? 0, report.loopDelayP99)
-          iterationsDone += report.iterations
-          iterationsInterrupted += report.iterationsInterrupted
-          break
-        }
-        case 'vuExit': {
-          const state = vuScenario.get(message.vuId)
-          vuScenario.delete(message.vuId)
-          if (state !== undefined) {
-            for (const [slot, id] of state.running)
-              if (id === message.vuId) state.running.delete(slot)
-            state.stopping.delete(message.vuId)
-          }
-          break
-        }
-        case 'abort':
-          aborted ??= { reason: message.reason, exitCode: message.exitCode }
-          break
-        case 'finished':
-          finished.add(index)
-          if (finished.size === workers.length) onFinished?.()
-          break
-      }
-    })
-    worker.on('error', (error: Error) => {
-      aborted ??= {
-        reason: `worker ${index} failed: ${error.message}`,
-        exitCode: EXIT_CODES.scriptError,
-      }
-      finished.add(index)
-      if (finished.size === workers.length) onFinished?.()
-    })
-    const init: ToWorker = {
-      kind: 'init',
-      source,
-      filename: run.scriptPath,
-      env: run.env,
-      keepPoints,
-      setupData: setupData === undefined ? undefined : JSON.stringify(setupData),
-    }
-    worker.postMessage(init)
-  }
-  const block = vuBlockSize(totalMax, workers.length)
-  const workerIndex = (vuId: number): number => workerIndexOf(vuId, block, workers.length)
-  const workerOf = (vuId: number): Worker => workers[workerIndex(vuId)] as Worker
-
-  const states: ScenarioState[] = []
-  let baseId = 0
-  for (const share of shares) {
-    states.push({
-      plan: share.plan,
-      share,
-      baseId,
-      startAt: 0,
-      started: false,
-      ended: false,
-      running: new Map(),
-      stopping: new Set(),
-      launched: 0,
-    })
-    baseId += share.maxVus
-  }
-
-  const t0 = Date.now()
-  const mainLoop = startLoopDelayProbe()
-  const startVu = (state: ScenarioState, slot: number): void => {
-    const vuId = state.baseId + slot + 1
-    state.running.set(slot, vuId)
-    state.launched++
-    vuScenario.set(vuId, state)
-    const index = workerIndex(vuId)
-    // shared-iterations: iteration j belongs to slot j % vus, so a worker's share is the
-    // sum over its slots (each worker claims from its own share). Counted once per scenario:
-    // a worker keeps the quota of its first VU.
-    let quota = 0
-    if (state.plan.executor === 'shared-iterations') {
-      const { vus, iterations } = state.plan
-      if (state.quotas === undefined) {
-        state.quotas = workers.map(() => 0)
-        for (let s = 0; s < vus; s++) {
-          const slotWorker = workerIndex(state.baseId + s + 1)
-          const share = Math.floor(iterations / vus) + (s < iterations % vus ? 1 : 0)
-          state.quotas[slotWorker] = (state.quotas[slotWorker] ?? 0) + share
-        }
-      }
-      quota = state.quotas[index] ?? 0
-    }
-    const message: ToWorker = {
-      kind: 'start',
-      vuId,
-      // Test-wide number: the VU ids of processes on other segments never collide with it.
-      idInTest: segment.globalNumber(vuId),
-      plan: state.plan,
-      scenarioStartTime: state.startAt,
-      sharedQuota: quota,
-    }
-    workerOf(vuId).postMessage(message)
-  }
-  const stopVus = (state: ScenarioState, vuIds: number[], graceMs: number): void => {
-    const byWorker = new Map<Worker, number[]>()
-    for (const vuId of vuIds) {
-      state.stopping.add(vuId)
-      for (const [slot, id] of state.running) if (id === vuId) state.running.delete(slot)
-      const worker = workerOf(vuId)
-      byWorker.set(worker, [...(byWorker.get(worker) ?? []), vuId])
-    }
-    for (const [worker, ids] of byWorker) {
-      const message: ToWorker = { kind: 'stop', vuIds: ids, graceMs }
-      worker.postMessage(message)
-    }
-  }
-  const schedule = (now: number): boolean => {
-    let allDone = true
-    for (const state of states) {
-      const { plan } = state
-      if (!state.started) {
-        if (now - t0 < plan.startTimeMs) {
-          allDone = false
-          continue
-        }
-        state.started = true
-        state.startAt = now
-        if (plan.executor === 'per-vu-iterations' || plan.executor === 'shared-iterations') {
-          for (let slot = 0; slot < plan.vus; slot++) startVu(state, slot)
-        }
-      }
-      const elapsed = now - state.startAt
-      const iterationExecutor =
-        plan.executor === 'per-vu-iterations' || plan.executor === 'shared-iterations'
-      if (aborted !== undefined && !state.ended) {
-        state.ended = true
-        stopVus(state, [...state.running.values()], 0)
-      } else if (!state.ended && elapsed >= scenarioLengthMs(plan)) {
-        state.ended = true
-        stopVus(state, [...state.running.values()], plan.gracefulStopMs)
-      } else if (!state.ended && !iterationExecutor) {
-        const target = state.share.targetVus(elapsed)
-        for (let slot = 0; state.running.size < target && slot < state.share.maxVus; slot++) {
-          const vuId = state.baseId + slot + 1
-          if (!state.running.has(slot) && !state.stopping.has(vuId)) startVu(state, slot)
-        }
-        if (state.running.size > target) {
-          const excess = [...state.running.entries()]
-            .sort((a, b) => b[0] - a[0])
-            .slice(0, state.running.size - target)
-          stopVus(
-            state,
-            excess.map(([, id]) => id),
-            plan.gracefulRampDownMs,
-          )
-        }
-      }
-      const idle = state.running.size === 0 && state.stopping.size === 0
-      // An iteration executor whose segment got no VU has nothing to wait for.
-      const noWork = iterationExecutor && state.share.maxVus === 0
-      if (!(idle && (state.ended || noWork || (iterationExecutor && state.launched > 0))))
-        allDone = false
-    }
-    return allDone
-  }
-
-  const mainSampleSink = (): void => {
-    let active = 0
-    for (const state of states) active += state.running.size + state.stopping.size
-    const vusMetric = mainVu.metric('vus', 'gauge')
-    const vusMaxMetric = mainVu.metric('vus_max', 'gauge')
-    mainVu.series(vusMetric).add(active)
-    mainVu.series(vusMaxMetric).add(totalMax)
-    absorb(mainSink.cut())
-  }
-  const progress = (now: number): void => {
-    if (run.quiet) return
-    let active = 0
-    for (const state of states) active += state.running.size + state.stopping.size
-    const names = states
-      .map((s) => `${s.plan.name} [${s.ended ? 'stopping' : s.started ? 'running' : 'waiting'}]`)
-      .join(' ')
-    err(
-      `\rrunning (${formatDuration(now - t0)}), ${String(active).padStart(String(totalMax).length, '0')}/${totalMax} VUs, ${iterationsDone} complete and ${iterationsInterrupted} interrupted iterations ${names}   `,
+/**
+ * Calls the script's export `name` (setup, teardown) if it has one; a throw aborts the test
+ * (107 for a misuse of the API, 108 otherwise) and gives undefined.
+ */
+async function callExport(
+  test: LoadedTest,
+  abort: AbortLatch,
+  name: string,
+  arg?: unknown,
+): Promise<unknown> {
+  const fn = test.script.exports[name]
+  if (typeof fn !== 'function') return undefined
+  try {
+    return await (fn as (data: unknown) => unknown)(arg)
+  } catch (error: unknown) {
+    abort.raise(
+      `${name}() failed: ${error instanceof Error ? error.message : String(error)}`,
+      error instanceof ScriptMisuseError ? EXIT_CODES.scriptError : EXIT_CODES.scriptAborted,
     )
+    return undefined
   }
+}
 
+/** Samples the main thread's gauges (`vus`, `vus_max`) and takes its VU's batches in. */
+function sampleMain(test: LoadedTest, metrics: RunMetrics, activeVus: number): void {
+  const { mainVu } = test
+  mainVu.series(mainVu.metric('vus', 'gauge')).add(activeVus)
+  mainVu.series(mainVu.metric('vus_max', 'gauge')).add(test.totalVus)
+  metrics.absorb(test.mainSink.cut())
+}
+
+/** Aborts the test when a threshold with `abortOnFail` has crossed (after its delay). */
+function checkAbortThresholds(
+  abortThresholds: readonly MetricThresholds[],
+  metrics: RunMetrics,
+  abort: AbortLatch,
+  elapsedMs: number,
+): void {
+  if (abortThresholds.length === 0 || abort.reason !== undefined) return
+  for (const verdict of evaluateThresholds(metrics.store, abortThresholds, elapsedMs)) {
+    const expression = abortThresholds
+      .find((t) => t.key === verdict.key)
+      ?.expressions.find((e) => e.source === verdict.source)
+    if (!verdict.ok && expression?.abortOnFail === true && elapsedMs >= expression.delayAbortEvalMs)
+      abort.raise(
+        `threshold "${verdict.source}" on ${verdict.key} crossed (abortOnFail)`,
+        EXIT_CODES.thresholdsFailed,
+      )
+  }
+}
+
+/** What the main thread's loop works with while the scenarios run. */
+interface RunningTest {
+  run: RunOptions
+  test: LoadedTest
+  metrics: RunMetrics
+  abort: AbortLatch
+  pool: WorkerPool
+  scheduler: VuScheduler
+  t0: number
+}
+
+/**
+ * Ticks every {@link TICK_MS} until every scenario is done: the scheduler starts and stops
+ * VUs on each tick; once per wall-clock second the main thread samples its gauges, writes the
+ * second's series lines, prints the progress line and checks the abortOnFail thresholds.
+ */
+async function tickUntilDone(running: RunningTest): Promise<void> {
+  const { run, test, metrics, abort, pool, scheduler, t0 } = running
+  const mainLoop = startLoopDelayProbe()
+  const abortThresholds = test.thresholds.filter((t) => t.expressions.some((e) => e.abortOnFail))
+  const width = String(test.totalVus).length
   let lastSecond = Math.floor(t0 / 1000)
-  const abortThresholds = thresholds.filter((t) => t.expressions.some((e) => e.abortOnFail))
+  const everySecond = (now: number, second: number): void => {
+    sampleMain(test, metrics, scheduler.active)
+    metrics.endSecond(second - 1, Math.max(mainLoop.p99Ms(), pool.takeLoopDelayP99()))
+    mainLoop.reset()
+    if (!run.quiet)
+      (run.stderr ?? writeStderr)(
+        `\rrunning (${formatDuration(now - t0)}), ${String(scheduler.active).padStart(width, '0')}/${test.totalVus} VUs, ${pool.iterations} complete and ${pool.iterationsInterrupted} interrupted iterations ${scheduler.stages()}   `,
+      )
+    checkAbortThresholds(abortThresholds, metrics, abort, now - t0)
+  }
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const now = Date.now()
       const second = Math.floor(now / 1000)
       if (second !== lastSecond) {
         lastSecond = second
-        mainSampleSink()
-        const loopP99 = Math.max(mainLoop.p99Ms(), ...workerLoop)
-        mainLoop.reset()
-        workerLoop.fill(0)
-        const lines = window.cut(second - 1)
-        lines.push({
-          t: second - 1,
-          metric: 'engine_event_loop_delay_p99',
-          tags: {},
-          type: 'gauge',
-          value: loopP99,
-        })
-        series?.write(lines)
-        progress(now)
-        if (abortThresholds.length > 0 && aborted === undefined) {
-          for (const verdict of evaluateThresholds(store, abortThresholds, now - t0)) {
-            const expression = abortThresholds
-              .find((t) => t.key === verdict.key)
-              ?.expressions.find((e) => e.source === verdict.source)
-            if (
-              !verdict.ok &&
-              expression?.abortOnFail === true &&
-              now - t0 >= expression.delayAbortEvalMs
-            ) {
-              aborted = {
-                reason: `threshold "${verdict.source}" on ${verdict.key} crossed (abortOnFail)`,
-                exitCode: EXIT_CODES.thresholdsFailed,
-              }
-            }
-          }
-        }
+        everySecond(now, second)
       }
-      if (schedule(now)) {
+      if (scheduler.schedule(now, abort.reason !== undefined)) {
         clearInterval(timer)
         resolve()
       }
     }, TICK_MS)
   })
-
-  await new Promise<void>((resolve) => {
-    onFinished = resolve
-    if (finished.size === workers.length) resolve()
-    for (const worker of workers) {
-      const message: ToWorker = { kind: 'finish' }
-      worker.postMessage(message)
-    }
-  })
-  await Promise.all(workers.map((worker) => worker.terminate()))
-  const testRunDurationMs = Date.now() - t0
-  await callExport('teardown', setupData)
-  mainSampleSink()
-  const finalLines = window.cut(Math.floor(Date.now() / 1000))
-  series?.write(finalLines)
   mainLoop.stop()
-  if (!run.quiet) err('\n')
+}
 
-  const verdicts = evaluateThresholds(store, thresholds, testRunDurationMs)
-  const optionStats = options['summaryTrendStats']
+function writeStdout(text: string): void {
+  process.stdout.write(text)
+}
+
+function writeStderr(text: string): void {
+  process.stderr.write(text)
+}
+
+/**
+ * Ends a run whose VUs are all done: evaluates the thresholds, hands the summary to the
+ * script's `handleSummary` (or prints k6's text), writes the export and the outputs, and
+ * decides the exit code.
+ */
+async function finishTest(
+  running: RunningTest,
+  setupData: unknown,
+  testRunDurationMs: number,
+): Promise<RunResult> {
+  const { run, test, metrics, abort } = running
+  const out = run.stdout ?? writeStdout
+  const err = run.stderr ?? writeStderr
+  const { store } = metrics
+  const verdicts = evaluateThresholds(store, test.thresholds, testRunDurationMs)
+  const optionStats = test.options['summaryTrendStats']
   const trendStats =
     run.summaryTrendStats ??
     (Array.isArray(optionStats) ? optionStats.map(String) : [...SUMMARY_TREND_STATS])
   const data = buildSummaryData(store, verdicts, testRunDurationMs, setupData, trendStats)
-  const handleSummary = script.exports['handleSummary']
+  const handleSummary = test.script.exports['handleSummary']
   if (typeof handleSummary === 'function') {
     const outputs = (await (handleSummary as (d: unknown) => unknown)(data)) as
       Record<string, unknown> | undefined
@@ -525,14 +310,13 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
   if (run.summaryExport !== undefined)
     writeFileSync(run.summaryExport, `${JSON.stringify(buildSummaryExport(data), null, 2)}\n`)
   if (run.outSamples !== undefined) writeTrendSamples(store, run.outSamples)
-  await json?.close()
-  await series?.close()
+  await metrics.close()
 
   const failed = verdicts.filter((v) => !v.ok)
   let exitCode: number = EXIT_CODES.ok
-  if (aborted !== undefined) {
-    err(`ERRO ${aborted.reason}\n`)
-    exitCode = aborted.exitCode
+  if (abort.reason !== undefined) {
+    err(`ERRO ${abort.reason.message}\n`)
+    exitCode = abort.reason.exitCode
   } else if (failed.length > 0) {
     exitCode = EXIT_CODES.thresholdsFailed
   }
@@ -543,4 +327,58 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
     if (exitCode === EXIT_CODES.ok) exitCode = EXIT_CODES.thresholdsFailed
   }
   return { exitCode, verdicts, store }
+}
+
+/**
+ * Runs one test to the end and returns its exit code (99 when a threshold failed): loads the
+ * script, runs `setup`, starts the worker pool, ticks the VU scheduler until every scenario
+ * is done, finishes the threads, runs `teardown` and writes the summary and outputs.
+ *
+ * @throws Error when the script cannot be loaded or its options are invalid.
+ */
+export async function runTest(run: RunOptions): Promise<RunResult> {
+  const test = await loadTest(run)
+  const metrics = new RunMetrics(run, test.thresholds)
+  const abort = new AbortLatch()
+  test.mainVu.abortTest = (reason) => {
+    abort.raise(reason, EXIT_CODES.scriptAborted)
+  }
+  const setupData = await callExport(test, abort, 'setup')
+  const workerCount = Math.max(1, Math.min(run.workers ?? availableParallelism(), test.totalVus))
+  const pool = new WorkerPool(
+    workerCount,
+    test.totalVus,
+    {
+      kind: 'init',
+      source: test.source,
+      filename: run.scriptPath,
+      env: run.env,
+      keepPoints: run.outJson !== undefined,
+      setupData: setupData === undefined ? undefined : JSON.stringify(setupData),
+    },
+    {
+      metrics: (report) => {
+        metrics.absorb(report.series)
+      },
+      // Reports arrive on later turns of the event loop, once the scheduler exists.
+      vuExit: (vuId) => {
+        scheduler.vuExited(vuId)
+      },
+      abort: (reason, exitCode) => {
+        abort.raise(reason, exitCode)
+      },
+    },
+    EXIT_CODES.scriptError,
+  )
+  const t0 = Date.now()
+  const scheduler = new VuScheduler(test.shares, pool, test.segment, t0)
+  const running: RunningTest = { run, test, metrics, abort, pool, scheduler, t0 }
+  await tickUntilDone(running)
+  await pool.finish()
+  const testRunDurationMs = Date.now() - t0
+  await callExport(test, abort, 'teardown', setupData)
+  sampleMain(test, metrics, scheduler.active)
+  metrics.endLastSecond(Math.floor(Date.now() / 1000))
+  if (!run.quiet) (run.stderr ?? writeStderr)('\n')
+  return finishTest(running, setupData, testRunDurationMs)
 }

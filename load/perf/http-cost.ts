@@ -301,113 +301,137 @@ interface CostReport {
   results: CostResult[]
 }
 
+/** One engine run's figures as reported, against its reference run of {@link REFERENCE_VUS}. */
+function describeEngine(
+  scenario: Scenario,
+  figures: EngineFigures,
+  one: EngineFigures,
+): EngineReport {
+  const units = scenario === 'sse' ? figures.events : figures.requests
+  return {
+    exitCode: figures.exitCode,
+    seconds: figures.seconds,
+    requests: figures.requests,
+    sseEvents: figures.events,
+    feedFrames: figures.frames,
+    cpuS: figures.window.cpuS,
+    cpuPercent: (100 * figures.window.cpuS) / Math.max(1, figures.seconds),
+    cpuUsPerUnit: perUnit(figures.window.cpuS, units),
+    cpuUsPerFrame: perUnit(figures.window.cpuS, figures.frames),
+    peakRssBytes: figures.window.peakRssBytes,
+    referencePeakRssBytes: one.window.peakRssBytes,
+    rssBytesPerVu:
+      (figures.window.peakRssBytes - one.window.peakRssBytes) / (clients - REFERENCE_VUS),
+    serverCpuPercent: (100 * figures.window.serverCpuS) / Math.max(1, figures.seconds),
+    feedLatencyP99Ms: figures.feedLatencyP99Ms,
+    eventLoopDelayP99MaxMs: figures.loopDelayP99MaxMs,
+  }
+}
+
+/** The line printed for one scenario's result. */
+function costLine(result: CostResult): string {
+  const {
+    scenario,
+    unit,
+    engine,
+    bareNodeHttpBaseline: bare,
+    engineBefore,
+    eventsourceParser,
+  } = result
+  return (
+    `${scenario} × ${clients}: engine ${fmt(engine.cpuUsPerUnit)} µs CPU/${unit} (bare node:http ${fmt(bare.cpuUsPerUnit)}, ×${fmt(result.ratios.cpuPerUnitVsBare)}` +
+    (engineBefore === undefined
+      ? ''
+      : `; engine before ${fmt(engineBefore.cpuUsPerUnit)}, ×${fmt(ratio(engine.cpuUsPerUnit, engineBefore.cpuUsPerUnit))}`) +
+    `), ${fmt(engine.rssBytesPerVu / 1024, 1)} KB RSS/VU (bare ${fmt(bare.rssBytesPerClient / 1024, 1)} KB/client), ` +
+    `engine CPU ${fmt(engine.cpuPercent, 0)} %, server CPU ${fmt(engine.serverCpuPercent, 0)} %, ` +
+    `feed_latency p99 ${fmt(engine.feedLatencyP99Ms, 0)} ms, loop delay p99 max ${fmt(engine.eventLoopDelayP99MaxMs, 0)} ms, exit ${engine.exitCode}` +
+    (eventsourceParser === undefined
+      ? ''
+      : `; eventsource-parser ${fmt(eventsourceParser.usPerEvent)} µs/event (${fmt(eventsourceParser.eventBytes, 0)} B)`) +
+    '\n'
+  )
+}
+
+/**
+ * One scenario against its own server: the engine and the bare clients at `clients` and at
+ * {@link REFERENCE_VUS}, the engine of `--before` when given, and for SSE the parser's cost.
+ */
+async function measureScenario(scenario: Scenario): Promise<CostResult> {
+  const serverProcess = await startServerProcess()
+  const baseUrl = serverProcess.url
+  const serverPid = serverProcess.pid
+  try {
+    const unit: CostResult['unit'] = scenario === 'sse' ? 'message' : 'request'
+    const engineOne = await engineRun(ROOT, baseUrl, serverPid, scenario, REFERENCE_VUS)
+    const engine = await engineRun(ROOT, baseUrl, serverPid, scenario, clients)
+    const bare = await bareRun(baseUrl, serverPid, scenario, clients)
+    const bareOne = await bareRun(baseUrl, serverPid, scenario, REFERENCE_VUS)
+    let before: EngineReport | undefined
+    if (args.before !== undefined) {
+      const one = await engineRun(args.before, baseUrl, serverPid, scenario, REFERENCE_VUS)
+      const many = await engineRun(args.before, baseUrl, serverPid, scenario, clients)
+      before = describeEngine(scenario, many, one)
+    }
+    const parser = scenario === 'sse' ? await parserCost(baseUrl) : undefined
+    const engineFigures = describeEngine(scenario, engine, engineOne)
+    const bareCpuPerUnit = perUnit(
+      bare.window.cpuS,
+      scenario === 'sse' ? bare.messages : bare.requests,
+    )
+    const bareRssPerClient =
+      (bare.window.peakRssBytes - bareOne.window.peakRssBytes) / (clients - REFERENCE_VUS)
+    const engineCpuPerUnit = engineFigures.cpuUsPerUnit
+    const engineRssPerVu = engineFigures.rssBytesPerVu
+    return {
+      scenario,
+      clients,
+      unit,
+      engine: engineFigures,
+      bareNodeHttpBaseline: {
+        requests: bare.requests,
+        messages: bare.messages,
+        cpuS: bare.window.cpuS,
+        cpuUsPerUnit: bareCpuPerUnit,
+        peakRssBytes: bare.window.peakRssBytes,
+        referencePeakRssBytes: bareOne.window.peakRssBytes,
+        rssBytesPerClient: bareRssPerClient,
+        serverCpuS: bare.window.serverCpuS,
+      },
+      ...(before === undefined ? {} : { engineBefore: before }),
+      ...(parser === undefined
+        ? {}
+        : {
+            eventsourceParser: {
+              ...parser,
+              shareOfEngineCpuPerMessage: ratio(parser.usPerEvent, engineCpuPerUnit),
+            },
+          }),
+      ratios: {
+        cpuPerUnitVsBare: ratio(engineCpuPerUnit, bareCpuPerUnit),
+        rssPerVuVsBarePerClient: ratio(engineRssPerVu, bareRssPerClient),
+        ...(before === undefined
+          ? {}
+          : {
+              cpuPerUnitVsEngineBefore: ratio(engineCpuPerUnit, before.cpuUsPerUnit),
+              rssPerVuVsEngineBefore: ratio(engineRssPerVu, before.rssBytesPerVu),
+              beforeCpuPerUnitVsBare: ratio(before.cpuUsPerUnit, bareCpuPerUnit),
+            }),
+      },
+    }
+  } finally {
+    await serverProcess.stop()
+  }
+}
+
 /** Runs every scenario with its baselines; prints one line per scenario. */
 async function measureAll(): Promise<CostReport> {
   const machineLoadBefore = loadavg()
   const results: CostResult[] = []
   for (const scenario of scenarios) {
-    const serverProcess = await startServerProcess()
-    const baseUrl = serverProcess.url
-    const serverPid = serverProcess.pid
-    try {
-      const unit: CostResult['unit'] = scenario === 'sse' ? 'message' : 'request'
-      const engineOne = await engineRun(ROOT, baseUrl, serverPid, scenario, REFERENCE_VUS)
-      const engine = await engineRun(ROOT, baseUrl, serverPid, scenario, clients)
-      const bare = await bareRun(baseUrl, serverPid, scenario, clients)
-      const bareOne = await bareRun(baseUrl, serverPid, scenario, REFERENCE_VUS)
-      let before: { one: EngineFigures; many: EngineFigures } | undefined
-      if (args.before !== undefined) {
-        before = {
-          one: await engineRun(args.before, baseUrl, serverPid, scenario, REFERENCE_VUS),
-          many: await engineRun(args.before, baseUrl, serverPid, scenario, clients),
-        }
-      }
-      const parser = scenario === 'sse' ? await parserCost(baseUrl) : undefined
-      const engineUnits = scenario === 'sse' ? engine.events : engine.requests
-      const bareUnits = scenario === 'sse' ? bare.messages : bare.requests
-      const engineCpuPerUnit = perUnit(engine.window.cpuS, engineUnits)
-      const bareCpuPerUnit = perUnit(bare.window.cpuS, bareUnits)
-      const engineRssPerVu =
-        (engine.window.peakRssBytes - engineOne.window.peakRssBytes) / (clients - REFERENCE_VUS)
-      const bareRssPerClient =
-        (bare.window.peakRssBytes - bareOne.window.peakRssBytes) / (clients - REFERENCE_VUS)
-      const describeEngine = (figures: EngineFigures, one: EngineFigures): EngineReport => {
-        const units = scenario === 'sse' ? figures.events : figures.requests
-        return {
-          exitCode: figures.exitCode,
-          seconds: figures.seconds,
-          requests: figures.requests,
-          sseEvents: figures.events,
-          feedFrames: figures.frames,
-          cpuS: figures.window.cpuS,
-          cpuPercent: (100 * figures.window.cpuS) / Math.max(1, figures.seconds),
-          cpuUsPerUnit: perUnit(figures.window.cpuS, units),
-          cpuUsPerFrame: perUnit(figures.window.cpuS, figures.frames),
-          peakRssBytes: figures.window.peakRssBytes,
-          referencePeakRssBytes: one.window.peakRssBytes,
-          rssBytesPerVu:
-            (figures.window.peakRssBytes - one.window.peakRssBytes) / (clients - REFERENCE_VUS),
-          serverCpuPercent: (100 * figures.window.serverCpuS) / Math.max(1, figures.seconds),
-          feedLatencyP99Ms: figures.feedLatencyP99Ms,
-          eventLoopDelayP99MaxMs: figures.loopDelayP99MaxMs,
-        }
-      }
-      const engineFigures = describeEngine(engine, engineOne)
-      const beforeFigures =
-        before === undefined ? undefined : describeEngine(before.many, before.one)
-      const result: CostResult = {
-        scenario,
-        clients,
-        unit,
-        engine: engineFigures,
-        bareNodeHttpBaseline: {
-          requests: bare.requests,
-          messages: bare.messages,
-          cpuS: bare.window.cpuS,
-          cpuUsPerUnit: bareCpuPerUnit,
-          peakRssBytes: bare.window.peakRssBytes,
-          referencePeakRssBytes: bareOne.window.peakRssBytes,
-          rssBytesPerClient: bareRssPerClient,
-          serverCpuS: bare.window.serverCpuS,
-        },
-        ...(beforeFigures === undefined ? {} : { engineBefore: beforeFigures }),
-        ...(parser === undefined
-          ? {}
-          : {
-              eventsourceParser: {
-                ...parser,
-                shareOfEngineCpuPerMessage: ratio(parser.usPerEvent, engineCpuPerUnit),
-              },
-            }),
-        ratios: {
-          cpuPerUnitVsBare: ratio(engineCpuPerUnit, bareCpuPerUnit),
-          rssPerVuVsBarePerClient: ratio(engineRssPerVu, bareRssPerClient),
-          ...(beforeFigures === undefined
-            ? {}
-            : {
-                cpuPerUnitVsEngineBefore: ratio(engineCpuPerUnit, beforeFigures.cpuUsPerUnit),
-                rssPerVuVsEngineBefore: ratio(engineRssPerVu, beforeFigures.rssBytesPerVu),
-                beforeCpuPerUnitVsBare: ratio(beforeFigures.cpuUsPerUnit, bareCpuPerUnit),
-              }),
-        },
-      }
-      results.push(result)
-      process.stdout.write(
-        `${scenario} × ${clients}: engine ${fmt(engineCpuPerUnit)} µs CPU/${unit} (bare node:http ${fmt(bareCpuPerUnit)}, ×${fmt(result.ratios.cpuPerUnitVsBare)}` +
-          (beforeFigures === undefined
-            ? ''
-            : `; engine before ${fmt(beforeFigures.cpuUsPerUnit)}, ×${fmt(ratio(engineCpuPerUnit, beforeFigures.cpuUsPerUnit))}`) +
-          `), ${fmt(engineRssPerVu / 1024, 1)} KB RSS/VU (bare ${fmt(bareRssPerClient / 1024, 1)} KB/client), ` +
-          `engine CPU ${fmt(engineFigures.cpuPercent, 0)} %, server CPU ${fmt(engineFigures.serverCpuPercent, 0)} %, ` +
-          `feed_latency p99 ${fmt(engine.feedLatencyP99Ms, 0)} ms, loop delay p99 max ${fmt(engine.loopDelayP99MaxMs, 0)} ms, exit ${engine.exitCode}` +
-          (parser === undefined
-            ? ''
-            : `; eventsource-parser ${fmt(parser.usPerEvent)} µs/event (${fmt(parser.eventBytes, 0)} B)`) +
-          '\n',
-      )
-    } finally {
-      await serverProcess.stop()
-    }
+    const result = await measureScenario(scenario)
+    results.push(result)
+    process.stdout.write(costLine(result))
   }
   return {
     measuredAt: new Date().toISOString(),

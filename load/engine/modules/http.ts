@@ -7,6 +7,7 @@
  */
 import { durationMs } from '../duration.ts'
 import type { SeriesBuffer } from '../metric-sink.ts'
+import type { MetricDefinition } from '../metric-types.ts'
 import type { VuContext, VuResource } from '../vu-context.ts'
 import { ScriptMisuseError } from '../vu-context.ts'
 import { HttpClient } from '../wire/http-client.ts'
@@ -93,48 +94,49 @@ function timeoutOf(params: RequestParams | null | undefined): number {
   return lastTimeoutMs
 }
 
-/** Builds the `k6/http` module of one VU. */
-export function createHttpModule(vu: VuContext): Record<string, unknown> {
-  const reqs = vu.metric('http_reqs', 'counter')
-  const duration = vu.metric('http_req_duration', 'trend', 'time')
-  const waiting = vu.metric('http_req_waiting', 'trend', 'time')
-  const failed = vu.metric('http_req_failed', 'rate')
-  const dataReceived = vu.metric('data_received', 'counter', 'data')
-  const dataSent = vu.metric('data_sent', 'counter', 'data')
-  const received = vu.series(dataReceived)
-  const sent = vu.series(dataSent)
-  const client = new HttpClient()
-  // Series per script tags object, then per method/status/url/error: scripts pass one
-  // params object again and again, so the common path is two map lookups. A tags object is
-  // read when first seen: a script that edits one in place should pass a new one instead.
-  const seriesByTags = new WeakMap<object, Map<string, RequestSeries>>()
-  let registered = false
-  let lastSeries:
-    | {
-        scriptTags: Record<string, string> | undefined
-        status: number
-        errorCode: number
-        error: string
-        method: string
-        url: string
-        series: RequestSeries
-      }
-    | undefined
-  const resource: VuResource = {
-    release() {
-      registered = false
-      client.close('request interrupted: VU stopped')
-    },
+/** The last request shape a VU recorded, and its series. */
+interface LastShape {
+  scriptTags: Record<string, string> | undefined
+  status: number
+  errorCode: number
+  error: string
+  method: string
+  url: string
+  series: RequestSeries
+}
+
+/**
+ * One VU's request series by tag set. Series per script tags object, then per
+ * method/status/url/error: scripts pass one params object again and again, so the common path
+ * is one comparison with the last shape, else two map lookups. A tags object is read when
+ * first seen: a script that edits one in place should pass a new one instead.
+ */
+class RequestSeriesCache {
+  readonly #vu: VuContext
+  readonly #reqs: MetricDefinition
+  readonly #duration: MetricDefinition
+  readonly #waiting: MetricDefinition
+  readonly #failed: MetricDefinition
+  readonly #byTags = new WeakMap<object, Map<string, RequestSeries>>()
+  #last: LastShape | undefined
+
+  constructor(vu: VuContext) {
+    this.#vu = vu
+    this.#reqs = vu.metric('http_reqs', 'counter')
+    this.#duration = vu.metric('http_req_duration', 'trend', 'time')
+    this.#waiting = vu.metric('http_req_waiting', 'trend', 'time')
+    this.#failed = vu.metric('http_req_failed', 'rate')
   }
 
-  function seriesFor(
+  /** The series of a request of `method` to `url` (query dropped) that gave `result`. */
+  get(
     method: string,
     url: string,
     result: HttpResult,
     scriptTags: Record<string, string> | undefined,
   ): RequestSeries {
     // A VU repeats one request shape: compare with the last one before building a key.
-    const last = lastSeries
+    const last = this.#last
     if (
       last !== undefined &&
       last.scriptTags === scriptTags &&
@@ -147,43 +149,105 @@ export function createHttpModule(vu: VuContext): Record<string, unknown> {
       return last.series
     }
     const tagsKey = scriptTags ?? NO_TAGS
-    let byKey = seriesByTags.get(tagsKey)
+    let byKey = this.#byTags.get(tagsKey)
     if (byKey === undefined) {
       byKey = new Map()
-      seriesByTags.set(tagsKey, byKey)
+      this.#byTags.set(tagsKey, byKey)
     }
     const key = `${method} ${result.status} ${result.errorCode} ${url} ${result.error}`
-    let found = byKey.get(key)
-    if (found === undefined) {
-      const ok = result.status >= 200 && result.status < 400
-      const tags: Record<string, string> = {
-        method,
-        status: String(result.status),
-        url,
-        name: scriptTags?.['name'] ?? url,
-        expected_response: String(ok),
-        ...scriptTags,
-      }
-      if (result.error !== '') tags['error'] = result.error
-      if (result.errorCode !== 0) tags['error_code'] = String(result.errorCode)
-      found = {
-        reqs: vu.series(reqs, tags),
-        duration: vu.series(duration, tags),
-        waiting: vu.series(waiting, tags),
-        failed: vu.series(failed, tags),
-      }
-      byKey.set(key, found)
+    let series = byKey.get(key)
+    if (series === undefined) {
+      series = this.#create(method, url, result, scriptTags)
+      byKey.set(key, series)
     }
-    lastSeries = {
+    this.#last = {
       scriptTags,
       status: result.status,
       errorCode: result.errorCode,
       error: result.error,
       method,
       url,
-      series: found,
+      series,
     }
-    return found
+    return series
+  }
+
+  #create(
+    method: string,
+    url: string,
+    result: HttpResult,
+    scriptTags: Record<string, string> | undefined,
+  ): RequestSeries {
+    const ok = result.status >= 200 && result.status < 400
+    const tags: Record<string, string> = {
+      method,
+      status: String(result.status),
+      url,
+      name: scriptTags?.['name'] ?? url,
+      expected_response: String(ok),
+      ...scriptTags,
+    }
+    if (result.error !== '') tags['error'] = result.error
+    if (result.errorCode !== 0) tags['error_code'] = String(result.errorCode)
+    const vu = this.#vu
+    return {
+      reqs: vu.series(this.#reqs, tags),
+      duration: vu.series(this.#duration, tags),
+      waiting: vu.series(this.#waiting, tags),
+      failed: vu.series(this.#failed, tags),
+    }
+  }
+}
+
+/** k6's synchronous calls, each throwing at once with the `asyncRequest` call to use. */
+function syncCallStubs(): Record<string, () => never> {
+  const stubs: Record<string, () => never> = {}
+  for (const call of SYNC_CALLS) {
+    stubs[call] = () => {
+      const verb =
+        call === 'del'
+          ? 'DELETE'
+          : call === 'request' || call === 'batch'
+            ? '<METHOD>'
+            : call.toUpperCase()
+      throw new ScriptMisuseError(
+        `http.${call}() is synchronous and would block every VU of the event loop; the built-in engine runs event-loop scripts only: use \`await http.asyncRequest('${verb}', url, body, params)\` instead`,
+      )
+    }
+  }
+  return stubs
+}
+
+/** Builds the `k6/http` module of one VU. */
+export function createHttpModule(vu: VuContext): Record<string, unknown> {
+  const requestSeries = new RequestSeriesCache(vu)
+  const received = vu.series(vu.metric('data_received', 'counter', 'data'))
+  const sent = vu.series(vu.metric('data_sent', 'counter', 'data'))
+  const client = new HttpClient()
+  let registered = false
+  const resource: VuResource = {
+    release() {
+      registered = false
+      client.close('request interrupted: VU stopped')
+    },
+  }
+
+  function record(
+    verb: string,
+    url: string,
+    result: HttpResult,
+    scriptTags: Record<string, string> | undefined,
+  ): void {
+    // The url tag drops the query so resume cursors do not make one series per request.
+    const query = url.indexOf('?')
+    const urlTag = query === -1 ? url : url.slice(0, query)
+    const series = requestSeries.get(verb, urlTag, result, scriptTags)
+    series.reqs.add(1)
+    series.duration.add(result.timings.duration)
+    series.waiting.add(result.timings.waiting)
+    series.failed.add(result.status >= 200 && result.status < 400 ? 0 : 1)
+    received.add(result.bytesReceived)
+    sent.add(result.bytesSent)
   }
 
   function asyncRequest(
@@ -217,37 +281,6 @@ export function createHttpModule(vu: VuContext): Record<string, unknown> {
     })
   }
 
-  function record(
-    verb: string,
-    url: string,
-    result: HttpResult,
-    scriptTags: Record<string, string> | undefined,
-  ): void {
-    // The url tag drops the query so resume cursors do not make one series per request.
-    const query = url.indexOf('?')
-    const urlTag = query === -1 ? url : url.slice(0, query)
-    const series = seriesFor(verb, urlTag, result, scriptTags)
-    series.reqs.add(1)
-    series.duration.add(result.timings.duration)
-    series.waiting.add(result.timings.waiting)
-    series.failed.add(result.status >= 200 && result.status < 400 ? 0 : 1)
-    received.add(result.bytesReceived)
-    sent.add(result.bytesSent)
-  }
-
-  const module: Record<string, unknown> = { asyncRequest }
-  for (const call of SYNC_CALLS) {
-    module[call] = () => {
-      const verb =
-        call === 'del'
-          ? 'DELETE'
-          : call === 'request' || call === 'batch'
-            ? '<METHOD>'
-            : call.toUpperCase()
-      throw new ScriptMisuseError(
-        `http.${call}() is synchronous and would block every VU of the event loop; the built-in engine runs event-loop scripts only: use \`await http.asyncRequest('${verb}', url, body, params)\` instead`,
-      )
-    }
-  }
+  const module: Record<string, unknown> = { asyncRequest, ...syncCallStubs() }
   return { ...module, default: module }
 }
