@@ -7,7 +7,6 @@ import type { ExecutionTuple } from './execution-segment.ts'
 import type { ScenarioPlan, ScenarioShare } from './executors.ts'
 import { scenarioLengthMs } from './executors.ts'
 import type { ToWorker } from './worker-messages.ts'
-import type { WorkerPool } from './worker-pool.ts'
 
 interface ScenarioState {
   plan: ScenarioPlan
@@ -26,6 +25,18 @@ interface ScenarioState {
   quotas?: number[]
 }
 
+/** What the scheduler needs of the threads (the worker pool; a recording fake in tests). */
+export interface VuDispatch {
+  /** How many threads run VUs. */
+  readonly size: number
+  /** The thread (0-based) that runs VU `vuId`. */
+  workerIndex(vuId: number): number
+  /** Sends `message` to the thread that runs VU `vuId`. */
+  postToVu(vuId: number, message: ToWorker): void
+  /** Stops VUs: they end within `graceMs`. */
+  stop(vuIds: readonly number[], graceMs: number): void
+}
+
 function isIterationExecutor(plan: ScenarioPlan): boolean {
   return plan.executor === 'per-vu-iterations' || plan.executor === 'shared-iterations'
 }
@@ -34,14 +45,14 @@ function isIterationExecutor(plan: ScenarioPlan): boolean {
 export class VuScheduler {
   readonly #states: ScenarioState[] = []
   readonly #vuScenario = new Map<number, ScenarioState>()
-  readonly #pool: WorkerPool
+  readonly #pool: VuDispatch
   readonly #segment: ExecutionTuple
   readonly #t0: number
 
   /** Schedules `shares` (in order, VU ids consecutive) from `t0` (unix ms) onto `pool`. */
   constructor(
     shares: readonly ScenarioShare[],
-    pool: WorkerPool,
+    pool: VuDispatch,
     segment: ExecutionTuple,
     t0: number,
   ) {

@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import type { WorkerReport } from './metric-types.ts'
+import type { VuDispatch } from './vu-scheduler.ts'
 import type { FromWorker, ToWorker } from './worker-messages.ts'
 
 /**
@@ -55,7 +56,7 @@ export interface PoolListener {
 }
 
 /** The worker threads of one run. */
-export class WorkerPool {
+export class WorkerPool implements VuDispatch {
   readonly #workers: Worker[] = []
   /** Each thread's highest loop-delay p99 since the last {@link takeLoopDelayP99}. */
   readonly #loopDelayP99: number[] = []
