@@ -4,24 +4,19 @@
  * tick or until `wait` seconds pass (then `messages` is empty). All requests released by
  * one tick at the same cursor share one body.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ServerResponse } from 'node:http'
 import type { FeedTick } from '../feed/feed.ts'
 import type { Cursor } from '../feed/history-ring.ts'
-import { fault, writeFaultReply } from '../http/errors.ts'
-import { parseCursorQuery, parseWait } from '../http/query.ts'
+import { parseWait, type Parsed } from '../http/query.ts'
 import {
   finishBody,
   writeReply,
-  PollBodies,
-  PollClients,
+  type PollBodies,
   type PollBody,
   type PollSession,
 } from './poll-replies.ts'
-import type { CloseReason, Transport, TransportContext } from './transport.ts'
-import { PROTOCOL_TABLE } from './protocols.ts'
-
-/** Its path, from the protocol table. */
-const LONG_POLL_PATH = PROTOCOL_TABLE['long-poll'].path
+import { PollTransport, type PollRequest } from './poll-transport.ts'
+import type { TransportContext } from './transport.ts'
 
 /** A held request. */
 interface Waiter {
@@ -35,112 +30,64 @@ interface Waiter {
 // How often held requests are checked against their deadline.
 const SWEEP_MS = 250
 
-/** The long-poll transport. */
-export class LongPollTransport implements Transport {
+/** The long-poll transport; the requests it holds are what a broadcast reaches. */
+export class LongPollTransport extends PollTransport<Waiter, number> {
   readonly name = 'long-poll' as const
-  readonly #waiters = new Set<Waiter>()
-  #context: TransportContext | undefined
-  #bodies: PollBodies | undefined
-  #clients: PollClients | undefined
-  #sweep: NodeJS.Timeout | undefined
-  #closing = false
-
-  get clientCount(): number {
-    return this.#clients?.count ?? 0
-  }
-
-  attach(context: TransportContext): void {
-    this.#context = context
-    this.#bodies = new PollBodies(context.feed)
-    this.#clients = new PollClients(
-      this.name,
-      context.sessions,
-      context.options.pollSessionIdleMs,
-      context.options.maxPollSessionsPerIp,
-    )
-    // Served before express: this runs once per request, thousands of times a second.
-    context.plainRoutes.get(LONG_POLL_PATH, this.#poll, `GET ${LONG_POLL_PATH} polls the feed`)
-    this.#sweep = setInterval(this.#onSweep, SWEEP_MS)
-    this.#sweep.unref()
-  }
 
   broadcast(_tick: FeedTick): void {
-    const bodies = this.#bodies
-    if (bodies === undefined || this.#waiters.size === 0) return
-    for (const waiter of this.#waiters) {
+    const bodies = this.bodies
+    if (bodies === undefined || this.clients.size === 0) return
+    for (const waiter of this.clients) {
       if (waiter.session?.paused === true) continue
       this.#answer(waiter, bodies.for(waiter.cursor))
     }
   }
 
-  close(_reason: CloseReason): Promise<void> {
-    this.#closing = true
-    clearInterval(this.#sweep)
-    const bodies = this.#bodies
-    if (bodies !== undefined) {
-      for (const waiter of this.#waiters) this.#answer(waiter, bodies.empty(waiter.cursor.since))
-    }
-    this.#clients?.close()
-    return Promise.resolve()
+  protected override install(context: TransportContext): void {
+    super.install(context)
+    this.every(SWEEP_MS, this.#onSweep)
   }
 
-  readonly #poll = (
-    req: IncomingMessage,
-    res: ServerResponse,
-    query: Record<string, unknown>,
-  ): void => {
-    const context = this.#context
-    const bodies = this.#bodies
-    const clients = this.#clients
-    if (context === undefined || bodies === undefined || clients === undefined) return
-    if (this.#closing) {
-      writeFaultReply(res, fault('shutting-down'))
-      return
-    }
-    const cursor = parseCursorQuery(query)
-    if (!cursor.ok) {
-      writeFaultReply(res, cursor.fault)
-      return
-    }
-    const wait = parseWait(query, context.options.longPollWaitS)
-    if (!wait.ok) {
-      writeFaultReply(res, wait.fault)
-      return
-    }
-    const resolved = clients.resolve(query['session'], context.access.addressOf(req))
-    if (!resolved.ok) {
-      writeFaultReply(res, resolved.fault)
-      return
-    }
-    const session = resolved.session
-    clients.track(req.socket)
-    if (session?.paused !== true || cursor.value === undefined) {
-      const body = bodies.for(cursor.value)
-      if (body.count > 0 || cursor.value === undefined || wait.value === 0) {
+  protected override releaseHeld(): void {
+    const bodies = this.bodies
+    if (bodies === undefined) return
+    for (const waiter of this.clients) this.#answer(waiter, bodies.empty(waiter.cursor.since))
+  }
+
+  /** `wait`: seconds to hold a request when nothing is new (0–60, default `--long-poll-wait`). */
+  protected parseParams(query: Record<string, unknown>, context: TransportContext): Parsed<number> {
+    return parseWait(query, context.options.longPollWaitS)
+  }
+
+  protected answer(poll: PollRequest<number>): void {
+    const { res, cursor, params: wait, session, context, bodies } = poll
+    if (session?.paused !== true || cursor === undefined) {
+      const body = bodies.for(cursor)
+      if (body.count > 0 || cursor === undefined || wait === 0) {
         context.metrics.sent(this.name, body.count, send(res, body, session))
         return
       }
     }
-    if (wait.value === 0) {
-      send(res, bodies.empty(cursor.value.since), session)
+    if (wait === 0) {
+      send(res, bodies.empty(cursor.since), session)
       return
     }
-    const waiter: Waiter = {
-      res,
-      cursor: cursor.value,
-      session,
-      deadline: performance.now() + wait.value * 1000,
-    }
-    this.#waiters.add(waiter)
+    this.#hold({ res, cursor, session, deadline: performance.now() + wait * 1000 }, bodies)
+  }
+
+  /** Holds a request until a tick, its deadline, a resume of its session or its close. */
+  #hold(waiter: Waiter, bodies: PollBodies): void {
+    const { res, session } = waiter
+    this.clients.add(waiter)
     const onResume =
       session === undefined
         ? undefined
         : () => {
-            if (this.#waiters.has(waiter)) this.#answer(waiter, bodies.for(waiter.cursor))
+            if (this.clients.has(waiter)) this.#answer(waiter, bodies.for(waiter.cursor))
           }
     if (session !== undefined) session.onResume = onResume
     res.once('close', () => {
-      this.#waiters.delete(waiter)
+      this.clients.delete(waiter)
       // An abandoned parked poll releases its session: the idle clock starts now, and the
       // sweep (which keeps sessions with a parked poll) may forget it.
       if (session !== undefined && session.onResume === onResume) {
@@ -151,17 +98,17 @@ export class LongPollTransport implements Transport {
   }
 
   #answer(waiter: Waiter, body: PollBody): void {
-    this.#waiters.delete(waiter)
+    this.clients.delete(waiter)
     if (waiter.session !== undefined) waiter.session.onResume = undefined
     const bytes = send(waiter.res, body, waiter.session)
-    this.#context?.metrics.sent(this.name, body.count, bytes)
+    this.context?.metrics.sent(this.name, body.count, bytes)
   }
 
   readonly #onSweep = (): void => {
-    const bodies = this.#bodies
+    const bodies = this.bodies
     if (bodies === undefined) return
     const now = performance.now()
-    for (const waiter of this.#waiters) {
+    for (const waiter of this.clients) {
       if (waiter.deadline <= now) this.#answer(waiter, bodies.empty(waiter.cursor.since))
     }
   }

@@ -19,7 +19,8 @@ import { encodeChunk } from './http-chunk.ts'
 import type { ControlMessage } from '../feed/messages.ts'
 import { base64TickText, sseDataOf } from '../feed/tick-encodings.ts'
 import { ControlSessions, type ControlSession } from './control-sessions.ts'
-import type { CloseReason, Transport, TransportContext } from './transport.ts'
+import type { CloseReason, TransportContext } from './transport.ts'
+import { TransportBase } from './transport-base.ts'
 import { PROTOCOL_TABLE } from './protocols.ts'
 
 /** Its path, from the protocol table. */
@@ -34,8 +35,6 @@ const HEARTBEAT = Buffer.from(':\n\n')
 const HEARTBEAT_CHUNK = encodeChunk(HEARTBEAT)
 // On a restart the stream ends with this: browsers reconnect after 1 s and resume by Last-Event-ID.
 const RESTART_RETRY = Buffer.from('retry: 1000\n\n')
-// setTimeout holds at most 2^31 − 1 ms; a token living longer needs no timer.
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 /** One open event stream. */
 class SseClient implements ControlSession {
@@ -105,19 +104,10 @@ class SseClient implements ControlSession {
 }
 
 /** The SSE transport. */
-export class SseTransport implements Transport {
+export class SseTransport extends TransportBase<SseClient> {
   readonly name = 'sse' as const
-  readonly #clients = new Set<SseClient>()
-  #context: TransportContext | undefined
-  #heartbeat: NodeJS.Timeout | undefined
-  #closing = false
 
-  get clientCount(): number {
-    return this.#clients.size
-  }
-
-  attach(context: TransportContext): void {
-    this.#context = context
+  protected install(context: TransportContext): void {
     context.router
       .route(SSE_PATH)
       .get((req, res) => {
@@ -131,13 +121,12 @@ export class SseTransport implements Transport {
           Allow: 'GET',
         })
       })
-    this.#heartbeat = setInterval(this.#onHeartbeat, context.options.heartbeatMs)
-    this.#heartbeat.unref()
+    this.every(context.options.heartbeatMs, this.#onHeartbeat)
   }
 
   broadcast(tick: FeedTick): void {
-    const context = this.#context
-    if (context === undefined || this.#clients.size === 0) return
+    const context = this.context
+    if (context === undefined || this.clients.size === 0) return
     const event = Buffer.from(
       new EventBuffer({ serializer: verbatim })
         .id(`${context.feed.epoch}:${tick.seq}`)
@@ -151,7 +140,7 @@ export class SseTransport implements Transport {
     const { maxBufferedBytes } = context.options
     let written = 0
     let bytes = 0
-    for (const client of this.#clients) {
+    for (const client of this.clients) {
       if (client.paused) continue
       bytes += client.writeFramed(event, chunk)
       written++
@@ -160,10 +149,8 @@ export class SseTransport implements Transport {
     context.metrics.sent(this.name, written, bytes)
   }
 
-  async close(reason: CloseReason): Promise<void> {
-    this.#closing = true
-    clearInterval(this.#heartbeat)
-    const ended = [...this.#clients].map(
+  protected async closeClients(reason: CloseReason): Promise<void> {
+    const ended = [...this.clients].map(
       (client) =>
         new Promise<void>((resolve) => {
           clearTimeout(client.expiry)
@@ -171,13 +158,13 @@ export class SseTransport implements Transport {
           client.res.end(resolve)
         }),
     )
-    this.#clients.clear()
+    this.clients.clear()
     await Promise.race([Promise.all(ended), new Promise((resolve) => setTimeout(resolve, 1000))])
   }
 
   /** Pause, resume or drop one client (from `POST /api/control`). */
   control(client: SseClient, action: ControlMessage['action']): void {
-    const context = this.#context
+    const context = this.context
     if (context === undefined) return
     if (action === 'drop') {
       // No orderly end: the client must see the stream break, as on a network failure.
@@ -201,9 +188,9 @@ export class SseTransport implements Transport {
   }
 
   async #open(req: Request, res: Response): Promise<void> {
-    const context = this.#context
+    const context = this.context
     if (context === undefined) return
-    if (this.#closing) {
+    if (this.closing) {
       sendFault(res, fault('shutting-down'))
       return
     }
@@ -232,22 +219,13 @@ export class SseTransport implements Transport {
       return
     }
     const client = new SseClient(ControlSessions.newId(), res, session, this)
-    const expiresAtMs = context.access.expiresAtMs(req)
-    const delay = expiresAtMs === null ? MAX_TIMER_MS : expiresAtMs - Date.now()
-    if (delay < MAX_TIMER_MS) {
-      // One timer per stream, at the token's expiry: nothing on the per-tick path.
-      client.expiry = setTimeout(
-        () => {
-          this.#clients.delete(client)
-          res.end()
-        },
-        Math.max(0, delay),
-      )
-      client.expiry.unref()
-    }
+    client.expiry = this.expireAt(context.access.expiresAtMs(req), () => {
+      this.clients.delete(client)
+      res.end()
+    })
     session.once('disconnected', () => {
       clearTimeout(client.expiry)
-      this.#clients.delete(client)
+      this.clients.delete(client)
       context.sessions.delete(client.id)
     })
     client.write(
@@ -255,12 +233,12 @@ export class SseTransport implements Transport {
     )
     // Catch up and join the broadcast in one synchronous step: no tick can fall between.
     this.#writeCatchUp(client, context.feed.catchUp(cursor.value))
-    this.#clients.add(client)
+    this.clients.add(client)
     context.sessions.add(client)
   }
 
   #writeCatchUp(client: SseClient, catchUp: CatchUp): void {
-    const context = this.#context
+    const context = this.context
     if (context === undefined) return
     const buffer = new EventBuffer({ serializer: verbatim })
     catchUp.messages.forEach((message, index) => {
@@ -275,19 +253,20 @@ export class SseTransport implements Transport {
   }
 
   #closeSlow(client: SseClient): void {
-    this.#clients.delete(client)
+    this.clients.delete(client)
     // A stalled reader never drains what is queued: cut the connection to free it.
     client.res.destroy()
-    this.#context?.metrics.slowConsumerCloses.inc({ protocol: this.name })
+    this.context?.metrics.slowConsumerCloses.inc({ protocol: this.name })
   }
 
+  // Read through a call: the check after an await must not be narrowed by the one before it.
   #isClosing(): boolean {
-    return this.#closing
+    return this.closing
   }
 
   readonly #onHeartbeat = (): void => {
-    const bound = this.#context?.options.maxBufferedBytes ?? Infinity
-    for (const client of this.#clients) {
+    const bound = this.context?.options.maxBufferedBytes ?? Infinity
+    for (const client of this.clients) {
       // Paused streams get heartbeats too: the bound holds for them as for frames.
       if (client.buffered > bound) {
         this.#closeSlow(client)

@@ -23,7 +23,8 @@ import { rejectUpgrade } from '../http/upgrade-router.ts'
 import { parseCursorQuery } from '../http/query.ts'
 import { parseTarget } from '../http/request-target.ts'
 import { TokenBucket } from '../http/rate-limit.ts'
-import type { CloseReason, Transport, TransportContext } from './transport.ts'
+import type { CloseReason, TransportContext } from './transport.ts'
+import { TransportBase } from './transport-base.ts'
 import { PROTOCOL_TABLE } from './protocols.ts'
 
 /** Its path, from the protocol table. */
@@ -63,24 +64,12 @@ interface WebSocketClient {
   readonly inbound: TokenBucket | null
 }
 
-// setTimeout holds at most 2^31 − 1 ms; a token living longer needs no timer.
-const MAX_TIMER_MS = 2 ** 31 - 1
-
 /** The WebSocket transport. */
-export class WebSocketTransport implements Transport {
+export class WebSocketTransport extends TransportBase<WebSocketClient> {
   readonly name = 'websocket' as const
-  readonly #clients = new Set<WebSocketClient>()
-  #context: TransportContext | undefined
   #wss: WebSocketServer | undefined
-  #heartbeat: NodeJS.Timeout | undefined
-  #closing = false
 
-  get clientCount(): number {
-    return this.#clients.size
-  }
-
-  attach(context: TransportContext): void {
-    this.#context = context
+  protected install(context: TransportContext): void {
     this.#wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -90,13 +79,12 @@ export class WebSocketTransport implements Transport {
       handleProtocols: selectSubprotocol,
     })
     context.upgrades.route(WEBSOCKET_PATH, this.#onUpgrade)
-    this.#heartbeat = setInterval(this.#onHeartbeat, context.options.heartbeatMs)
-    this.#heartbeat.unref()
+    this.every(context.options.heartbeatMs, this.#onHeartbeat)
   }
 
   broadcast(tick: FeedTick): void {
-    const context = this.#context
-    if (context === undefined || this.#clients.size === 0) return
+    const context = this.context
+    if (context === undefined || this.clients.size === 0) return
     const { maxBufferedBytes, deflate, encoding } = context.options
     const binary = encoding === 'binary'
     // Encoded once per tick (and shared with the SSE transport); the same bytes for every socket.
@@ -104,7 +92,7 @@ export class WebSocketTransport implements Transport {
     let written = 0
     let bytes: number
     if (deflate) {
-      for (const client of this.#clients) {
+      for (const client of this.clients) {
         if (client.paused || client.ws.readyState !== WebSocket.OPEN) continue
         client.ws.send(payload, { binary })
         written++
@@ -113,7 +101,7 @@ export class WebSocketTransport implements Transport {
       bytes = written * payload.length
     } else {
       const frame = Buffer.concat(Sender.frame(payload, binary ? BINARY_FRAME : TEXT_FRAME))
-      for (const client of this.#clients) {
+      for (const client of this.clients) {
         if (client.paused || client.ws.readyState !== WebSocket.OPEN) continue
         client.socket.write(frame)
         written++
@@ -124,11 +112,9 @@ export class WebSocketTransport implements Transport {
     context.metrics.sent(this.name, written, bytes)
   }
 
-  async close(reason: CloseReason): Promise<void> {
-    this.#closing = true
-    clearInterval(this.#heartbeat)
+  protected async closeClients(reason: CloseReason): Promise<void> {
     const { close, message } = FAULTS[reason === 'restart' ? 'restarting' : 'shutting-down']
-    const closed = [...this.#clients].map(
+    const closed = [...this.clients].map(
       (client) =>
         new Promise<void>((resolve) => {
           client.ws.once('close', () => {
@@ -139,20 +125,20 @@ export class WebSocketTransport implements Transport {
     )
     // Peers get a moment to answer the close handshake; the rest are cut.
     await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, 1000))])
-    for (const client of this.#clients) client.ws.terminate()
-    this.#clients.clear()
+    for (const client of this.clients) client.ws.terminate()
+    this.clients.clear()
     this.#wss?.close()
   }
 
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const context = this.#context
+    const context = this.context
     if (context === undefined) return
     const target = parseTarget(request.url)
     if (!target.ok) {
       rejectUpgrade(socket, target.fault)
       return
     }
-    if (this.#closing) {
+    if (this.closing) {
       rejectUpgrade(socket, fault('shutting-down'))
       return
     }
@@ -202,10 +188,10 @@ export class WebSocketTransport implements Transport {
     cursor: Parameters<TransportContext['feed']['catchUp']>[0],
     expiresAtMs: number | null,
   ): void {
-    const context = this.#context
+    const context = this.context
     const wss = this.#wss
     if (context === undefined || wss === undefined) return
-    if (this.#closing) {
+    if (this.closing) {
       rejectUpgrade(socket, fault('shutting-down'))
       return
     }
@@ -225,25 +211,16 @@ export class WebSocketTransport implements Transport {
         missedPongs: 0,
         inbound: maxMessagesPerS > 0 ? new TokenBucket(maxMessagesPerS, maxMessagesPerS) : null,
       }
-      // One timer per connection, at the token's expiry: nothing on the per-tick path.
-      const delay = expiresAtMs === null ? MAX_TIMER_MS : expiresAtMs - Date.now()
-      const expiry =
-        delay < MAX_TIMER_MS
-          ? setTimeout(
-              () => {
-                this.#clients.delete(client)
-                ws.close(FAULTS['token-expired'].close, 'token expired')
-              },
-              Math.max(0, delay),
-            )
-          : undefined
-      expiry?.unref()
+      const expiry = this.expireAt(expiresAtMs, () => {
+        this.clients.delete(client)
+        ws.close(FAULTS['token-expired'].close, 'token expired')
+      })
       ws.on('error', () => {
         // ws has already closed the socket with the right code (1009, 1002, …); nothing to add.
       })
       ws.on('close', () => {
         clearTimeout(expiry)
-        this.#clients.delete(client)
+        this.clients.delete(client)
       })
       ws.on('pong', () => {
         client.missedPongs = 0
@@ -256,14 +233,14 @@ export class WebSocketTransport implements Transport {
             this.#onMessage(client, data, isBinary)
           },
           () => {
-            this.#clients.delete(client)
+            this.clients.delete(client)
             ws.close(FAULTS.internal.close, 'internal error')
           },
         ),
       )
       // Catch up and join the broadcast in one synchronous step: no tick can fall between.
       this.#sendCatchUp(client, cursor)
-      this.#clients.add(client)
+      this.clients.add(client)
     })
   }
 
@@ -271,7 +248,7 @@ export class WebSocketTransport implements Transport {
     client: WebSocketClient,
     cursor: Parameters<TransportContext['feed']['catchUp']>[0],
   ): void {
-    const context = this.#context
+    const context = this.context
     if (context === undefined) return
     const { messages } = context.feed.catchUp(cursor)
     const binary = context.options.encoding === 'binary'
@@ -291,10 +268,10 @@ export class WebSocketTransport implements Transport {
   }
 
   #onMessage(client: WebSocketClient, data: RawData, isBinary: boolean): void {
-    const context = this.#context
+    const context = this.context
     if (context === undefined || client.ws.readyState !== WebSocket.OPEN) return
     if (client.inbound !== null && !client.inbound.take()) {
-      this.#clients.delete(client)
+      this.clients.delete(client)
       client.ws.close(FAULTS['rate-limited'].close, 'rate')
       return
     }
@@ -346,21 +323,21 @@ export class WebSocketTransport implements Transport {
    * broadcasts, replies (pong, error), catch-ups, ws's own pongs; paused or not.
    */
   #checkBound(client: WebSocketClient): void {
-    const context = this.#context
+    const context = this.context
     if (context === undefined || client.ws.readyState !== WebSocket.OPEN) return
     if (client.ws.bufferedAmount > context.options.maxBufferedBytes) this.#closeSlow(client)
   }
 
   #closeSlow(client: WebSocketClient): void {
-    this.#clients.delete(client)
+    this.clients.delete(client)
     client.ws.close(FAULTS.slow.close, 'slow')
-    this.#context?.metrics.slowConsumerCloses.inc({ protocol: this.name })
+    this.context?.metrics.slowConsumerCloses.inc({ protocol: this.name })
   }
 
   readonly #onHeartbeat = (): void => {
-    for (const client of this.#clients) {
+    for (const client of this.clients) {
       if (client.missedPongs >= 2) {
-        this.#clients.delete(client)
+        this.clients.delete(client)
         client.ws.terminate()
         continue
       }
