@@ -51,4 +51,29 @@ export default tseslint.config(
       'max-lines-per-function': ['error', { max: 120, skipBlankLines: false, skipComments: false }],
     },
   },
+  {
+    // One convention for private members (CONTRIBUTING.md): ECMAScript `#`, not TypeScript's
+    // `private`, which only a constructor keeps (there is no `#constructor`).
+    files: ['**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "PropertyDefinition[accessibility='private']",
+          message:
+            'Use a #field for a private member (CONTRIBUTING.md, "Conventions of the code").',
+        },
+        {
+          selector: "TSParameterProperty[accessibility='private']",
+          message:
+            'Use a #field for a private member (CONTRIBUTING.md, "Conventions of the code").',
+        },
+        {
+          selector: "MethodDefinition[accessibility='private'][kind!='constructor']",
+          message:
+            'Use a #method for a private member (CONTRIBUTING.md, "Conventions of the code").',
+        },
+      ],
+    },
+  },
 )

@@ -228,9 +228,9 @@ export class ExecutionTuple {
   /** Length of one striping block. */
   readonly lcd: number
   /** Per segment of {@link sequence}: `[start, step1, …, stepK]` of the striping table. */
-  private readonly table: readonly (readonly number[])[]
+  readonly #table: readonly (readonly number[])[]
   /** `prefix[k]`: sum of this segment's first k steps. */
-  private readonly prefix: readonly number[]
+  readonly #prefix: readonly number[]
 
   private constructor(sequence: readonly ExecutionSegment[], index: number) {
     this.sequence = sequence
@@ -238,10 +238,10 @@ export class ExecutionTuple {
     this.segment = sequence[index] ?? { from: ZERO, to: ONE }
     const { lcd, offsets } = stripe(sequence)
     this.lcd = lcd
-    this.table = offsets
+    this.#table = offsets
     const prefix = [0]
     for (const step of (offsets[index] ?? [0, 1]).slice(1)) prefix.push((prefix.at(-1) ?? 0) + step)
-    this.prefix = prefix
+    this.#prefix = prefix
   }
 
   /**
@@ -288,12 +288,12 @@ export class ExecutionTuple {
 
   /** This segment's part of `value` (k6's `ScaleInt64`): the parts of all segments add up to `value`. */
   scale(value: number): number {
-    return this.whole ? value : this.scaleAt(this.index, value)
+    return this.whole ? value : this.#scaleAt(this.index, value)
   }
 
   /** Part of `value` for segment `index` of the sequence. */
-  private scaleAt(index: number, value: number): number {
-    const own = this.table[index] ?? [0, 1]
+  #scaleAt(index: number, value: number): number {
+    const own = this.#table[index] ?? [0, 1]
     const start = own[0] ?? 0
     const per = own.length - 1
     const rest = value % this.lcd
@@ -308,10 +308,10 @@ export class ExecutionTuple {
    */
   globalNumber(localNumber: number): number {
     if (this.whole) return localNumber
-    const own = this.table[this.index] ?? [0, 1]
+    const own = this.#table[this.index] ?? [0, 1]
     const k = localNumber - 1
     const per = own.length - 1
-    return (own[0] ?? 0) + 1 + Math.floor(k / per) * this.lcd + (this.prefix[k % per] ?? 0)
+    return (own[0] ?? 0) + 1 + Math.floor(k / per) * this.lcd + (this.#prefix[k % per] ?? 0)
   }
 
   /**
@@ -323,7 +323,7 @@ export class ExecutionTuple {
   rescaled(value: number): ExecutionTuple | null {
     if (value < 1) return null
     if (value % this.lcd === 0) return this
-    const parts = this.sequence.map((_, i) => this.scaleAt(i, value))
+    const parts = this.sequence.map((_, i) => this.#scaleAt(i, value))
     const segments: ExecutionSegment[] = []
     let tracked = -1
     let previous = 0

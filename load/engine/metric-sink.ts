@@ -95,13 +95,13 @@ function grow(array: Float64Array, used: number): Float64Array {
 
 /** All series of one worker thread. */
 export class MetricSink {
-  private readonly metrics = new Map<string, MetricDefinition>()
-  private readonly series = new Map<string, SeriesBuffer>()
-  private readonly keepPoints: boolean
+  readonly #metrics = new Map<string, MetricDefinition>()
+  readonly #series = new Map<string, SeriesBuffer>()
+  readonly #keepPoints: boolean
 
   /** @param keepPoints keep every sample's time and value (for `--out json`) */
   constructor(keepPoints: boolean) {
-    this.keepPoints = keepPoints
+    this.#keepPoints = keepPoints
   }
 
   /**
@@ -110,7 +110,7 @@ export class MetricSink {
    * @throws Error naming the metric and both types.
    */
   define(name: string, type: MetricType, contains: ValueKind): MetricDefinition {
-    const known = this.metrics.get(name)
+    const known = this.#metrics.get(name)
     if (known !== undefined) {
       if (known.type !== type) {
         throw new Error(
@@ -123,17 +123,17 @@ export class MetricSink {
       throw new Error(`invalid metric name "${name}": use 1-128 letters, digits or underscores`)
     }
     const metric = { name, type, contains }
-    this.metrics.set(name, metric)
+    this.#metrics.set(name, metric)
     return metric
   }
 
   /** The series of `metric` with `tags` (created on first use). */
   seriesFor(metric: MetricDefinition, tags: Record<string, string>): SeriesBuffer {
     const key = `${metric.name}\u0000${tagKey(tags)}`
-    let found = this.series.get(key)
+    let found = this.#series.get(key)
     if (found === undefined) {
-      found = new SeriesBuffer(metric, { ...tags }, this.keepPoints)
-      this.series.set(key, found)
+      found = new SeriesBuffer(metric, { ...tags }, this.#keepPoints)
+      this.#series.set(key, found)
     }
     return found
   }
@@ -141,7 +141,7 @@ export class MetricSink {
   /** Cuts every series with new samples. */
   cut(): SeriesBatch[] {
     const batches: SeriesBatch[] = []
-    for (const buffer of this.series.values()) {
+    for (const buffer of this.#series.values()) {
       const batch = buffer.cut()
       if (batch !== undefined) batches.push(batch)
     }

@@ -27,14 +27,14 @@ export const SUMMARY_TREND_STATS = Object.freeze(['avg', 'min', 'med', 'max', 'p
 /** Merged metrics of a test run. */
 export class MetricStore {
   readonly metrics = new Map<string, MetricDefinition>()
-  private readonly series = new Map<string, MergedSeries>()
+  readonly #series = new Map<string, MergedSeries>()
 
   /** Adds a worker batch. */
   merge(batch: SeriesBatch): void {
     const metric = batch.metric
     if (!this.metrics.has(metric.name)) this.metrics.set(metric.name, metric)
     const key = `${metric.name}\u0000${tagKey(batch.tags)}`
-    let merged = this.series.get(key)
+    let merged = this.#series.get(key)
     if (merged === undefined) {
       merged = {
         metric,
@@ -48,7 +48,7 @@ export class MetricStore {
         values: new Float64Array(0),
         length: 0,
       }
-      this.series.set(key, merged)
+      this.#series.set(key, merged)
     }
     merged.count += batch.count
     merged.sum += batch.sum
@@ -71,7 +71,7 @@ export class MetricStore {
   /** Series of `name` whose tags match `filter`. */
   seriesOf(name: string, filter: Readonly<Record<string, string>> = {}): MergedSeries[] {
     const found: MergedSeries[] = []
-    for (const merged of this.series.values()) {
+    for (const merged of this.#series.values()) {
       if (merged.metric.name === name && matchesFilter(merged.tags, filter)) found.push(merged)
     }
     return found

@@ -35,7 +35,7 @@ export class VuContext {
   iterationInScenario = -1
   /** Set by the runtime: aborts the whole test with a reason. */
   abortTest: (reason: string) => void = () => undefined
-  private readonly seriesCache = new Map<string, SeriesBuffer>()
+  readonly #seriesCache = new Map<string, SeriesBuffer>()
 
   constructor(options: {
     id: number
@@ -63,10 +63,10 @@ export class VuContext {
   /** The series of `metric` with the VU's base tags plus `tags`. */
   series(metric: MetricDefinition, tags?: Readonly<Record<string, string>>): SeriesBuffer {
     if (tags === undefined) {
-      let found = this.seriesCache.get(metric.name)
+      let found = this.#seriesCache.get(metric.name)
       if (found === undefined) {
         found = this.sink.seriesFor(metric, { ...this.baseTags })
-        this.seriesCache.set(metric.name, found)
+        this.#seriesCache.set(metric.name, found)
       }
       return found
     }

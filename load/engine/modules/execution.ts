@@ -5,67 +5,67 @@
 import type { VuContext } from '../vu-context.ts'
 
 class ScenarioInfo {
-  private readonly vu: VuContext
+  readonly #vu: VuContext
   constructor(vu: VuContext) {
-    this.vu = vu
+    this.#vu = vu
   }
   get name(): string {
-    return this.vu.scenario?.name ?? ''
+    return this.#vu.scenario?.name ?? ''
   }
   get executor(): string {
-    return this.vu.scenario?.executor ?? ''
+    return this.#vu.scenario?.executor ?? ''
   }
   get startTime(): number {
-    return this.vu.scenarioStartTime
+    return this.#vu.scenarioStartTime
   }
   get progress(): number {
-    const length = this.vu.scenario?.durationMs ?? 0
-    return length > 0 ? Math.min(1, (Date.now() - this.vu.scenarioStartTime) / length) : 0
+    const length = this.#vu.scenario?.durationMs ?? 0
+    return length > 0 ? Math.min(1, (Date.now() - this.#vu.scenarioStartTime) / length) : 0
   }
   get iterationInInstance(): number {
-    return this.vu.iterationInScenario
+    return this.#vu.iterationInScenario
   }
   get iterationInTest(): number {
-    return this.vu.iterationInScenario
+    return this.#vu.iterationInScenario
   }
 }
 
 class VuInfo {
-  private readonly vu: VuContext
+  readonly #vu: VuContext
   constructor(vu: VuContext) {
-    this.vu = vu
+    this.#vu = vu
   }
   get idInInstance(): number {
-    return this.vu.id
+    return this.#vu.id
   }
   get idInTest(): number {
-    return this.vu.id
+    return this.#vu.id
   }
   get iterationInInstance(): number {
-    return this.vu.iteration
+    return this.#vu.iteration
   }
   get iterationInScenario(): number {
-    return this.vu.iteration
+    return this.#vu.iteration
   }
   get tags(): Readonly<Record<string, string>> {
-    return this.vu.baseTags
+    return this.#vu.baseTags
   }
   get metrics(): { tags: Readonly<Record<string, string>>; metadata: Record<string, string> } {
-    return { tags: this.vu.baseTags, metadata: {} }
+    return { tags: this.#vu.baseTags, metadata: {} }
   }
 }
 
 class TestInfo {
   readonly options = {}
-  private readonly vu: VuContext
+  readonly #vu: VuContext
   constructor(vu: VuContext) {
-    this.vu = vu
+    this.#vu = vu
   }
   abort(reason?: string): void {
-    this.vu.abortTest(reason ?? 'test aborted by the script')
+    this.#vu.abortTest(reason ?? 'test aborted by the script')
   }
   fail(message?: string): void {
-    this.vu.abortTest(message ?? 'test marked failed by the script')
+    this.#vu.abortTest(message ?? 'test marked failed by the script')
   }
 }
 

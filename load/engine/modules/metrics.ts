@@ -26,10 +26,10 @@ export function initializingVu<T>(vu: VuContext, init: () => T): T {
 
 class Metric {
   readonly name: string
-  private readonly vu: VuContext
-  private readonly definition: MetricDefinition
-  private lastTags: Readonly<Record<string, string>> | undefined
-  private lastSeries: SeriesBuffer | undefined
+  readonly #vu: VuContext
+  readonly #definition: MetricDefinition
+  #lastTags: Readonly<Record<string, string>> | undefined
+  #lastSeries: SeriesBuffer | undefined
 
   constructor(type: MetricType, name: string, isTime = false) {
     if (current === undefined) {
@@ -37,17 +37,17 @@ class Metric {
         `new metric "${name}" outside the init context: create metrics at the top level of the script, as k6 requires`,
       )
     }
-    this.vu = current
+    this.#vu = current
     this.name = name
-    this.definition = current.metric(name, type, isTime ? 'time' : 'default')
+    this.#definition = current.metric(name, type, isTime ? 'time' : 'default')
   }
 
   add(value: number | boolean, tags?: Record<string, string>): void {
-    let series = this.lastSeries
-    if (series === undefined || tags !== this.lastTags) {
-      series = this.vu.series(this.definition, tags)
-      this.lastSeries = series
-      this.lastTags = tags
+    let series = this.#lastSeries
+    if (series === undefined || tags !== this.#lastTags) {
+      series = this.#vu.series(this.#definition, tags)
+      this.#lastSeries = series
+      this.#lastTags = tags
     }
     series.add(typeof value === 'boolean' ? (value ? 1 : 0) : value)
   }

@@ -49,10 +49,10 @@ class VuWebSocket implements VuResource, WebSocketEvents {
   declare readonly CLOSING: 2
   declare readonly CLOSED: 3
   // --- read for every message
-  private readonly bytesInSeries: SeriesBuffer
-  private readonly receivedSeries: SeriesBuffer
+  readonly #bytesInSeries: SeriesBuffer
+  readonly #receivedSeries: SeriesBuffer
   onmessage: Listener | null = null
-  private listeners: Map<string, Listener[]> | undefined
+  #listeners: Map<string, Listener[]> | undefined
   // --- the rest
   readonly url: string
   /** The subprotocol the server chose ('' until open, or for none). */
@@ -63,13 +63,13 @@ class VuWebSocket implements VuResource, WebSocketEvents {
   onerror: Listener | null = null
   onping: Listener | null = null
   onpong: Listener | null = null
-  private readonly socket: WireWebSocket
-  private readonly vu: VuContext
-  private readonly tags: Record<string, string>
-  private sentSeries: SeriesBuffer | undefined
-  private bytesOutSeries: SeriesBuffer | undefined
-  private readonly startedAt = Date.now()
-  private openedAt = 0
+  readonly #socket: WireWebSocket
+  readonly #vu: VuContext
+  readonly #tags: Record<string, string>
+  #sentSeries: SeriesBuffer | undefined
+  #bytesOutSeries: SeriesBuffer | undefined
+  readonly #startedAt = Date.now()
+  #openedAt = 0
 
   constructor(
     vu: VuContext,
@@ -77,30 +77,30 @@ class VuWebSocket implements VuResource, WebSocketEvents {
     protocols?: string | string[] | null,
     params?: SocketParams,
   ) {
-    this.vu = vu
+    this.#vu = vu
     this.url = url
     const bare = url.split('?')[0] ?? url
-    this.tags = { url: bare, ...params?.tags }
-    this.receivedSeries = vu.series(vu.metric('ws_msgs_received', 'counter'), this.tags)
-    this.bytesInSeries = vu.series(vu.metric('data_received', 'counter', 'data'), this.tags)
+    this.#tags = { url: bare, ...params?.tags }
+    this.#receivedSeries = vu.series(vu.metric('ws_msgs_received', 'counter'), this.#tags)
+    this.#bytesInSeries = vu.series(vu.metric('data_received', 'counter', 'data'), this.#tags)
     const options = {
       protocols: protocols === undefined || protocols === null ? [] : [protocols].flat(),
       headers: params?.headers,
     }
     // Before connecting: the first bytes are counted against this object's series.
-    this.bytesOutSeries = vu.series(vu.metric('data_sent', 'counter', 'data'), this.tags)
-    this.socket = url.startsWith('wss:')
+    this.#bytesOutSeries = vu.series(vu.metric('data_sent', 'counter', 'data'), this.#tags)
+    this.#socket = url.startsWith('wss:')
       ? new WsPackageWebSocket(url, this, options)
       : new LeanWebSocket(url, this, options)
     vu.resources.add(this)
   }
 
   get readyState(): number {
-    return this.socket.readyState
+    return this.#socket.readyState
   }
 
   get bufferedAmount(): number {
-    return this.socket.bufferedAmount
+    return this.#socket.bufferedAmount
   }
 
   /** Sends a string as text, an ArrayBuffer or a view of one as binary. */
@@ -111,108 +111,108 @@ class VuWebSocket implements VuResource, WebSocketEvents {
         : ArrayBuffer.isView(data)
           ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
           : new Uint8Array(data)
-    this.socket.send(payload)
-    this.sentSeries ??= this.vu.series(this.vu.metric('ws_msgs_sent', 'counter'), this.tags)
-    this.sentSeries.add(1)
+    this.#socket.send(payload)
+    this.#sentSeries ??= this.#vu.series(this.#vu.metric('ws_msgs_sent', 'counter'), this.#tags)
+    this.#sentSeries.add(1)
   }
 
   ping(): void {
-    this.socket.ping()
+    this.#socket.ping()
   }
 
   close(code?: number, reason?: string): void {
-    this.socket.close(code ?? 1000, reason)
+    this.#socket.close(code ?? 1000, reason)
   }
 
   addEventListener(name: string, listener: Listener): void {
-    this.listeners ??= new Map()
-    const list = this.listeners.get(name) ?? []
+    this.#listeners ??= new Map()
+    const list = this.#listeners.get(name) ?? []
     list.push(listener)
-    this.listeners.set(name, list)
+    this.#listeners.set(name, list)
   }
 
   /** Hard stop: drop the connection without a closing handshake. */
   release(): void {
-    this.socket.terminate()
+    this.#socket.terminate()
   }
 
   // --- WebSocketEvents (called by the wire client) -------------------------------------
 
   /** @internal */
   onOpen(protocol: string): void {
-    const vu = this.vu
+    const vu = this.#vu
     this.protocol = protocol
-    this.openedAt = Date.now()
-    vu.series(vu.metric('ws_connecting', 'trend', 'time'), this.tags).add(
-      this.openedAt - this.startedAt,
+    this.#openedAt = Date.now()
+    vu.series(vu.metric('ws_connecting', 'trend', 'time'), this.#tags).add(
+      this.#openedAt - this.#startedAt,
     )
-    vu.series(vu.metric('ws_sessions', 'counter'), this.tags).add(1)
-    this.emit('open', { type: 'open', timestamp: this.openedAt })
+    vu.series(vu.metric('ws_sessions', 'counter'), this.#tags).add(1)
+    this.#emit('open', { type: 'open', timestamp: this.#openedAt })
   }
 
   /** @internal */
   onText(text: string): void {
-    this.message(text)
+    this.#message(text)
   }
 
   /** @internal */
   onBinary(data: ArrayBuffer): void {
-    this.message(data)
+    this.#message(data)
   }
 
   /** @internal */
   onPing(): void {
-    this.emit('ping', { type: 'ping', timestamp: Date.now() })
+    this.#emit('ping', { type: 'ping', timestamp: Date.now() })
   }
 
   /** @internal */
   onPong(): void {
-    this.emit('pong', { type: 'pong', timestamp: Date.now() })
+    this.#emit('pong', { type: 'pong', timestamp: Date.now() })
   }
 
   /** @internal */
   onError(message: string): void {
-    this.emit('error', { type: 'error', error: message, timestamp: Date.now() })
+    this.#emit('error', { type: 'error', error: message, timestamp: Date.now() })
   }
 
   /** @internal */
   onClose(code: number, reason: string, wasClean: boolean): void {
-    const vu = this.vu
+    const vu = this.#vu
     vu.resources.delete(this)
-    if (this.openedAt > 0) {
-      vu.series(vu.metric('ws_session_duration', 'trend', 'time'), this.tags).add(
-        Date.now() - this.openedAt,
+    if (this.#openedAt > 0) {
+      vu.series(vu.metric('ws_session_duration', 'trend', 'time'), this.#tags).add(
+        Date.now() - this.#openedAt,
       )
     }
-    this.emit('close', { type: 'close', code, reason, wasClean, timestamp: Date.now() })
+    this.#emit('close', { type: 'close', code, reason, wasClean, timestamp: Date.now() })
   }
 
   /** @internal */
   onBytesReceived(bytes: number): void {
-    this.bytesInSeries.add(bytes)
+    this.#bytesInSeries.add(bytes)
   }
 
   /** @internal */
   onBytesSent(bytes: number): void {
-    this.bytesOutSeries?.add(bytes)
+    this.#bytesOutSeries?.add(bytes)
   }
 
-  private message(data: string | ArrayBuffer): void {
-    this.receivedSeries.add(1)
+  #message(data: string | ArrayBuffer): void {
+    this.#receivedSeries.add(1)
     // A new event per message, as in k6: a young object the optimizer can often elide, where
     // one reused event (old by then) took a write barrier per message.
     const event: MessageEventShape = { type: 'message', data, timestamp: Date.now() }
     const handler = this.onmessage
-    if (handler !== null) this.call(handler, event)
-    const more = this.listeners?.get('message')
-    if (more !== undefined) for (const listener of more) this.call(listener, event)
+    if (handler !== null) this.#call(handler, event)
+    const more = this.#listeners?.get('message')
+    if (more !== undefined) for (const listener of more) this.#call(listener, event)
   }
 
-  private emit(name: EventName, event: unknown): void {
+  #emit(name: EventName, event: unknown): void {
     const handler = this[`on${name}`]
-    if (handler !== null) this.call(handler, event)
-    const more = this.listeners?.get(name)
-    if (more !== undefined) for (const listener of more) this.call(listener, event)
+    if (handler !== null) this.#call(handler, event)
+    const more = this.#listeners?.get(name)
+    if (more !== undefined) for (const listener of more) this.#call(listener, event)
   }
 
   /**
@@ -220,11 +220,11 @@ class VuWebSocket implements VuResource, WebSocketEvents {
    * an uncaught one) and goes no further: thrown from a socket callback it would kill the
    * worker thread and every VU on it.
    */
-  private call(listener: Listener, event: unknown): void {
+  #call(listener: Listener, event: unknown): void {
     try {
       listener(event)
     } catch (error: unknown) {
-      printScriptError(error, this.vu.id)
+      printScriptError(error, this.#vu.id)
     }
   }
 }

@@ -11,14 +11,14 @@ import type { MetricDefinition, SeriesBatch } from '../metric-types.ts'
 
 /** Writes Metric and Point lines as batches arrive. */
 export class JsonOutput {
-  private readonly stream: WriteStream
-  private readonly announced = new Set<string>()
-  private readonly thresholdSources: ReadonlyMap<string, string[]>
+  readonly #stream: WriteStream
+  readonly #announced = new Set<string>()
+  readonly #thresholdSources: ReadonlyMap<string, string[]>
 
   /** @param thresholdSources threshold expressions per metric name (for the Metric lines) */
   constructor(path: string, thresholdSources: ReadonlyMap<string, string[]>) {
-    this.stream = createWriteStream(path)
-    this.thresholdSources = thresholdSources
+    this.#stream = createWriteStream(path)
+    this.#thresholdSources = thresholdSources
   }
 
   /** The Metric line of `metric`. */
@@ -54,9 +54,9 @@ export class JsonOutput {
   write(batch: SeriesBatch): void {
     const name = batch.metric.name
     let text = ''
-    if (!this.announced.has(name)) {
-      this.announced.add(name)
-      text += `${JsonOutput.metricLine(batch.metric, this.thresholdSources.get(name) ?? [])}\n`
+    if (!this.#announced.has(name)) {
+      this.#announced.add(name)
+      text += `${JsonOutput.metricLine(batch.metric, this.#thresholdSources.get(name) ?? [])}\n`
     }
     const times = batch.pointTimes
     const values = batch.pointValues
@@ -65,13 +65,13 @@ export class JsonOutput {
         text += `${JsonOutput.pointLine(name, times[i] ?? 0, values[i] ?? 0, batch.tags)}\n`
       }
     }
-    this.stream.write(text)
+    this.#stream.write(text)
   }
 
   /** Flushes and closes the file. */
   close(): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.stream.end((error?: Error | null) => {
+      this.#stream.end((error?: Error | null) => {
         if (error) reject(error)
         else resolve()
       })

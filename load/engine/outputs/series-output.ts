@@ -36,12 +36,12 @@ export type { SeriesLine } from '../../kit/series.ts'
 
 /** Accumulates one second of batches and renders its lines. */
 export class SeriesWindow {
-  private window = new Map<string, WindowSeries>()
+  #window = new Map<string, WindowSeries>()
 
   /** Adds a batch to the current second. */
   add(batch: SeriesBatch): void {
     const key = `${batch.metric.name}\u0000${tagKey(batch.tags)}`
-    let series = this.window.get(key)
+    let series = this.#window.get(key)
     if (series === undefined) {
       series = {
         metric: batch.metric,
@@ -54,7 +54,7 @@ export class SeriesWindow {
         nonZero: 0,
         parts: [],
       }
-      this.window.set(key, series)
+      this.#window.set(key, series)
     }
     series.count += batch.count
     series.sum += batch.sum
@@ -68,7 +68,7 @@ export class SeriesWindow {
   /** The lines of the second `t` (unix s), and a fresh window. */
   cut(t: number): SeriesLine[] {
     const lines: SeriesLine[] = []
-    for (const series of this.window.values()) {
+    for (const series of this.#window.values()) {
       const { metric, tags } = series
       switch (metric.type) {
         case 'trend': {
@@ -121,29 +121,29 @@ export class SeriesWindow {
           break
       }
     }
-    this.window = new Map()
+    this.#window = new Map()
     return lines
   }
 }
 
 /** Writes the per-second lines to a file. */
 export class SeriesOutput {
-  private readonly stream: WriteStream
+  readonly #stream: WriteStream
 
   constructor(path: string) {
-    this.stream = createWriteStream(path)
+    this.#stream = createWriteStream(path)
   }
 
   /** Appends lines. */
   write(lines: readonly SeriesLine[]): void {
     if (lines.length === 0) return
-    this.stream.write(lines.map((line) => JSON.stringify(line)).join('\n') + '\n')
+    this.#stream.write(lines.map((line) => JSON.stringify(line)).join('\n') + '\n')
   }
 
   /** Flushes and closes the file. */
   close(): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.stream.end((error?: Error | null) => {
+      this.#stream.end((error?: Error | null) => {
         if (error) reject(error)
         else resolve()
       })

@@ -88,24 +88,24 @@ function failedResult(failure: HttpFailure, duration: number, sent: number): Htt
 
 /** One request in flight on a lean connection: collects the response and settles once. */
 class Exchange implements HttpExchange {
-  private readonly client: HttpClient
-  private readonly spec: HttpRequestSpec
-  private readonly request: string
-  private readonly target: HttpTarget
-  private readonly resolve: (result: HttpResult) => void
-  private readonly startedAt: number
-  private connection: HttpConnection | undefined
-  private retried = false
-  private sentAt = 0
-  private firstByteAt = 0
-  private bytesReceived = 0
-  private head: HttpResponseHead | undefined
+  readonly #client: HttpClient
+  readonly #spec: HttpRequestSpec
+  readonly #request: string
+  readonly #target: HttpTarget
+  readonly #resolve: (result: HttpResult) => void
+  readonly #startedAt: number
+  #connection: HttpConnection | undefined
+  #retried = false
+  #sentAt = 0
+  #firstByteAt = 0
+  #bytesReceived = 0
+  #head: HttpResponseHead | undefined
   // Body bytes are copied out of the shared read buffer only when the body spans reads:
   // a body that ends in the read it started in is decoded straight from the buffer.
-  private parts: Buffer[] | undefined
-  private slice: Buffer | undefined
-  private sliceStart = 0
-  private sliceEnd = 0
+  #parts: Buffer[] | undefined
+  #slice: Buffer | undefined
+  #sliceStart = 0
+  #sliceEnd = 0
 
   constructor(
     client: HttpClient,
@@ -114,71 +114,71 @@ class Exchange implements HttpExchange {
     request: string,
     resolve: (result: HttpResult) => void,
   ) {
-    this.client = client
-    this.spec = spec
-    this.target = target
-    this.request = request
-    this.resolve = resolve
-    this.startedAt = performance.now()
+    this.#client = client
+    this.#spec = spec
+    this.#target = target
+    this.#request = request
+    this.#resolve = resolve
+    this.#startedAt = performance.now()
   }
 
   start(): void {
-    this.connection = this.client.connectionFor(this.target)
-    this.sentAt = this.connection.connectedAt === 0 ? 0 : performance.now()
-    this.connection.send(this.request, this.spec.method === 'HEAD', this.spec.timeoutMs, this)
+    this.#connection = this.#client.connectionFor(this.#target)
+    this.#sentAt = this.#connection.connectedAt === 0 ? 0 : performance.now()
+    this.#connection.send(this.#request, this.#spec.method === 'HEAD', this.#spec.timeoutMs, this)
   }
 
   onRead(bytes: number): void {
-    if (this.firstByteAt === 0) this.firstByteAt = performance.now()
-    this.bytesReceived += bytes
+    if (this.#firstByteAt === 0) this.#firstByteAt = performance.now()
+    this.#bytesReceived += bytes
   }
 
   onReadEnd(): void {
-    if (this.slice !== undefined) this.keepSlice()
+    if (this.#slice !== undefined) this.#keepSlice()
   }
 
   onHead(head: HttpResponseHead): void {
-    this.head = head
+    this.#head = head
   }
 
   onBody(buffer: Buffer, start: number, end: number): void {
-    if (this.spec.discardBody === true || start === end) return
-    if (this.slice !== undefined) this.keepSlice()
-    this.slice = buffer
-    this.sliceStart = start
-    this.sliceEnd = end
+    if (this.#spec.discardBody === true || start === end) return
+    if (this.#slice !== undefined) this.#keepSlice()
+    this.#slice = buffer
+    this.#sliceStart = start
+    this.#sliceEnd = end
   }
 
   onComplete(): void {
-    const head = this.head
+    const head = this.#head
     let body: string | null = null
-    if (this.spec.discardBody !== true) {
-      if (this.parts === undefined) {
+    if (this.#spec.discardBody !== true) {
+      if (this.#parts === undefined) {
         body =
-          this.slice === undefined
+          this.#slice === undefined
             ? ''
-            : this.slice.toString('utf8', this.sliceStart, this.sliceEnd)
+            : this.#slice.toString('utf8', this.#sliceStart, this.#sliceEnd)
       } else {
-        if (this.slice !== undefined) this.keepSlice()
-        body = Buffer.concat(this.parts).toString('utf8')
+        if (this.#slice !== undefined) this.#keepSlice()
+        body = Buffer.concat(this.#parts).toString('utf8')
       }
     }
-    this.slice = undefined
+    this.#slice = undefined
     const now = performance.now()
-    const sentAt = this.sendingFrom()
-    const firstByteAt = this.firstByteAt === 0 ? now : this.firstByteAt
-    this.resolve({
+    const sentAt = this.#sendingFrom()
+    const firstByteAt = this.#firstByteAt === 0 ? now : this.#firstByteAt
+    this.#resolve({
       status: head?.status ?? 0,
       statusText: head?.statusText ?? '',
       headers: head?.headers ?? NO_HEADERS,
       body,
       errorCode: head !== undefined && head.status >= 400 ? 1000 + head.status : 0,
       error: '',
-      bytesReceived: this.bytesReceived,
-      bytesSent: Buffer.byteLength(this.request),
+      bytesReceived: this.#bytesReceived,
+      bytesSent: Buffer.byteLength(this.#request),
       timings: {
         blocked: 0,
-        connecting: this.connectingMs(),
+        connecting: this.#connectingMs(),
         tls_handshaking: 0,
         sending: 0,
         waiting: firstByteAt - sentAt,
@@ -189,49 +189,49 @@ class Exchange implements HttpExchange {
   }
 
   onError(failure: HttpFailure, retryable: boolean): void {
-    this.slice = undefined
-    if (retryable && !this.retried && IDEMPOTENT_METHODS.has(this.spec.method)) {
+    this.#slice = undefined
+    if (retryable && !this.#retried && IDEMPOTENT_METHODS.has(this.#spec.method)) {
       // The server closed this keep-alive socket while it sat idle: the request never
       // reached it, so sending it again on a new connection is safe.
-      this.retried = true
-      this.firstByteAt = 0
-      this.bytesReceived = 0
-      this.head = undefined
-      this.parts = undefined
+      this.#retried = true
+      this.#firstByteAt = 0
+      this.#bytesReceived = 0
+      this.#head = undefined
+      this.#parts = undefined
       this.start()
       return
     }
     const result = failedResult(
       failure,
-      performance.now() - this.sendingFrom(),
-      Buffer.byteLength(this.request),
+      performance.now() - this.#sendingFrom(),
+      Buffer.byteLength(this.#request),
     )
-    result.bytesReceived = this.bytesReceived
-    result.timings.connecting = this.connectingMs()
-    this.resolve(result)
+    result.bytesReceived = this.#bytesReceived
+    result.timings.connecting = this.#connectingMs()
+    this.#resolve(result)
   }
 
-  private keepSlice(): void {
-    const slice = this.slice
+  #keepSlice(): void {
+    const slice = this.#slice
     if (slice === undefined) return
     // Buffer.from(Uint8Array) copies: the shared read buffer is overwritten by the next read.
-    const copy = Buffer.from(slice.subarray(this.sliceStart, this.sliceEnd))
-    if (this.parts === undefined) this.parts = [copy]
-    else this.parts.push(copy)
-    this.slice = undefined
+    const copy = Buffer.from(slice.subarray(this.#sliceStart, this.#sliceEnd))
+    if (this.#parts === undefined) this.#parts = [copy]
+    else this.#parts.push(copy)
+    this.#slice = undefined
   }
 
   /** When sending began: at once on an open connection, else when it connected. */
-  private sendingFrom(): number {
-    if (this.sentAt !== 0) return this.sentAt
-    const connectedAt = this.connection?.connectedAt ?? 0
-    return connectedAt === 0 ? this.startedAt : connectedAt
+  #sendingFrom(): number {
+    if (this.#sentAt !== 0) return this.#sentAt
+    const connectedAt = this.#connection?.connectedAt ?? 0
+    return connectedAt === 0 ? this.#startedAt : connectedAt
   }
 
-  private connectingMs(): number {
-    const connection = this.connection
-    if (connection === undefined || this.sentAt !== 0 || connection.connectedAt === 0) return 0
-    return connection.connectedAt - Math.max(connection.dialedAt, this.startedAt)
+  #connectingMs(): number {
+    const connection = this.#connection
+    if (connection === undefined || this.#sentAt !== 0 || connection.connectedAt === 0) return 0
+    return connection.connectedAt - Math.max(connection.dialedAt, this.#startedAt)
   }
 }
 
@@ -329,19 +329,19 @@ function requestOverTls(spec: HttpRequestSpec, target: HttpTarget): Promise<Http
 
 /** One VU's connections and requests. */
 export class HttpClient {
-  private readonly pools = new Map<string, HttpConnection[]>()
-  private readonly onConnectionClosed = (connection: HttpConnection): void => {
-    const pool = this.pools.get(connection.authority)
+  readonly #pools = new Map<string, HttpConnection[]>()
+  readonly #onConnectionClosed = (connection: HttpConnection): void => {
+    const pool = this.#pools.get(connection.authority)
     if (pool === undefined) return
     const at = pool.indexOf(connection)
     if (at !== -1) pool.splice(at, 1)
-    if (pool.length === 0) this.pools.delete(connection.authority)
+    if (pool.length === 0) this.#pools.delete(connection.authority)
   }
 
   /** Open connections (idle or busy). */
   get connectionCount(): number {
     let count = 0
-    for (const pool of this.pools.values()) count += pool.length
+    for (const pool of this.#pools.values()) count += pool.length
     return count
   }
 
@@ -383,10 +383,10 @@ export class HttpClient {
 
   /** An idle open connection to `target`, or a new one. */
   connectionFor(target: HttpTarget): HttpConnection {
-    let pool = this.pools.get(target.authority)
+    let pool = this.#pools.get(target.authority)
     if (pool === undefined) {
       pool = []
-      this.pools.set(target.authority, pool)
+      this.#pools.set(target.authority, pool)
     }
     for (const connection of pool) {
       if (!connection.busy && !connection.closed) return connection
@@ -395,7 +395,7 @@ export class HttpClient {
       target.hostname,
       target.port,
       target.authority,
-      this.onConnectionClosed,
+      this.#onConnectionClosed,
     )
     pool.push(connection)
     return connection
@@ -403,9 +403,9 @@ export class HttpClient {
 
   /** Closes every connection; outstanding requests resolve with `reason` (code 1000). */
   close(reason: string): void {
-    for (const pool of [...this.pools.values()]) {
+    for (const pool of [...this.#pools.values()]) {
       for (const connection of [...pool]) connection.destroy(reason)
     }
-    this.pools.clear()
+    this.#pools.clear()
   }
 }

@@ -45,34 +45,34 @@ export class HttpConnection implements HttpResponseHandler {
   reused = false
   /** True once the socket is closing or closed: no more requests. */
   closed = false
-  private readonly socket: Socket
-  private readonly parser: HttpResponseParser
-  private readonly onClosed: ConnectionClosed
-  private exchange: HttpExchange | undefined
-  private keepAlive = true
-  private timer: NodeJS.Timeout | undefined
-  private timerMs = 0
+  readonly #socket: Socket
+  readonly #parser: HttpResponseParser
+  readonly #onClosed: ConnectionClosed
+  #exchange: HttpExchange | undefined
+  #keepAlive = true
+  #timer: NodeJS.Timeout | undefined
+  #timerMs = 0
 
   constructor(hostname: string, port: number, authority: string, onClosed: ConnectionClosed) {
     this.authority = authority
-    this.onClosed = onClosed
-    this.parser = new HttpResponseParser(this)
+    this.#onClosed = onClosed
+    this.#parser = new HttpResponseParser(this)
     this.dialedAt = performance.now()
-    this.socket = connect({
+    this.#socket = connect({
       host: hostname,
       port,
       noDelay: true,
-      onread: { buffer: httpReadBuffer, callback: this.onSocketRead },
+      onread: { buffer: httpReadBuffer, callback: this.#onSocketRead },
     })
-    this.socket.on('connect', this.onConnect)
-    this.socket.on('end', this.onEnd)
-    this.socket.on('error', this.onSocketError)
-    this.socket.on('close', this.onClose)
+    this.#socket.on('connect', this.#onConnect)
+    this.#socket.on('end', this.#onEnd)
+    this.#socket.on('error', this.#onSocketError)
+    this.#socket.on('close', this.#onClose)
   }
 
   /** True while a request is outstanding. */
   get busy(): boolean {
-    return this.exchange !== undefined
+    return this.#exchange !== undefined
   }
 
   /**
@@ -82,122 +82,122 @@ export class HttpConnection implements HttpResponseHandler {
    * @throws Error when the connection is busy or closed (a bug in the caller).
    */
   send(request: string, noBody: boolean, timeoutMs: number, exchange: HttpExchange): void {
-    if (this.exchange !== undefined || this.closed) {
+    if (this.#exchange !== undefined || this.closed) {
       throw new Error(
         `HttpConnection.send on a ${this.closed ? 'closed' : 'busy'} connection: pick an idle one`,
       )
     }
-    this.exchange = exchange
-    this.parser.reset(noBody)
-    if (timeoutMs > 0) this.armTimer(timeoutMs)
-    this.socket.write(request)
+    this.#exchange = exchange
+    this.#parser.reset(noBody)
+    if (timeoutMs > 0) this.#armTimer(timeoutMs)
+    this.#socket.write(request)
   }
 
   /** Closes the connection; an outstanding exchange fails with `reason`. */
   destroy(reason: string): void {
-    this.fail({ code: K6_ERROR_CODES.generic, message: reason }, false)
-    this.shut()
+    this.#fail({ code: K6_ERROR_CODES.generic, message: reason }, false)
+    this.#shut()
   }
 
   /** Only the exchange of an open connection may still time out: one timer, refreshed. */
-  private armTimer(timeoutMs: number): void {
-    if (this.timer !== undefined && this.timerMs === timeoutMs) {
-      this.timer.refresh()
+  #armTimer(timeoutMs: number): void {
+    if (this.#timer !== undefined && this.#timerMs === timeoutMs) {
+      this.#timer.refresh()
       return
     }
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.timerMs = timeoutMs
-    this.timer = setTimeout(this.onTimeout, timeoutMs)
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#timerMs = timeoutMs
+    this.#timer = setTimeout(this.#onTimeout, timeoutMs)
     // An idle connection's timer must not keep the thread alive.
-    this.timer.unref()
+    this.#timer.unref()
   }
 
-  private readonly onTimeout = (): void => {
+  readonly #onTimeout = (): void => {
     // The timer runs on after an exchange ends (refreshed by the next): idle, it means nothing.
-    if (this.exchange === undefined) return
-    this.fail({ code: K6_ERROR_CODES.requestTimeout, message: REQUEST_TIMEOUT_MESSAGE }, false)
-    this.shut()
+    if (this.#exchange === undefined) return
+    this.#fail({ code: K6_ERROR_CODES.requestTimeout, message: REQUEST_TIMEOUT_MESSAGE }, false)
+    this.#shut()
   }
 
-  private shut(): void {
+  #shut(): void {
     this.closed = true
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.socket.destroy()
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#socket.destroy()
   }
 
-  private fail(failure: HttpFailure, retryable: boolean): void {
-    const exchange = this.exchange
+  #fail(failure: HttpFailure, retryable: boolean): void {
+    const exchange = this.#exchange
     if (exchange === undefined) return
-    this.exchange = undefined
+    this.#exchange = undefined
     exchange.onError(failure, retryable)
   }
 
-  private readonly onConnect = (): void => {
+  readonly #onConnect = (): void => {
     this.connectedAt = performance.now()
   }
 
-  private readonly onSocketRead = (bytes: number, buffer: Uint8Array): boolean => {
-    const exchange = this.exchange
+  readonly #onSocketRead = (bytes: number, buffer: Uint8Array): boolean => {
+    const exchange = this.#exchange
     if (exchange === undefined) {
       // Bytes nobody asked for: the connection's framing can no longer be trusted.
-      this.shut()
+      this.#shut()
       return false
     }
     exchange.onRead(bytes)
-    const at = this.parser.feed(buffer as Buffer, 0, bytes)
+    const at = this.#parser.feed(buffer as Buffer, 0, bytes)
     if (at === PARSE_FAILED) {
-      this.fail({ code: K6_ERROR_CODES.generic, message: this.parser.error }, false)
-      this.shut()
+      this.#fail({ code: K6_ERROR_CODES.generic, message: this.#parser.error }, false)
+      this.#shut()
       return false
     }
-    if (this.exchange === exchange) exchange.onReadEnd()
-    else if (at < bytes) this.shut()
+    if (this.#exchange === exchange) exchange.onReadEnd()
+    else if (at < bytes) this.#shut()
     return true
   }
 
-  private readonly onEnd = (): void => {
+  readonly #onEnd = (): void => {
     this.closed = true
-    if (this.exchange !== undefined && !this.parser.endOfInput()) {
-      this.fail(
+    if (this.#exchange !== undefined && !this.#parser.endOfInput()) {
+      this.#fail(
         { code: K6_ERROR_CODES.generic, message: 'unexpected EOF' },
-        this.reused && !this.parser.started,
+        this.reused && !this.#parser.started,
       )
     }
   }
 
-  private readonly onSocketError = (error: Error): void => {
+  readonly #onSocketError = (error: Error): void => {
     this.closed = true
     const failure = failureFromSocketError(error, this.connectedAt !== 0)
     const deadKeepAlive =
       failure.code === K6_ERROR_CODES.tcpResetByPeer ||
       failure.code === K6_ERROR_CODES.tcpBrokenPipe
-    this.fail(failure, deadKeepAlive && this.reused && !this.parser.started)
+    this.#fail(failure, deadKeepAlive && this.reused && !this.#parser.started)
   }
 
-  private readonly onClose = (): void => {
+  readonly #onClose = (): void => {
     this.closed = true
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.fail({ code: K6_ERROR_CODES.generic, message: 'connection closed' }, false)
-    this.onClosed(this)
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#fail({ code: K6_ERROR_CODES.generic, message: 'connection closed' }, false)
+    this.#onClosed(this)
   }
 
   /** Parser callback: the head of the current response. */
   onHead(head: HttpResponseHead): void {
-    this.keepAlive = head.keepAlive
-    this.exchange?.onHead(head)
+    this.#keepAlive = head.keepAlive
+    this.#exchange?.onHead(head)
   }
 
   /** Parser callback: body bytes of the current response. */
   onBody(buffer: Buffer, start: number, end: number): void {
-    this.exchange?.onBody(buffer, start, end)
+    this.#exchange?.onBody(buffer, start, end)
   }
 
   /** Parser callback: the current response is complete. */
   onComplete(): void {
-    const exchange = this.exchange
-    this.exchange = undefined
+    const exchange = this.#exchange
+    this.#exchange = undefined
     this.reused = true
-    if (!this.keepAlive) this.shut()
+    if (!this.#keepAlive) this.#shut()
     exchange?.onComplete()
   }
 }

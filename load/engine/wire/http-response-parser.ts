@@ -91,36 +91,36 @@ function hexValue(byte: number): number {
 export class HttpResponseParser {
   /** What was wrong, once `feed` has returned {@link PARSE_FAILED}. */
   error = ''
-  private readonly handler: HttpResponseHandler
-  private state: State = State.done
-  private noBody = false
-  private pendingHead = ''
-  private remaining = 0
-  private chunkDigits = 0
+  readonly #handler: HttpResponseHandler
+  #state: State = State.done
+  #noBody = false
+  #pendingHead = ''
+  #remaining = 0
+  #chunkDigits = 0
   // Counts completed responses: feed returns as soon as one completes, even if the handler
   // already reset the parser for the next request.
-  private completions = 0
+  #completions = 0
 
   constructor(handler: HttpResponseHandler) {
-    this.handler = handler
+    this.#handler = handler
   }
 
   /** Prepares for the next response; `noBody` for a HEAD request (the reply has no body). */
   reset(noBody: boolean): void {
-    this.state = State.head
-    this.noBody = noBody
-    this.pendingHead = ''
+    this.#state = State.head
+    this.#noBody = noBody
+    this.#pendingHead = ''
     this.error = ''
   }
 
   /** True once the whole response has been read. */
   get complete(): boolean {
-    return this.state === State.done
+    return this.#state === State.done
   }
 
   /** True when bytes of this response have been read but it is not complete. */
   get started(): boolean {
-    return this.state !== State.head || this.pendingHead !== ''
+    return this.#state !== State.head || this.#pendingHead !== ''
   }
 
   /**
@@ -129,42 +129,42 @@ export class HttpResponseParser {
    */
   feed(buffer: Buffer, start: number, end: number): number {
     let i = start
-    const completions = this.completions
+    const completions = this.#completions
     while (i < end) {
-      switch (this.state) {
+      switch (this.#state) {
         case State.head: {
-          const next = this.readHead(buffer, i, end)
+          const next = this.#readHead(buffer, i, end)
           if (next === PARSE_FAILED) return PARSE_FAILED
           i = next
           break
         }
         case State.bodyLength: {
-          const take = Math.min(this.remaining, end - i)
-          this.handler.onBody(buffer, i, i + take)
+          const take = Math.min(this.#remaining, end - i)
+          this.#handler.onBody(buffer, i, i + take)
           i += take
-          this.remaining -= take
-          if (this.remaining === 0) this.finish()
+          this.#remaining -= take
+          if (this.#remaining === 0) this.#finish()
           break
         }
         case State.bodyUntilClose:
-          this.handler.onBody(buffer, i, end)
+          this.#handler.onBody(buffer, i, end)
           i = end
           break
         case State.chunkSize: {
           const byte = buffer[i] ?? 0
           const digit = hexValue(byte)
           if (digit >= 0) {
-            if (++this.chunkDigits > HTTP_PARSER_LIMITS.maxChunkSizeDigits)
-              return this.fail('chunk size has too many digits')
-            this.remaining = this.remaining * 16 + digit
-          } else if (this.chunkDigits === 0) {
-            return this.fail(`chunk size expected, got byte 0x${byte.toString(16)}`)
+            if (++this.#chunkDigits > HTTP_PARSER_LIMITS.maxChunkSizeDigits)
+              return this.#fail('chunk size has too many digits')
+            this.#remaining = this.#remaining * 16 + digit
+          } else if (this.#chunkDigits === 0) {
+            return this.#fail(`chunk size expected, got byte 0x${byte.toString(16)}`)
           } else if (byte === CR) {
-            this.state = State.chunkSizeLf
+            this.#state = State.chunkSizeLf
           } else if (byte === 0x3b || byte === 0x20 || byte === 0x09) {
-            this.state = State.chunkExtension
+            this.#state = State.chunkExtension
           } else {
-            return this.fail(`bad byte 0x${byte.toString(16)} in chunk size`)
+            return this.#fail(`bad byte 0x${byte.toString(16)} in chunk size`)
           }
           i++
           break
@@ -175,37 +175,37 @@ export class HttpResponseParser {
           if (cr === -1 || cr >= end) {
             i = end
           } else {
-            this.state = State.chunkSizeLf
+            this.#state = State.chunkSizeLf
             i = cr + 1
           }
           break
         }
         case State.chunkSizeLf:
-          if (buffer[i] !== LF) return this.fail('chunk size line does not end with CRLF')
+          if (buffer[i] !== LF) return this.#fail('chunk size line does not end with CRLF')
           i++
-          if (this.remaining === 0) this.state = State.trailerLineStart
-          else this.state = State.chunkData
+          if (this.#remaining === 0) this.#state = State.trailerLineStart
+          else this.#state = State.chunkData
           break
         case State.chunkData: {
-          const take = Math.min(this.remaining, end - i)
-          this.handler.onBody(buffer, i, i + take)
+          const take = Math.min(this.#remaining, end - i)
+          this.#handler.onBody(buffer, i, i + take)
           i += take
-          this.remaining -= take
-          if (this.remaining === 0) this.state = State.chunkDataCr
+          this.#remaining -= take
+          if (this.#remaining === 0) this.#state = State.chunkDataCr
           break
         }
         case State.chunkDataCr:
-          if (buffer[i] !== CR) return this.fail('chunk data is longer than its size')
-          this.state = State.chunkDataLf
+          if (buffer[i] !== CR) return this.#fail('chunk data is longer than its size')
+          this.#state = State.chunkDataLf
           i++
           break
         case State.chunkDataLf:
-          if (buffer[i] !== LF) return this.fail('chunk data does not end with CRLF')
-          this.startChunk()
+          if (buffer[i] !== LF) return this.#fail('chunk data does not end with CRLF')
+          this.#startChunk()
           i++
           break
         case State.trailerLineStart:
-          this.state = buffer[i] === CR ? State.trailerEndLf : State.trailerLine
+          this.#state = buffer[i] === CR ? State.trailerEndLf : State.trailerLine
           i++
           break
         case State.trailerLine: {
@@ -213,22 +213,22 @@ export class HttpResponseParser {
           if (lf === -1 || lf >= end) {
             i = end
           } else {
-            this.state = State.trailerLineStart
+            this.#state = State.trailerLineStart
             i = lf + 1
           }
           break
         }
         case State.trailerEndLf:
-          if (buffer[i] !== LF) return this.fail('chunked body does not end with CRLF')
+          if (buffer[i] !== LF) return this.#fail('chunked body does not end with CRLF')
           i++
-          this.finish()
+          this.#finish()
           break
         case State.done:
           return i
         case State.failed:
           return PARSE_FAILED
       }
-      if (this.completions !== completions) return i
+      if (this.#completions !== completions) return i
     }
     return i
   }
@@ -238,69 +238,69 @@ export class HttpResponseParser {
    * close and returns true; false when the response is cut short (or none had begun).
    */
   endOfInput(): boolean {
-    if (this.state === State.bodyUntilClose) {
-      this.finish()
+    if (this.#state === State.bodyUntilClose) {
+      this.#finish()
       return true
     }
-    return this.state === State.done
+    return this.#state === State.done
   }
 
-  private fail(reason: string): number {
-    this.state = State.failed
+  #fail(reason: string): number {
+    this.#state = State.failed
     this.error = `malformed HTTP response: ${reason}`
     return PARSE_FAILED
   }
 
-  private finish(): void {
-    this.state = State.done
-    this.completions++
-    this.handler.onComplete()
+  #finish(): void {
+    this.#state = State.done
+    this.#completions++
+    this.#handler.onComplete()
   }
 
-  private startChunk(): void {
-    this.state = State.chunkSize
-    this.remaining = 0
-    this.chunkDigits = 0
+  #startChunk(): void {
+    this.#state = State.chunkSize
+    this.#remaining = 0
+    this.#chunkDigits = 0
   }
 
   /** Reads head bytes from `i`; returns where the body starts, `end`, or PARSE_FAILED. */
-  private readHead(buffer: Buffer, i: number, end: number): number {
+  #readHead(buffer: Buffer, i: number, end: number): number {
     let text: string
     let next: number
-    if (this.pendingHead === '') {
+    if (this.#pendingHead === '') {
       // The whole head usually comes in one read: search the bytes, decode only the head.
       const at = buffer.indexOf('\r\n\r\n', i, 'latin1')
       if (at === -1 || at + 4 > end) {
-        return this.keepHeadPart(buffer.toString('latin1', i, end), end)
+        return this.#keepHeadPart(buffer.toString('latin1', i, end), end)
       }
       text = buffer.toString('latin1', i, at)
       next = at + 4
     } else {
-      const prior = this.pendingHead.length
-      const joined = this.pendingHead + buffer.toString('latin1', i, end)
+      const prior = this.#pendingHead.length
+      const joined = this.#pendingHead + buffer.toString('latin1', i, end)
       const at = joined.indexOf('\r\n\r\n', Math.max(0, prior - 3))
       if (at === -1) {
-        this.pendingHead = ''
-        return this.keepHeadPart(joined, end)
+        this.#pendingHead = ''
+        return this.#keepHeadPart(joined, end)
       }
       text = joined.slice(0, at)
       next = i + (at + 4 - prior)
-      this.pendingHead = ''
+      this.#pendingHead = ''
     }
     if (text.length > HTTP_PARSER_LIMITS.maxHeadBytes)
-      return this.fail(`head longer than ${HTTP_PARSER_LIMITS.maxHeadBytes} bytes`)
-    return this.parseHead(text) ? next : PARSE_FAILED
+      return this.#fail(`head longer than ${HTTP_PARSER_LIMITS.maxHeadBytes} bytes`)
+    return this.#parseHead(text) ? next : PARSE_FAILED
   }
 
-  private keepHeadPart(part: string, end: number): number {
+  #keepHeadPart(part: string, end: number): number {
     if (part.length > HTTP_PARSER_LIMITS.maxHeadBytes)
-      return this.fail(`head longer than ${HTTP_PARSER_LIMITS.maxHeadBytes} bytes`)
-    this.pendingHead = part
+      return this.#fail(`head longer than ${HTTP_PARSER_LIMITS.maxHeadBytes} bytes`)
+    this.#pendingHead = part
     return end
   }
 
   /** Parses status line and headers; sets the body state. False (state failed) when malformed. */
-  private parseHead(text: string): boolean {
+  #parseHead(text: string): boolean {
     const lines = text.split('\r\n')
     const statusLine = lines[0] ?? ''
     const status = Number(statusLine.slice(9, 12))
@@ -310,7 +310,7 @@ export class HttpResponseParser {
       !Number.isInteger(status) ||
       status < 100
     ) {
-      this.fail(`bad status line "${statusLine.slice(0, 80)}"`)
+      this.#fail(`bad status line "${statusLine.slice(0, 80)}"`)
       return false
     }
     const http10 = statusLine.charCodeAt(7) === 0x30
@@ -322,7 +322,7 @@ export class HttpResponseParser {
       const line = lines[n] ?? ''
       const colon = line.indexOf(':')
       if (colon <= 0) {
-        this.fail(`bad header line "${line.slice(0, 80)}"`)
+        this.#fail(`bad header line "${line.slice(0, 80)}"`)
         return false
       }
       const name = canonicalHeaderName(line.slice(0, colon))
@@ -332,7 +332,7 @@ export class HttpResponseParser {
       if (name === 'Content-Length') {
         const length = /^\d{1,15}$/.test(value) ? Number(value) : -1
         if (length < 0 || (contentLength >= 0 && contentLength !== length)) {
-          this.fail(`bad Content-Length "${value.slice(0, 40)}"`)
+          this.#fail(`bad Content-Length "${value.slice(0, 40)}"`)
           return false
         }
         contentLength = length
@@ -346,26 +346,26 @@ export class HttpResponseParser {
     }
     // 1xx interim responses (100 Continue, 103 Early Hints) precede the real one.
     if (status < 200 && status !== 101) {
-      this.state = State.head
+      this.#state = State.head
       return true
     }
-    this.handler.onHead({
+    this.#handler.onHead({
       status,
       statusText: statusLine.slice(9),
       headers,
       // This client does not switch protocols: a 101 ends the connection's HTTP use.
       keepAlive: keepAlive && status !== 101,
     })
-    if (this.noBody || status === 101 || status === 204 || status === 304) {
-      this.finish()
+    if (this.#noBody || status === 101 || status === 204 || status === 304) {
+      this.#finish()
     } else if (chunked) {
-      this.startChunk()
+      this.#startChunk()
     } else if (contentLength >= 0) {
-      this.remaining = contentLength
-      if (contentLength === 0) this.finish()
-      else this.state = State.bodyLength
+      this.#remaining = contentLength
+      if (contentLength === 0) this.#finish()
+      else this.#state = State.bodyLength
     } else {
-      this.state = State.bodyUntilClose
+      this.#state = State.bodyUntilClose
     }
     return true
   }

@@ -55,12 +55,12 @@ function newParser(handler: SseStreamHandler, isDone: () => boolean): EventSourc
 
 /** The stream on a lean connection: the connection's current (and only) exchange. */
 class LeanSseStream implements HttpExchange, SseStream {
-  private readonly handler: SseStreamHandler
-  private readonly parser: EventSourceParser
-  private readonly decoder = new SseUtf8Decoder()
-  private readonly connection: HttpConnection
-  private streaming = false
-  private done = false
+  readonly #handler: SseStreamHandler
+  readonly #parser: EventSourceParser
+  readonly #decoder = new SseUtf8Decoder()
+  readonly #connection: HttpConnection
+  #streaming = false
+  #done = false
 
   constructor(
     handler: SseStreamHandler,
@@ -69,20 +69,20 @@ class LeanSseStream implements HttpExchange, SseStream {
     authority: string,
     request: string,
   ) {
-    this.handler = handler
-    this.parser = newParser(handler, () => this.done)
-    this.connection = new HttpConnection(hostname, port, authority, () => undefined)
-    this.connection.send(request, false, 0, this)
+    this.#handler = handler
+    this.#parser = newParser(handler, () => this.#done)
+    this.#connection = new HttpConnection(hostname, port, authority, () => undefined)
+    this.#connection.send(request, false, 0, this)
   }
 
   close(): void {
-    if (this.done) return
-    this.finish(undefined)
-    this.connection.destroy('stream closed')
+    if (this.#done) return
+    this.#finish(undefined)
+    this.#connection.destroy('stream closed')
   }
 
   onRead(bytes: number): void {
-    this.handler.onBytes(bytes)
+    this.#handler.onBytes(bytes)
   }
 
   onReadEnd(): void {
@@ -90,32 +90,32 @@ class LeanSseStream implements HttpExchange, SseStream {
   }
 
   onHead(head: HttpResponseHead): void {
-    this.handler.onHead(head.status, head.headers)
-    if (this.done) return
-    if (head.status === 200) this.streaming = true
+    this.#handler.onHead(head.status, head.headers)
+    if (this.#done) return
+    if (head.status === 200) this.#streaming = true
     else this.close()
   }
 
   onBody(buffer: Buffer, start: number, end: number): void {
-    if (!this.streaming || this.done) return
-    const text = this.decoder.decode(buffer, start, end)
-    if (text !== '') this.parser.feed(text)
+    if (!this.#streaming || this.#done) return
+    const text = this.#decoder.decode(buffer, start, end)
+    if (text !== '') this.#parser.feed(text)
   }
 
   onComplete(): void {
-    this.finish(undefined)
-    this.connection.destroy('stream ended')
+    this.#finish(undefined)
+    this.#connection.destroy('stream ended')
   }
 
   onError(failure: HttpFailure): void {
-    this.finish(failure)
+    this.#finish(failure)
   }
 
-  private finish(failure: HttpFailure | undefined): void {
-    if (this.done) return
-    this.done = true
-    this.streaming = false
-    this.handler.onClose(failure)
+  #finish(failure: HttpFailure | undefined): void {
+    if (this.#done) return
+    this.#done = true
+    this.#streaming = false
+    this.#handler.onClose(failure)
   }
 }
 

@@ -16,22 +16,22 @@ function sequenceLength(byte: number): number {
 
 /** Decodes one byte stream; keep one per stream. */
 export class SseUtf8Decoder {
-  private readonly carry = Buffer.alloc(4)
-  private carried = 0
+  readonly #carry = Buffer.alloc(4)
+  #carried = 0
 
   /** The text of `buffer[start, end)`, less a trailing incomplete character (kept for next time). */
   decode(buffer: Buffer, start: number, end: number): string {
     let text = ''
     let from = start
-    if (this.carried > 0) {
-      const needed = sequenceLength(this.carry[0] ?? 0) - this.carried
+    if (this.#carried > 0) {
+      const needed = sequenceLength(this.#carry[0] ?? 0) - this.#carried
       const take = Math.min(Math.max(needed, 0), end - from)
-      buffer.copy(this.carry, this.carried, from, from + take)
-      this.carried += take
+      buffer.copy(this.#carry, this.#carried, from, from + take)
+      this.#carried += take
       from += take
       if (take < needed) return ''
-      text = this.carry.toString('utf8', 0, this.carried)
-      this.carried = 0
+      text = this.#carry.toString('utf8', 0, this.#carried)
+      this.#carried = 0
     }
     // Find where the last complete character ends: look back at most 3 bytes for a lead byte.
     let cut = end
@@ -42,14 +42,14 @@ export class SseUtf8Decoder {
       break
     }
     if (cut < end) {
-      buffer.copy(this.carry, 0, cut, end)
-      this.carried = end - cut
+      buffer.copy(this.#carry, 0, cut, end)
+      this.#carried = end - cut
     }
     return cut > from ? text + buffer.toString('utf8', from, cut) : text
   }
 
   /** Bytes of an incomplete character still held (0 at the end of well-formed text). */
   get pending(): number {
-    return this.carried
+    return this.#carried
   }
 }

@@ -114,32 +114,32 @@ export class LeanWebSocket implements WireWebSocket, FrameParserEvents {
   readyState = CONNECTING
   /** The subprotocol the server chose ('' for none). */
   protocol = ''
-  private readonly socket: ClientSocket
-  private readonly events: WebSocketEvents
+  readonly #socket: ClientSocket
+  readonly #events: WebSocketEvents
   /** `Sec-WebSocket-Key`, until the handshake is checked. */
-  private key = createHandshakeKey()
+  #key = createHandshakeKey()
   /** The upgrade request, until it is written. */
-  private request: string | undefined
-  private readonly protocols: readonly string[]
-  private readonly maxPayload: number
-  private readonly closeTimeoutMs: number
-  private parser: WebSocketFrameParser | undefined
+  #request: string | undefined
+  readonly #protocols: readonly string[]
+  readonly #maxPayload: number
+  readonly #closeTimeoutMs: number
+  #parser: WebSocketFrameParser | undefined
   /** The response head while it arrives. */
-  private head: Buffer | undefined
-  private headLength = 0
-  private closeSent = false
-  private closeReceived = false
-  private closeCode: number = CLOSE_CODE.abnormal
-  private closeReason = ''
+  #head: Buffer | undefined
+  #headLength = 0
+  #closeSent = false
+  #closeReceived = false
+  #closeCode: number = CLOSE_CODE.abnormal
+  #closeReason = ''
   /**
    * The opening handshake's time limit: a timer of its own, not `socket.setTimeout`. A socket
    * that ever had an idle timeout refreshes it on every read for the rest of its life, even
    * after `setTimeout(0)` (Node keeps the cleared timer and calls `refresh()` on it): a
    * function of its own in `perf` profiles of the engine at 5000 VUs.
    */
-  private handshakeTimer: NodeJS.Timeout | undefined
-  private closeTimer: NodeJS.Timeout | undefined
-  private errorReported = false
+  #handshakeTimer: NodeJS.Timeout | undefined
+  #closeTimer: NodeJS.Timeout | undefined
+  #errorReported = false
 
   /**
    * Connects at once; events arrive on `events`.
@@ -153,15 +153,15 @@ export class LeanWebSocket implements WireWebSocket, FrameParserEvents {
         `LeanWebSocket connects only ws:// URLs, got "${target.protocol}//" (use the ws package for wss://)`,
       )
     }
-    this.events = events
-    this.protocols = options.protocols ?? []
-    this.maxPayload = options.maxPayload ?? WEBSOCKET_CLIENT_DEFAULTS.maxPayload
-    this.closeTimeoutMs = options.closeTimeoutMs ?? WEBSOCKET_CLIENT_DEFAULTS.closeTimeoutMs
-    this.request = buildUpgradeRequest({
+    this.#events = events
+    this.#protocols = options.protocols ?? []
+    this.#maxPayload = options.maxPayload ?? WEBSOCKET_CLIENT_DEFAULTS.maxPayload
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? WEBSOCKET_CLIENT_DEFAULTS.closeTimeoutMs
+    this.#request = buildUpgradeRequest({
       host: target.host,
       path: `${target.pathname}${target.search}`,
-      key: this.key,
-      protocols: this.protocols,
+      key: this.#key,
+      protocols: this.#protocols,
       headers: options.headers,
     })
     const hostname = target.hostname.replace(/^\[(.*)\]$/, '$1')
@@ -172,8 +172,8 @@ export class LeanWebSocket implements WireWebSocket, FrameParserEvents {
       onread: { buffer: READ_BUFFER, callback: onSocketRead },
     })
     socket[CLIENT] = this
-    this.socket = socket
-    this.handshakeTimer = setTimeout(
+    this.#socket = socket
+    this.#handshakeTimer = setTimeout(
       onHandshakeTimeout,
       options.handshakeTimeoutMs ?? WEBSOCKET_CLIENT_DEFAULTS.handshakeTimeoutMs,
       this,
@@ -184,7 +184,7 @@ export class LeanWebSocket implements WireWebSocket, FrameParserEvents {
   }
 
   get bufferedAmount(): number {
-    return this.socket.writableLength
+    return this.#socket.writableLength
   }
 
   /**
@@ -198,12 +198,12 @@ export class LeanWebSocket implements WireWebSocket, FrameParserEvents {
       throw new Error('WebSocket is not open yet (readyState 0): send after the open event')
     }
     if (this.readyState !== OPEN) return
-    this.write(encodeClientFrame(typeof data === 'string' ? OPCODE.text : OPCODE.binary, data))
+    this.#write(encodeClientFrame(typeof data === 'string' ? OPCODE.text : OPCODE.binary, data))
   }
 
   /** Sends a ping (its pong arrives as `onPong`). */
   ping(): void {
-    if (this.readyState === OPEN) this.write(encodeClientFrame(OPCODE.ping, EMPTY))
+    if (this.readyState === OPEN) this.#write(encodeClientFrame(OPCODE.ping, EMPTY))
   }
 
   /**
@@ -218,43 +218,43 @@ export class LeanWebSocket implements WireWebSocket, FrameParserEvents {
     }
     const payload = closePayload(code, reason)
     if (this.readyState === CONNECTING) {
-      this.abort('WebSocket was closed before the connection was established')
+      this.#abort('WebSocket was closed before the connection was established')
       return
     }
     if (this.readyState !== OPEN) return
-    this.sendClose(payload)
+    this.#sendClose(payload)
   }
 
   /** Drops the connection without a close handshake (close event 1006). */
   terminate(): void {
-    this.parser?.stop()
-    this.socket.destroy()
+    this.#parser?.stop()
+    this.#socket.destroy()
   }
 
   /** Bytes of one read (called by the socket's `onread`; not for other callers). */
   received(buffer: Buffer, length: number): void {
-    this.events.onBytesReceived(length)
-    const parser = this.parser
+    this.#events.onBytesReceived(length)
+    const parser = this.#parser
     if (parser !== undefined) parser.push(buffer, 0, length)
-    else if (this.readyState === CONNECTING) this.handshakeBytes(buffer, length)
+    else if (this.readyState === CONNECTING) this.#handshakeBytes(buffer, length)
   }
 
   /** @internal The TCP connection is up: sends the upgrade request. */
   connected(): void {
-    const request = this.request ?? ''
-    this.request = undefined
-    this.socket.write(request, 'latin1')
-    this.events.onBytesSent(request.length)
+    const request = this.#request ?? ''
+    this.#request = undefined
+    this.#socket.write(request, 'latin1')
+    this.#events.onBytesSent(request.length)
   }
 
   /** @internal The handshake did not finish within its time limit. */
   timedOut(): void {
-    if (this.readyState === CONNECTING) this.abort('the opening handshake timed out')
+    if (this.readyState === CONNECTING) this.#abort('the opening handshake timed out')
   }
 
   /** @internal */
   socketError(error: Error): void {
-    this.reportError(error.message)
+    this.#reportError(error.message)
   }
 
   // --- FrameParserEvents -------------------------------------------------------------
@@ -265,133 +265,133 @@ export class LeanWebSocket implements WireWebSocket, FrameParserEvents {
     if (this.readyState !== OPEN) return
     if (binary) {
       const offset = bytes.byteOffset
-      this.events.onBinary(bytes.buffer.slice(offset + start, offset + end) as ArrayBuffer)
+      this.#events.onBinary(bytes.buffer.slice(offset + start, offset + end) as ArrayBuffer)
     } else {
-      this.events.onText(bytes.toString('utf8', start, end))
+      this.#events.onText(bytes.toString('utf8', start, end))
     }
   }
 
   /** @internal */
   onPing(bytes: Buffer, start: number, end: number): void {
-    if (!this.closeSent) this.write(encodeClientFrame(OPCODE.pong, bytes.subarray(start, end)))
-    this.events.onPing()
+    if (!this.#closeSent) this.#write(encodeClientFrame(OPCODE.pong, bytes.subarray(start, end)))
+    this.#events.onPing()
   }
 
   /** @internal */
   onPong(): void {
-    this.events.onPong()
+    this.#events.onPong()
   }
 
   /** @internal */
   onClose(code: number, reason: string): void {
-    this.closeReceived = true
-    this.closeCode = code
-    this.closeReason = reason
+    this.#closeReceived = true
+    this.#closeCode = code
+    this.#closeReason = reason
     // Echo the server's code (RFC 6455 §5.5.1); 1005 means it sent none, so neither do we.
-    if (!this.closeSent) {
-      this.sendClose(code === CLOSE_CODE.noStatus ? EMPTY : closePayload(code, ''))
+    if (!this.#closeSent) {
+      this.#sendClose(code === CLOSE_CODE.noStatus ? EMPTY : closePayload(code, ''))
     }
     // The server closes TCP first (§7.1.1); ending our side too lets it see FIN at once.
-    this.socket.end()
+    this.#socket.end()
   }
 
   /** @internal */
   onProtocolError(code: number, message: string): void {
-    this.reportError(message)
-    if (!this.closeSent) this.sendClose(closePayload(code, ''))
-    this.closeCode = code
-    this.socket.end()
+    this.#reportError(message)
+    if (!this.#closeSent) this.#sendClose(closePayload(code, ''))
+    this.#closeCode = code
+    this.#socket.end()
   }
 
   // --- internals ---------------------------------------------------------------------
 
-  private handshakeBytes(buffer: Buffer, length: number): void {
-    const needed = this.headLength + length
-    let head = this.head
+  #handshakeBytes(buffer: Buffer, length: number): void {
+    const needed = this.#headLength + length
+    let head = this.#head
     if (head === undefined || head.length < needed) {
       const bigger = Buffer.allocUnsafe(Math.max(1024, needed))
-      if (head !== undefined) head.copy(bigger, 0, 0, this.headLength)
+      if (head !== undefined) head.copy(bigger, 0, 0, this.#headLength)
       head = bigger
-      this.head = head
+      this.#head = head
     }
-    buffer.copy(head, this.headLength, 0, length)
-    this.headLength = needed
+    buffer.copy(head, this.#headLength, 0, length)
+    this.#headLength = needed
     const headEnd = findHeadEnd(head, needed)
     if (headEnd < 0) {
       if (needed > MAX_HANDSHAKE_RESPONSE_BYTES) {
-        this.abort(`the handshake response head is over ${MAX_HANDSHAKE_RESPONSE_BYTES} bytes`)
+        this.#abort(`the handshake response head is over ${MAX_HANDSHAKE_RESPONSE_BYTES} bytes`)
       }
       return
     }
-    this.head = undefined
-    const key = this.key
-    this.key = ''
+    this.#head = undefined
+    const key = this.#key
+    this.#key = ''
     const verdict = checkUpgradeResponse(
       head.toString('latin1', 0, headEnd - 4),
       key,
-      this.protocols,
+      this.#protocols,
     )
     if (!verdict.ok) {
-      this.abort(verdict.message)
+      this.#abort(verdict.message)
       return
     }
     this.protocol = verdict.protocol
     this.readyState = OPEN
-    this.stopHandshakeTimer()
-    const parser = new WebSocketFrameParser(this, this.maxPayload)
-    this.parser = parser
-    this.events.onOpen(this.protocol)
+    this.#stopHandshakeTimer()
+    const parser = new WebSocketFrameParser(this, this.#maxPayload)
+    this.#parser = parser
+    this.#events.onOpen(this.protocol)
     // Frames that came in the same read as the response head.
     if (headEnd < needed && this.readyState !== CLOSED) parser.push(head, headEnd, needed)
   }
 
-  private stopHandshakeTimer(): void {
-    if (this.handshakeTimer === undefined) return
-    clearTimeout(this.handshakeTimer)
-    this.handshakeTimer = undefined
+  #stopHandshakeTimer(): void {
+    if (this.#handshakeTimer === undefined) return
+    clearTimeout(this.#handshakeTimer)
+    this.#handshakeTimer = undefined
   }
 
-  private sendClose(payload: Buffer): void {
-    this.closeSent = true
+  #sendClose(payload: Buffer): void {
+    this.#closeSent = true
     this.readyState = CLOSING
-    this.write(encodeClientFrame(OPCODE.close, payload))
-    this.closeTimer ??= setTimeout(() => {
-      this.socket.destroy()
-    }, this.closeTimeoutMs)
+    this.#write(encodeClientFrame(OPCODE.close, payload))
+    this.#closeTimer ??= setTimeout(() => {
+      this.#socket.destroy()
+    }, this.#closeTimeoutMs)
   }
 
-  private write(frame: Buffer): void {
-    if (this.socket.destroyed || this.socket.writableEnded) return
-    this.socket.write(frame)
-    this.events.onBytesSent(frame.length)
+  #write(frame: Buffer): void {
+    if (this.#socket.destroyed || this.#socket.writableEnded) return
+    this.#socket.write(frame)
+    this.#events.onBytesSent(frame.length)
   }
 
   /** Reports a fault and drops the connection (close event 1006). */
-  private abort(message: string): void {
-    this.reportError(message)
-    this.parser?.stop()
-    this.socket.destroy()
+  #abort(message: string): void {
+    this.#reportError(message)
+    this.#parser?.stop()
+    this.#socket.destroy()
   }
 
-  private reportError(message: string): void {
+  #reportError(message: string): void {
     // One error event per connection, as a browser fires (later ones follow from the first).
-    if (this.errorReported || this.readyState === CLOSED) return
-    this.errorReported = true
-    this.events.onError(message)
+    if (this.#errorReported || this.readyState === CLOSED) return
+    this.#errorReported = true
+    this.#events.onError(message)
   }
 
   /** @internal The TCP socket is closed: reports the close event once. */
   closed(): void {
     if (this.readyState === CLOSED) return
     this.readyState = CLOSED
-    this.parser?.stop()
-    this.stopHandshakeTimer()
-    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer)
-    this.socket[CLIENT] = undefined
-    this.events.onClose(
-      this.closeCode,
-      this.closeReason,
-      this.closeSent && this.closeReceived && !this.errorReported,
+    this.#parser?.stop()
+    this.#stopHandshakeTimer()
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer)
+    this.#socket[CLIENT] = undefined
+    this.#events.onClose(
+      this.#closeCode,
+      this.#closeReason,
+      this.#closeSent && this.#closeReceived && !this.#errorReported,
     )
   }
 }

@@ -97,11 +97,11 @@ export interface RawConnection {
  */
 export class RawWebSocketServer {
   readonly connections: RawConnection[] = []
-  private readonly server: Server
-  private waiting: ((connection: RawConnection) => void)[] = []
+  readonly #server: Server
+  #waiting: ((connection: RawConnection) => void)[] = []
 
   constructor(respond: (requestHead: string) => string = acceptingResponse) {
-    this.server = createServer((socket) => {
+    this.#server = createServer((socket) => {
       socket.setNoDelay(true)
       let head = Buffer.alloc(0)
       let connection: RawConnection | undefined
@@ -127,8 +127,8 @@ export class RawWebSocketServer {
           }
           socket.write(respond(requestHead), 'latin1')
           this.connections.push(connection)
-          for (const resolve of this.waiting) resolve(connection)
-          this.waiting = []
+          for (const resolve of this.#waiting) resolve(connection)
+          this.#waiting = []
         } else {
           pending = Buffer.concat([pending, chunk])
         }
@@ -150,20 +150,20 @@ export class RawWebSocketServer {
 
   /** Listens on 127.0.0.1, port 0; resolves with the `ws://` URL. */
   async listen(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve))
-    return `ws://127.0.0.1:${String((this.server.address() as AddressInfo).port)}/ws`
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve))
+    return `ws://127.0.0.1:${String((this.#server.address() as AddressInfo).port)}/ws`
   }
 
   /** Resolves with the next accepted (handshaken) connection. */
   nextConnection(): Promise<RawConnection> {
-    return new Promise((resolve) => this.waiting.push(resolve))
+    return new Promise((resolve) => this.#waiting.push(resolve))
   }
 
   /** Closes the server and every connection. */
   async close(): Promise<void> {
     for (const connection of this.connections) connection.socket.destroy()
     await new Promise<void>((resolve) =>
-      this.server.close(() => {
+      this.#server.close(() => {
         resolve()
       }),
     )

@@ -12,8 +12,8 @@ import type { WebSocketEvents, WireWebSocket } from './websocket-client.ts'
 
 /** A `ws` package socket reporting {@link WebSocketEvents}. */
 export class WsPackageWebSocket implements WireWebSocket {
-  private readonly socket: WebSocket
-  private readonly events: WebSocketEvents
+  readonly #socket: WebSocket
+  readonly #events: WebSocketEvents
 
   /** Connects at once; events arrive on `events`. */
   constructor(
@@ -24,12 +24,12 @@ export class WsPackageWebSocket implements WireWebSocket {
       headers?: Readonly<Record<string, string>> | undefined
     } = {},
   ) {
-    this.events = events
-    this.socket = new WebSocket(url, [...(options.protocols ?? [])], {
+    this.#events = events
+    this.#socket = new WebSocket(url, [...(options.protocols ?? [])], {
       headers: options.headers,
       perMessageDeflate: false,
     })
-    const socket = this.socket
+    const socket = this.#socket
     socket.on('open', () => {
       events.onOpen(socket.protocol)
     })
@@ -58,27 +58,27 @@ export class WsPackageWebSocket implements WireWebSocket {
   }
 
   get readyState(): number {
-    return this.socket.readyState
+    return this.#socket.readyState
   }
 
   get bufferedAmount(): number {
-    return this.socket.bufferedAmount
+    return this.#socket.bufferedAmount
   }
 
   send(data: string | Uint8Array): void {
-    this.socket.send(data)
-    this.events.onBytesSent(typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength)
+    this.#socket.send(data)
+    this.#events.onBytesSent(typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength)
   }
 
   ping(): void {
-    this.socket.ping()
+    this.#socket.ping()
   }
 
   close(code?: number, reason?: string): void {
-    this.socket.close(code ?? 1000, reason)
+    this.#socket.close(code ?? 1000, reason)
   }
 
   terminate(): void {
-    this.socket.terminate()
+    this.#socket.terminate()
   }
 }

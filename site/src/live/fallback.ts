@@ -19,11 +19,13 @@ export class FallbackChain {
   /** The client in use (or being tried). */
   current: FeedClient | undefined
   #run = 0
+  readonly #baseUrl: string
+  readonly #onStep: (step: FallbackStep) => void
 
-  constructor(
-    private readonly baseUrl: string,
-    private readonly onStep: (step: FallbackStep) => void,
-  ) {}
+  constructor(baseUrl: string, onStep: (step: FallbackStep) => void) {
+    this.#baseUrl = baseUrl
+    this.#onStep = onStep
+  }
 
   /** Starts the chain from WebSocket, skipping nothing but failing fast on `blocked` transports. */
   start(blocked: ReadonlySet<Protocol>): void {
@@ -34,17 +36,17 @@ export class FallbackChain {
       if (protocol === undefined || run !== this.#run) return
       const transport = LIVE_TRANSPORTS[protocol]
       const path = blocked.has(protocol) ? `/blocked-by-demo${transport.path}` : transport.path
-      this.onStep({ protocol, outcome: 'trying', detail: path })
-      const client = transport.create(this.baseUrl, path, {
+      this.#onStep({ protocol, outcome: 'trying', detail: path })
+      const client = transport.create(this.#baseUrl, path, {
         onState: (state, detail) => {
           if (run !== this.#run || this.current !== client) return
           if (state === 'open' && client.everOpened)
-            this.onStep({ protocol, outcome: 'chosen', detail: `using ${protocol}` })
+            this.#onStep({ protocol, outcome: 'chosen', detail: `using ${protocol}` })
           // A transport that fails before it ever opened is unavailable here: move down the chain.
           if (state === 'retrying' && !client.everOpened) {
             client.dispose()
             // The client's own "retrying in …" does not apply: the chain moves on instead.
-            this.onStep({
+            this.#onStep({
               protocol,
               outcome: 'failed',
               detail: `${detail.split(';')[0] ?? detail}; trying the next transport`,
