@@ -3,7 +3,7 @@
  * run load/scenarios/{long-poll,short-poll,sse}.ts against a real server.
  *
  *   npx node load/perf/http-cost.ts [--clients 1000] [--ramp 10] [--hold 15]
- *       [--scenarios long-poll,short-poll,sse] [--before DIR] [--out FILE] [--readme]
+ *       [--scenarios long-poll,short-poll,sse] [--before DIR [--before-first]] [--out FILE] [--readme]
  *   npx node load/perf/http-cost.ts --table-from load/perf/http-last-run.json   (README table only)
  *
  * For each scenario it starts a fresh server (servers/main.ts serve) as its own process and
@@ -15,7 +15,8 @@
  * - a baseline measured in the same run: the same number of bare node:http clients doing the
  *   same requests (raw-http-clients.ts), the way the engine's clients worked before;
  * - with `--before DIR`: the engine of another checkout (e.g. a `git worktree` of the commit
- *   before the lean clients), same load, same server;
+ *   before the lean clients), same load, same server, right before or after this checkout's
+ *   engine (the order alternates by scenario: drift inside a run must not favour one side);
  * - the server's CPU in each window, and the engine's feed_latency p99 and worst per-second
  *   event-loop delay p99, so a saturated generator shows as such.
  * Figures are reported as ratios to the bare baseline (the machine is shared: read ratios
@@ -43,6 +44,8 @@ const { values: args } = parseArgs({
     hold: { type: 'string', default: '15' },
     scenarios: { type: 'string', default: 'long-poll,short-poll,sse' },
     before: { type: 'string' },
+    /** With `--before`: measure the before side first in the first scenario (then alternate). */
+    'before-first': { type: 'boolean', default: false },
     out: { type: 'string', default: join(import.meta.dirname, 'http-last-run.json') },
     /** Also rewrite the measured-cost table in load/README.md from this run. */
     readme: { type: 'boolean', default: false },
@@ -265,6 +268,8 @@ interface CostResult {
     serverCpuS: number
   }
   engineBefore?: EngineReport
+  /** With `--before`: which engine was measured first (they alternate by scenario). */
+  order?: 'this first' | 'before first'
   eventsourceParser?: {
     eventBytes: number
     usPerEvent: number
@@ -357,22 +362,33 @@ function costLine(result: CostResult): string {
  * One scenario against its own server: the engine and the bare clients at `clients` and at
  * {@link REFERENCE_VUS}, the engine of `--before` when given, and for SSE the parser's cost.
  */
-async function measureScenario(scenario: Scenario): Promise<CostResult> {
+async function measureScenario(scenario: Scenario, beforeFirst: boolean): Promise<CostResult> {
   const serverProcess = await startServerProcess()
   const baseUrl = serverProcess.url
   const serverPid = serverProcess.pid
   try {
     const unit: CostResult['unit'] = scenario === 'sse' ? 'message' : 'request'
-    const engineOne = await engineRun(ROOT, baseUrl, serverPid, scenario, REFERENCE_VUS)
-    const engine = await engineRun(ROOT, baseUrl, serverPid, scenario, clients)
+    const measureEngine = async (
+      root: string,
+    ): Promise<{ one: EngineFigures; many: EngineFigures }> => ({
+      one: await engineRun(root, baseUrl, serverPid, scenario, REFERENCE_VUS),
+      many: await engineRun(root, baseUrl, serverPid, scenario, clients),
+    })
+    // The two engines run back to back, so drift on the machine between them stays small;
+    // which one goes first alternates from scenario to scenario (`order` in the result).
+    const beforeRoot = args.before
+    const early =
+      beforeRoot !== undefined && beforeFirst ? await measureEngine(beforeRoot) : undefined
+    const { one: engineOne, many: engine } = await measureEngine(ROOT)
+    const late =
+      beforeRoot !== undefined && !beforeFirst ? await measureEngine(beforeRoot) : undefined
+    const beforeRuns = early ?? late
+    const before =
+      beforeRuns === undefined
+        ? undefined
+        : describeEngine(scenario, beforeRuns.many, beforeRuns.one)
     const bare = await bareRun(baseUrl, serverPid, scenario, clients)
     const bareOne = await bareRun(baseUrl, serverPid, scenario, REFERENCE_VUS)
-    let before: EngineReport | undefined
-    if (args.before !== undefined) {
-      const one = await engineRun(args.before, baseUrl, serverPid, scenario, REFERENCE_VUS)
-      const many = await engineRun(args.before, baseUrl, serverPid, scenario, clients)
-      before = describeEngine(scenario, many, one)
-    }
     const parser = scenario === 'sse' ? await parserCost(baseUrl) : undefined
     const engineFigures = describeEngine(scenario, engine, engineOne)
     const bareCpuPerUnit = perUnit(
@@ -398,7 +414,9 @@ async function measureScenario(scenario: Scenario): Promise<CostResult> {
         rssBytesPerClient: bareRssPerClient,
         serverCpuS: bare.window.serverCpuS,
       },
-      ...(before === undefined ? {} : { engineBefore: before }),
+      ...(before === undefined
+        ? {}
+        : { engineBefore: before, order: beforeFirst ? 'before first' : 'this first' }),
       ...(parser === undefined
         ? {}
         : {
@@ -428,8 +446,8 @@ async function measureScenario(scenario: Scenario): Promise<CostResult> {
 async function measureAll(): Promise<CostReport> {
   const machineLoadBefore = loadavg()
   const results: CostResult[] = []
-  for (const scenario of scenarios) {
-    const result = await measureScenario(scenario)
+  for (const [index, scenario] of scenarios.entries()) {
+    const result = await measureScenario(scenario, (index % 2 === 1) !== args['before-first'])
     results.push(result)
     process.stdout.write(costLine(result))
   }
