@@ -2,7 +2,7 @@
  * Benchmark (not a test): what the built-in engine costs per VU and per received message
  * when it runs load/scenarios/websocket.ts against a real server.
  *
- *   npx node load/perf/engine-cost.ts [--clients 1000,5000] [--ramp 10] [--hold 30] [--settle 10] [--repeat N] [--workers N] [--out FILE] [--readme]
+ *   npx node load/perf/engine-cost.ts [--clients 1000,5000] [--ramp 10] [--hold 30] [--settle 10] [--repeat N] [--workers N] [--before DIR] [--out FILE] [--readme]
  *   npx node load/perf/engine-cost.ts --table-from load/perf/last-run.json[,OTHER.json…]   (README table only)
  *
  * With several files the first fills the table and the others follow it in a smaller table
@@ -21,13 +21,18 @@
  * It prints and writes (default load/perf/last-run.json) RSS per VU, CPU µs per message,
  * and each as a ratio to the bare-ws baseline.
  *
+ * With `--before DIR` (another checkout's root, e.g. a `git worktree` of the commit before a
+ * hot-path change with `node_modules` linked in) that checkout's engine runs beside this one in
+ * every repeat, back to back, the order alternating by repeat; the result's `engineBefore`
+ * holds each pair and the median ratio of this engine's CPU per message to the other's.
+ *
  * With `--repeat N` the three measured runs (engine, bare ws, bare lean) are made N times in
  * turn for each client count: on a shared machine the same code's CPU per message moves by
  * ±15 % between runs, more than the changes being measured. The row kept is the repeat whose
  * engine figure is the median (with its own baselines, measured beside it); every repeat's
  * figures are kept under `repeats`.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -54,6 +59,11 @@ const { values: args } = parseArgs({
     /** Measured runs per client count; the median one is reported. */
     repeat: { type: 'string', default: '1' },
     out: { type: 'string', default: join(import.meta.dirname, 'last-run.json') },
+    /**
+     * Another checkout's root (a `git worktree` with `node_modules` linked in): its engine runs
+     * beside this one in every repeat, back to back, the order alternating by repeat.
+     */
+    before: { type: 'string' },
     /** The engine's `--workers` (default: the engine's own, one per core). */
     workers: { type: 'string' },
     /** Also rewrite the measured-cost table in load/README.md from this run. */
@@ -74,6 +84,9 @@ const holdS = Number(args.hold)
 const settleS = Number(args.settle)
 if (!(settleS >= 0 && settleS < holdS - 2)) {
   throw new Error(`--settle must be ≥ 0 and leave at least 2 s of --hold, got ${args.settle}`)
+}
+if (args.before !== undefined && !existsSync(join(args.before, 'load/engine/cli.ts'))) {
+  throw new Error(`--before ${args.before}: no load/engine/cli.ts there (give a checkout's root)`)
 }
 const repeat = Number(args.repeat)
 if (!Number.isInteger(repeat) || repeat < 1) {
@@ -100,20 +113,24 @@ async function measure(pid: number, serverPid: number, startedMs: number): Promi
   return { ...window, fromS: window.fromMs / 1000, toS: window.toMs / 1000 }
 }
 
-async function engineRun(
-  url: string,
-  serverPid: number,
-  vus: number,
-): Promise<{
+/** One engine run's figures in its steady window. */
+interface EngineRunFigures {
   window: SteadyWindow
   messages: number
   exitCode: number | string
   loopDelayP99Max: number
-}> {
+}
+
+async function engineRun(
+  root: string,
+  url: string,
+  serverPid: number,
+  vus: number,
+): Promise<EngineRunFigures> {
   const series = join(tmpdir(), `engine-cost-${vus}-${Date.now()}.ndjson`)
   const started = Date.now()
   const child = spawnEngineRun({
-    root: ROOT,
+    root,
     scenario: 'websocket',
     env: {
       BASE_URL: url,
@@ -332,6 +349,15 @@ function bytesPerClient(
   return (run.window.peakRssBytes - reference.window.peakRssBytes) / (clients - REFERENCE_VUS)
 }
 
+/** The median of a non-empty list (the mean of the middle two for an even count). */
+function medianOf(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? NaN)
+    : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2
+}
+
 /** CPU µs per message of one measured run (engine or bare clients). */
 function usPerMessage(run: { window: SteadyWindow; messages: number }): number {
   return (run.window.cpuS * 1e6) / Math.max(1, run.messages)
@@ -343,15 +369,28 @@ for (const clients of args.clients.split(',').map(Number)) {
   const baseUrl = serverProcess.url
   try {
     const serverPid = serverProcess.pid
-    const single = await engineRun(baseUrl, serverPid, REFERENCE_VUS)
+    const single = await engineRun(ROOT, baseUrl, serverPid, REFERENCE_VUS)
+    const beforeSingle =
+      args.before === undefined
+        ? undefined
+        : await engineRun(args.before, baseUrl, serverPid, REFERENCE_VUS)
     const rawSingle = await rawRun('raw-ws-clients.ts', baseUrl, serverPid, REFERENCE_VUS)
     const leanSingle = await rawRun('raw-lean-clients.ts', baseUrl, serverPid, REFERENCE_VUS)
     const repeats = []
+    const beforePairs: { before: number; after: number; beforeFirst: boolean }[] = []
     for (let i = 0; i < repeat; i++) {
-      const engine = await engineRun(baseUrl, serverPid, clients)
+      // With --before the two engines run back to back; odd repeats start with the other one.
+      const beforeFirst = i % 2 === 1
+      const other = async (): Promise<EngineRunFigures | undefined> =>
+        args.before === undefined ? undefined : engineRun(args.before, baseUrl, serverPid, clients)
+      const early = beforeFirst ? await other() : undefined
+      const engine = await engineRun(ROOT, baseUrl, serverPid, clients)
+      const before = early ?? (beforeFirst ? undefined : await other())
+      if (before !== undefined)
+        beforePairs.push({ before: usPerMessage(before), after: usPerMessage(engine), beforeFirst })
       const raw = await rawRun('raw-ws-clients.ts', baseUrl, serverPid, clients)
       const lean = await rawRun('raw-lean-clients.ts', baseUrl, serverPid, clients)
-      repeats.push({ engine, raw, lean })
+      repeats.push({ engine, raw, lean, before })
       if (repeat > 1) {
         process.stdout.write(
           `${clients} VUs, repeat ${i + 1}/${repeat}: engine ${usPerMessage(engine).toFixed(2)} µs CPU/message, bare lean ${usPerMessage(lean).toFixed(2)}, bare ws ${usPerMessage(raw).toFixed(2)}\n`,
@@ -417,6 +456,19 @@ for (const clients of args.clients.split(',').map(Number)) {
         cpuPerMessageVsBareLean: engineUsPerMessage / leanUsPerMessage,
         rssPerVuVsBareWsPerClient: engineBytesPerVu / rawBytesPerClient,
       },
+      ...(beforePairs.length === 0 || chosen.before === undefined || beforeSingle === undefined
+        ? {}
+        : {
+            /** With --before: the other checkout's engine, run beside this one in every repeat. */
+            engineBefore: {
+              root: args.before,
+              /** CPU µs per message of each repeat's two engines, and which ran first. */
+              pairs: beforePairs,
+              /** Median over the repeats of this engine's CPU per message ÷ the other's. */
+              medianCpuPerMessageRatio: medianOf(beforePairs.map((p) => p.after / p.before)),
+              rssBytesPerVu: bytesPerClient(chosen.before, beforeSingle, clients),
+            },
+          }),
       repeats: repeats.map((run): RepeatFigures => {
         const { user, system } = split({
           messages: run.engine.messages,
@@ -433,6 +485,10 @@ for (const clients of args.clients.split(',').map(Number)) {
       }),
     }
     results.push(result)
+    if (result.engineBefore !== undefined)
+      process.stdout.write(
+        `${clients} VUs, against --before ${args.before ?? ''}: ${beforePairs.map((p) => `${p.after.toFixed(2)} vs ${p.before.toFixed(2)} µs (${p.beforeFirst ? 'before first' : 'this first'})`).join('; ')}; median ratio ×${result.engineBefore.medianCpuPerMessageRatio.toFixed(3)}\n`,
+      )
     process.stdout.write(
       `${clients} VUs${repeat > 1 ? ` (median of ${repeat})` : ''}: engine ${engineUsPerMessage.toFixed(2)} µs CPU/message (bare ws ${rawUsPerMessage.toFixed(2)}, ×${result.ratios.cpuPerMessageVsBareWs.toFixed(2)}; bare lean ${leanUsPerMessage.toFixed(2)}, ${(leanBytesPerClient / 1024).toFixed(1)} KB/client), ` +
         `${(engineBytesPerVu / 1024).toFixed(1)} KB RSS/VU (bare ws ${(result.bareWsBaseline.rssBytesPerClient / 1024).toFixed(1)} KB/client), ` +
