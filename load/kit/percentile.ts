@@ -17,3 +17,11 @@ export function percentile(sorted: ArrayLike<number>, pct: number): number {
   const high = sorted[Math.ceil(i)] ?? 0
   return low + (high - low) * (i - Math.floor(i))
 }
+
+/** The median of `values` in any order (the mean of the middle two for an even count; 0 for none). */
+export function median(values: readonly number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  )
+}

@@ -20,6 +20,7 @@ import { MetricSink } from '../engine/metric-sink.ts'
 import type { VuRunner } from '../engine/vu-runner.ts'
 import { LeanWebSocket } from '../engine/wire/websocket-client.ts'
 import type { WebSocketEvents } from '../engine/wire/websocket-client.ts'
+import { median } from '../kit/percentile.ts'
 import { startServerProcess } from '../kit/server-process.ts'
 import { makeVu, websocketFactory, websocketPlan } from './thread-vus.ts'
 
@@ -161,11 +162,6 @@ function allocatedBytes(clients: readonly LeanWebSocket[]): number {
   }
   // A batch with a scavenge in it shrinks or barely grows: most batches have none.
   return median(samples)
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y)
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN
 }
 
 // Warm both paths before timing.

@@ -40,6 +40,7 @@ import { measureWindow, type UsageWindow } from '../kit/process-sampler.ts'
 import { counterSum, gaugeMax, parseSeries } from '../kit/series.ts'
 import { countOf, startBareClients } from '../kit/bare-clients.ts'
 import { spawnEngineRun } from '../kit/engine-process.ts'
+import { median } from '../kit/percentile.ts'
 import { writeMarkedBlock } from '../kit/readme-block.ts'
 import { startServerProcess } from '../kit/server-process.ts'
 
@@ -349,15 +350,6 @@ function bytesPerClient(
   return (run.window.peakRssBytes - reference.window.peakRssBytes) / (clients - REFERENCE_VUS)
 }
 
-/** The median of a non-empty list (the mean of the middle two for an even count). */
-function medianOf(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? NaN)
-    : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2
-}
-
 /** CPU µs per message of one measured run (engine or bare clients). */
 function usPerMessage(run: { window: SteadyWindow; messages: number }): number {
   return (run.window.cpuS * 1e6) / Math.max(1, run.messages)
@@ -465,7 +457,7 @@ for (const clients of args.clients.split(',').map(Number)) {
               /** CPU µs per message of each repeat's two engines, and which ran first. */
               pairs: beforePairs,
               /** Median over the repeats of this engine's CPU per message ÷ the other's. */
-              medianCpuPerMessageRatio: medianOf(beforePairs.map((p) => p.after / p.before)),
+              medianCpuPerMessageRatio: median(beforePairs.map((p) => p.after / p.before)),
               rssBytesPerVu: bytesPerClient(chosen.before, beforeSingle, clients),
             },
           }),

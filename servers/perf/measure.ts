@@ -10,6 +10,7 @@ import { cpus, loadavg } from 'node:os'
 import { dirname } from 'node:path'
 import { format, resolveConfig } from 'prettier'
 import { baseCheckout, currentRevision, DEFAULT_BASE_REF, REPO_ROOT } from './base-checkout.ts'
+import { median } from '../../load/kit/percentile.ts'
 import { startServerProcess, type ServerProcess } from '../../load/kit/server-process.ts'
 
 /** A load put on one server: counts the work done so far, then closes. */
@@ -101,14 +102,6 @@ export interface Sample {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? NaN)
-    : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2
-}
 
 async function measureOnce(
   benchmark: Benchmark,
