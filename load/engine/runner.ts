@@ -220,6 +220,8 @@ function checkAbortThresholds(
 /** What the main thread's loop works with while the scenarios run. */
 interface RunningTest {
   run: RunOptions
+  /** Where progress, errors and the summary's stderr target go: `run.stderr` or stderr. */
+  err: (text: string) => void
   test: LoadedTest
   metrics: RunMetrics
   abort: AbortLatch
@@ -234,7 +236,7 @@ interface RunningTest {
  * second's series lines, prints the progress line and checks the abortOnFail thresholds.
  */
 async function tickUntilDone(running: RunningTest): Promise<void> {
-  const { run, test, metrics, abort, pool, scheduler, t0 } = running
+  const { run, err, test, metrics, abort, pool, scheduler, t0 } = running
   const mainLoop = startLoopDelayProbe()
   const abortThresholds = test.thresholds.filter((t) => t.expressions.some((e) => e.abortOnFail))
   const width = String(test.totalVus).length
@@ -244,7 +246,7 @@ async function tickUntilDone(running: RunningTest): Promise<void> {
     metrics.endSecond(second - 1, Math.max(mainLoop.p99Ms(), pool.takeLoopDelayP99()))
     mainLoop.reset()
     if (!run.quiet)
-      (run.stderr ?? writeStderr)(
+      err(
         `\rrunning (${formatDuration(now - t0)}), ${String(scheduler.active).padStart(width, '0')}/${test.totalVus} VUs, ${pool.iterations} complete and ${pool.iterationsInterrupted} interrupted iterations ${scheduler.stages()}   `,
       )
     checkAbortThresholds(abortThresholds, metrics, abort, now - t0)
@@ -284,9 +286,8 @@ async function finishTest(
   setupData: unknown,
   testRunDurationMs: number,
 ): Promise<RunResult> {
-  const { run, test, metrics, abort } = running
+  const { run, err, test, metrics, abort } = running
   const out = run.stdout ?? writeStdout
-  const err = run.stderr ?? writeStderr
   const { store } = metrics
   const verdicts = evaluateThresholds(store, test.thresholds, testRunDurationMs)
   const optionStats = test.options['summaryTrendStats']
@@ -372,13 +373,14 @@ export async function runTest(run: RunOptions): Promise<RunResult> {
   )
   const t0 = Date.now()
   const scheduler = new VuScheduler(test.shares, pool, test.segment, t0)
-  const running: RunningTest = { run, test, metrics, abort, pool, scheduler, t0 }
+  const err = run.stderr ?? writeStderr
+  const running: RunningTest = { run, err, test, metrics, abort, pool, scheduler, t0 }
   await tickUntilDone(running)
   await pool.finish()
   const testRunDurationMs = Date.now() - t0
   await callExport(test, abort, 'teardown', setupData)
   sampleMain(test, metrics, scheduler.active)
   metrics.endLastSecond(Math.floor(Date.now() / 1000))
-  if (!run.quiet) (run.stderr ?? writeStderr)('\n')
+  if (!run.quiet) err('\n')
   return finishTest(running, setupData, testRunDurationMs)
 }

@@ -127,7 +127,9 @@ export class WorkerPool implements VuDispatch {
     const byWorker = new Map<number, number[]>()
     for (const vuId of vuIds) {
       const index = this.workerIndex(vuId)
-      byWorker.set(index, [...(byWorker.get(index) ?? []), vuId])
+      const ids = byWorker.get(index)
+      if (ids === undefined) byWorker.set(index, [vuId])
+      else ids.push(vuId)
     }
     for (const [index, ids] of byWorker) {
       const message: ToWorker = { kind: 'stop', vuIds: ids, graceMs }

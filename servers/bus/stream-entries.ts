@@ -36,6 +36,10 @@ export interface RejectedEntry {
 export const isRejected = (entry: StreamEntry | RejectedEntry): entry is RejectedEntry =>
   'rejected' in entry
 
+/** Whether `entry` is a frame the feed can use (to find the first or newest one). */
+export const isUsable = (entry: StreamEntry | RejectedEntry): entry is StreamEntry =>
+  !isRejected(entry)
+
 const asText = (value: unknown): string | undefined => {
   if (typeof value === 'string') return value
   if (Buffer.isBuffer(value)) return value.toString()

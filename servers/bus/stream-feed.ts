@@ -17,6 +17,7 @@ import { BUS_DEFAULTS, busKeys, type BusStatus } from './feed-source.ts'
 import { claimEpoch, type BusClient } from './redis-epoch.ts'
 import {
   isRejected,
+  isUsable,
   parseEntries,
   parseReadReply,
   type RejectedEntry,
@@ -211,8 +212,8 @@ export class StreamFeed extends Feed {
       String(this.#capacity),
     ])
     const entries = parseEntries(reply).reverse()
-    const first = entries.find((entry) => !isRejected(entry))
-    if (first !== undefined && !isRejected(first)) {
+    const first = entries.find(isUsable)
+    if (first !== undefined) {
       this.#ring = new HistoryRing(this.#ring.epoch, this.#capacity, first.seq - 1)
       this.#publishHistory()
     }

@@ -13,7 +13,7 @@ import type { ScoredEvent } from '../feed/messages.ts'
 import { connectBusClient } from './bus-client.ts'
 import { BUS_DEFAULTS, busKeys, type BusStatus } from './feed-source.ts'
 import { claimEpoch, type BusClient } from './redis-epoch.ts'
-import { isRejected, parseEntries } from './stream-entries.ts'
+import { isUsable, parseEntries } from './stream-entries.ts'
 
 /** Options of a {@link StreamTicker}. */
 export interface StreamTickerOptions extends Omit<FeedOptions, 'epoch'> {
@@ -114,8 +114,8 @@ export class StreamTicker {
     // The newest entry a reader can use: one written by anything else is stepped over.
     const newest = parseEntries(
       await this.#client.sendCommand(['XREVRANGE', this.#keys.stream, '+', '-', 'COUNT', '100']),
-    ).find((entry) => !isRejected(entry))
-    this.#seq = Math.max(this.#seq, newest === undefined || isRejected(newest) ? 0 : newest.seq)
+    ).find(isUsable)
+    this.#seq = Math.max(this.#seq, newest?.seq ?? 0)
     this.#synced = true
   }
 
