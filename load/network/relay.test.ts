@@ -4,6 +4,7 @@ import { LinkRelay, linkOf } from './relay.ts'
 import { profileOf } from './profiles.ts'
 import { freePort } from '../kit/child-process.ts'
 import { roundTrip } from './accuracy.ts'
+import { median, percentile } from '../kit/percentile.ts'
 
 const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
@@ -91,11 +92,6 @@ const flood =
     pump()
   }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
-}
-
 describe('LinkRelay', () => {
   it('relays bytes both ways unchanged and in order, and a half-close after them', async () => {
     const port = await tcpServer(echo)
@@ -127,16 +123,23 @@ describe('LinkRelay', () => {
   it('holds the first bytes of a new connection one more round trip: the TCP handshake', async () => {
     const port = await tcpServer(echo)
     const relay = await relayTo(port, { delayMs: 30, handshake: true })
-    const rtts = await pings(await dial(relay.port), 4)
-    // The first: SYN, SYN-ACK, the byte and its echo (4 × 30 ms); then one RTT each. The lower
-    // bounds prove the delays; the upper ones only that no extra hold (another 60 ms) was
-    // added, with room for a busy two-core machine to run a timer late.
-    expect(rtts[0]).toBeGreaterThan(120 - 2)
-    expect(rtts[0]).toBeLessThan(120 + 30)
-    for (const rtt of rtts.slice(1)) {
-      expect(rtt).toBeGreaterThan(60 - 2)
-      expect(rtt).toBeLessThan(60 + 30)
+    const firsts: number[] = []
+    const laters: number[] = []
+    for (let connection = 0; connection < 3; connection++) {
+      const [first = Number.NaN, ...rest] = await pings(await dial(relay.port), 4)
+      firsts.push(first)
+      laters.push(...rest)
     }
+    // The first: SYN, SYN-ACK, the byte and its echo (4 × 30 ms); then one RTT each. Medians,
+    // over three connections, so one timer run late on a busy two-core machine cannot decide:
+    // the lower bounds prove the delays, the upper ones that no extra hold (another 60 ms) was
+    // added.
+    expect(median(firsts)).toBeGreaterThan(120 - 2)
+    expect(median(firsts)).toBeLessThan(120 + 30)
+    expect(median(laters)).toBeGreaterThan(60 - 2)
+    expect(median(laters)).toBeLessThan(60 + 30)
+    expect(Math.min(...firsts)).toBeGreaterThan(120 - 2)
+    expect(Math.min(...laters)).toBeGreaterThan(60 - 2)
   })
 
   it('varies the delay by its jitter but never reorders', async () => {
@@ -148,8 +151,11 @@ describe('LinkRelay', () => {
     // Two directions of ±15 ms each: the round trips spread well beyond timer noise.
     expect(spread).toBeGreaterThan(8)
     expect(Math.min(...rtts)).toBeGreaterThanOrEqual(10 - 1)
-    // At most 2 × (20 + 15) ms, plus room for a timer run late on a busy machine.
-    expect(Math.max(...rtts)).toBeLessThan(70 + 25)
+    // At most 2 × (20 + 15) ms. The 90th percentile, not the maximum: a timer run late on a busy
+    // two-core machine (CI once saw one at 150 ms) must not decide, while a relay that added its
+    // delay twice would put most round trips above the bound.
+    const sorted = [...rtts].sort((a, b) => a - b)
+    expect(percentile(sorted, 0.9)).toBeLessThan(70 + 10)
   })
 
   it('caps each connection at its bandwidth, independently of the others', async () => {
