@@ -96,14 +96,27 @@ export function handshakeFault(request: IncomingMessage): Fault | null {
 
 /** Answers a refused upgrade with a plain HTTP error whose body is the `error` message. */
 export function rejectUpgrade(socket: Duplex, failure: Fault, headers: string[] = []): void {
-  const { status } = FAULTS[failure.code]
-  const body = encodeError(failure.code, failure.message)
+  endUpgrade(
+    socket,
+    FAULTS[failure.code].status,
+    encodeError(failure.code, failure.message),
+    headers,
+  )
+}
+
+/** Ends an upgrade socket with a plain HTTP/1.1 `status` response whose JSON body is `body`. */
+export function endUpgrade(
+  socket: Duplex,
+  status: number,
+  body: string,
+  headers: string[] = [],
+): void {
   socket.end(
     [
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
+      `HTTP/1.1 ${String(status)} ${STATUS_CODES[status] ?? 'Error'}`,
       'Connection: close',
       'Content-Type: application/json',
-      `Content-Length: ${Buffer.byteLength(body)}`,
+      `Content-Length: ${String(Buffer.byteLength(body))}`,
       ...headers,
       '',
       body,

@@ -14,12 +14,13 @@ import { WebSocketServer } from 'ws'
 import { HandlerGuard } from '../http/handler-guard.ts'
 import type { OriginPolicy } from '../http/origin-policy.ts'
 import { parseTarget } from '../http/request-target.ts'
+import { endUpgrade } from '../http/upgrade-router.ts'
 import { createBroadcastLab } from './broadcast-lab.ts'
 import { createChatLab } from './chat-lab.ts'
 import { createEchoLab } from './echo-lab.ts'
 import { LabConnections } from './lab-connections.ts'
 import { LAB_DEFAULTS, type LabOptions } from './lab-defaults.ts'
-import { labError, type LabError } from './lab-errors.ts'
+import { LAB_ERRORS, labError, type LabError } from './lab-errors.ts'
 import { createLabRouter, LABS_PATH } from './lab-router.ts'
 import { isLabName, type Lab, type LabName } from './lab.ts'
 import { createWhiteboardLab } from './whiteboard-lab.ts'
@@ -86,10 +87,7 @@ export function createLabs(options: CreateLabsOptions = {}): Labs {
     })
     const refused = originRefusal(request.headers.origin)
     if (refused !== undefined) {
-      const body = JSON.stringify(refused)
-      socket.end(
-        `HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${String(Buffer.byteLength(body))}\r\nConnection: close\r\n\r\n${body}`,
-      )
+      endUpgrade(socket, LAB_ERRORS['origin-refused'].status, JSON.stringify(refused))
       return true
     }
     wss.handleUpgrade(request, socket, head, (webSocket) => {

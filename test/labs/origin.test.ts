@@ -13,15 +13,20 @@ afterAll(async () => {
   await harness.close()
 })
 
-function upgradeStatus(origin: string): Promise<number> {
+/** The status an upgrade from `origin` is answered with, and the body of a refusal. */
+function upgrade(origin: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(`${harness.wsUrl}/labs/chat`, { origin })
     socket.on('unexpected-response', (_request, response) => {
-      resolve(response.statusCode ?? 0)
-      socket.terminate()
+      const chunks: Buffer[] = []
+      response.on('data', (chunk: Buffer) => chunks.push(chunk))
+      response.on('end', () => {
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() })
+        socket.terminate()
+      })
     })
     socket.on('open', () => {
-      resolve(101)
+      resolve({ status: 101, body: '' })
       socket.close()
     })
     socket.on('error', (error) => {
@@ -32,9 +37,11 @@ function upgradeStatus(origin: string): Promise<number> {
 }
 
 describe('labs Origin allowlist', () => {
-  it('refuses an upgrade from a foreign origin with 403 and accepts an allowed one', async () => {
-    expect(await upgradeStatus('http://evil.example')).toBe(403)
-    expect(await upgradeStatus('http://lab.example')).toBe(101)
+  it('refuses an upgrade from a foreign origin with 403 and a JSON error, and accepts an allowed one', async () => {
+    const refused = await upgrade('http://evil.example')
+    expect(refused.status).toBe(403)
+    expect(JSON.parse(refused.body)).toMatchObject({ type: 'error', code: 'origin-refused' })
+    expect((await upgrade('http://lab.example')).status).toBe(101)
   })
 
   it('refuses streams and POSTs from a foreign origin with a JSON error', async () => {

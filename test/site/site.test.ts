@@ -611,7 +611,7 @@ describe.skipIf(!hasChromium)('the study site', () => {
       const selector = page.locator('[data-networks]')
       await expect.poll(() => selector.getAttribute('data-current')).toBe('loopback')
       await settle()
-      expect(await latency('websocket')).toBeLessThan(50)
+      await expect.poll(() => latency('websocket'), { timeout: 10_000 }).toBeLessThan(50)
       // 3g: 300 ms round trip, so every frame is at least its 150 ms one-way delay late.
       await page.locator('[data-network]').selectOption({ label: '3g' })
       await expect.poll(() => page.url(), { timeout: 15_000 }).toBe(`${links[2]?.url ?? ''}/live/`)
