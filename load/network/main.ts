@@ -14,6 +14,7 @@ import {
   profileOf,
 } from './profiles.ts'
 import { LinkRelay, linkOf, type LinkSettings, type RelayStats } from './relay.ts'
+import { numberProblem } from '../kit/tool-args.ts'
 
 /**
  * One stats line: `{"relay": {...}}` with the time it was taken (Unix s) and the relay's
@@ -24,11 +25,9 @@ export interface RelayStatsLine {
 }
 
 const nonNegative = (name: string) => (text: string) => {
-  const value = Number(text)
-  if (text.trim() === '' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidArgumentError(`${name} must be a number ≥ 0`)
-  }
-  return value
+  const problem = numberProblem(name, text, { min: 0 })
+  if (problem !== undefined) throw new InvalidArgumentError(problem)
+  return Number(text)
 }
 
 const profileName = (text: string): string => {

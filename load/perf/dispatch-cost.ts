@@ -14,7 +14,6 @@
  * difference, and the heap bytes each allocates per message.
  */
 import { writeFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { getHeapStatistics } from 'node:v8'
 import { MetricSink } from '../engine/metric-sink.ts'
 import type { VuRunner } from '../engine/vu-runner.ts'
@@ -23,8 +22,11 @@ import type { WebSocketEvents } from '../engine/wire/websocket-client.ts'
 import { median } from '../kit/percentile.ts'
 import { startServerProcess } from '../kit/server-process.ts'
 import { makeVu, websocketFactory, websocketPlan } from './thread-vus.ts'
+import { flagNumber, parseToolArgs } from '../kit/tool-args.ts'
 
-const { values: args } = parseArgs({
+const USAGE =
+  "npx node load/perf/dispatch-cost.ts [flags]: the engine's JavaScript cost per WebSocket message, without the kernel, against bare lean clients"
+const { values: args } = parseToolArgs(USAGE, {
   options: {
     vus: { type: 'string', default: '2500' },
     rounds: { type: 'string', default: '200' },
@@ -35,13 +37,14 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
   },
 })
-const vus = Number(args.vus)
-const rounds = Number(args.rounds)
-const polluteDoubles = (Number(args.pollute) * 1024) / 8
+const vus = flagNumber('--vus', args.vus, { integer: true, min: 1 })
+const rounds = flagNumber('--rounds', args.rounds, { integer: true, min: 1 })
+const polluteKb = flagNumber('--pollute', args.pollute, { min: 0 })
+const polluteDoubles = (polluteKb * 1024) / 8
 const pollution = new Float64Array(polluteDoubles > 0 ? (64 * 1024 * 1024) / 8 : 0)
 let pollutionAt = 0
 let pollutionSum = 0
-const repeat = Number(args.repeat)
+const repeat = flagNumber('--repeat', args.repeat, { integer: true, min: 1 })
 
 // A slow feed: the sockets stay open, and real frames barely interleave with the timed loop.
 const serverProcess = await startServerProcess({ args: ['--rate', '1'] })
@@ -187,7 +190,7 @@ const report = {
   frameBytes: frame.length,
   rounds,
   repeat,
-  pollutionKbPerMessage: Number(args.pollute),
+  pollutionKbPerMessage: polluteKb,
   /** Medians over the passes; with --pollute both include the pollution's own time. */
   engineNsPerMessage: median(engineRuns),
   bareLeanNsPerMessage: median(bareRuns),

@@ -35,7 +35,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { measureWindow, type UsageWindow } from '../kit/process-sampler.ts'
 import { counterSum, gaugeMax, parseSeries } from '../kit/series.ts'
 import { countOf, startBareClients } from '../kit/bare-clients.ts'
@@ -43,9 +42,12 @@ import { spawnEngineRun } from '../kit/engine-process.ts'
 import { median } from '../kit/percentile.ts'
 import { writeMarkedBlock } from '../kit/readme-block.ts'
 import { startServerProcess } from '../kit/server-process.ts'
+import { flagNumber, flagNumbers, parseToolArgs, usageError } from '../kit/tool-args.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
-const { values: args } = parseArgs({
+const USAGE =
+  'npx node load/perf/engine-cost.ts [flags]: the engine\'s CPU per message and RSS per VU on the WebSocket scenario, against bare clients (load/README.md, "Measuring the engine itself")'
+const { values: args } = parseToolArgs(USAGE, {
   options: {
     clients: { type: 'string', default: '1000,5000' },
     ramp: { type: 'string', default: '10' },
@@ -80,19 +82,21 @@ const { values: args } = parseArgs({
  * heap, compiled script) to the VUs. With 2 VUs both runs have the machine's 2 workers.
  */
 const REFERENCE_VUS = Math.min(2, cpus().length)
-const rampS = Number(args.ramp)
-const holdS = Number(args.hold)
-const settleS = Number(args.settle)
-if (!(settleS >= 0 && settleS < holdS - 2)) {
-  throw new Error(`--settle must be ≥ 0 and leave at least 2 s of --hold, got ${args.settle}`)
+const rampS = flagNumber('--ramp', args.ramp, { min: 0 })
+const holdS = flagNumber('--hold', args.hold, { above: 0 })
+const settleS = flagNumber('--settle', args.settle, { min: 0 })
+if (settleS >= holdS - 2) {
+  usageError(`--settle must leave at least 2 s of --hold (${String(holdS)} s), got ${args.settle}`)
 }
 if (args.before !== undefined && !existsSync(join(args.before, 'load/engine/cli.ts'))) {
-  throw new Error(`--before ${args.before}: no load/engine/cli.ts there (give a checkout's root)`)
+  usageError(`--before ${args.before}: no load/engine/cli.ts there (give a checkout's root)`)
 }
-const repeat = Number(args.repeat)
-if (!Number.isInteger(repeat) || repeat < 1) {
-  throw new Error(`--repeat must be a whole number ≥ 1, got "${args.repeat}"`)
-}
+const repeat = flagNumber('--repeat', args.repeat, { integer: true, min: 1 })
+const workers =
+  args.workers === undefined
+    ? undefined
+    : flagNumber('--workers', args.workers, { integer: true, min: 1 })
+const clientCounts = flagNumbers('--clients', args.clients, { integer: true, above: REFERENCE_VUS })
 
 /** The measured window (the kit's), with its ends in seconds for the per-second series. */
 interface SteadyWindow extends UsageWindow {
@@ -333,10 +337,11 @@ function writeReadmeTable(
 const tableFrom = args['table-from']
 if (tableFrom !== undefined) {
   const [first, ...others] = tableFrom.split(',').map((file): SavedRun => {
+    if (!existsSync(file)) usageError(`--table-from ${file}: no such results file`)
     const saved = JSON.parse(readFileSync(file, 'utf8')) as Omit<SavedRun, 'file'>
     return { file: resolve(file), measuredAt: saved.measuredAt, results: saved.results }
   })
-  if (first === undefined) throw new Error('--table-from needs a results file')
+  if (first === undefined) usageError('--table-from needs a results file')
   writeReadmeTable(first.file, first.measuredAt, first.results, others)
   process.exit(0)
 }
@@ -356,7 +361,7 @@ function usPerMessage(run: { window: SteadyWindow; messages: number }): number {
 }
 
 const results = []
-for (const clients of args.clients.split(',').map(Number)) {
+for (const clients of clientCounts) {
   const serverProcess = await startServerProcess()
   const baseUrl = serverProcess.url
   try {
@@ -499,7 +504,7 @@ const report = {
     settleS,
     scenario: 'load/scenarios/websocket.ts',
     serverRateHz: 10,
-    engineWorkers: args.workers === undefined ? 'default (one per core)' : Number(args.workers),
+    engineWorkers: workers ?? 'default (one per core)',
     referenceVus: REFERENCE_VUS,
     repeat,
   },

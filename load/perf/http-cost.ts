@@ -26,7 +26,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
-import { parseArgs } from 'node:util'
 import { createParser } from 'eventsource-parser'
 import { format } from 'prettier'
 import { measureWindow, type UsageWindow } from '../kit/process-sampler.ts'
@@ -35,9 +34,12 @@ import { countOf, startBareClients } from '../kit/bare-clients.ts'
 import { spawnEngineRun } from '../kit/engine-process.ts'
 import { writeMarkedBlock } from '../kit/readme-block.ts'
 import { startServerProcess } from '../kit/server-process.ts'
+import { flagNumber, parseToolArgs, usageError } from '../kit/tool-args.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
-const { values: args } = parseArgs({
+const USAGE =
+  "npx node load/perf/http-cost.ts [flags]: the engine's CPU per request or SSE message and RSS per VU on the poll and SSE scenarios, against bare clients"
+const { values: args } = parseToolArgs(USAGE, {
   options: {
     clients: { type: 'string', default: '1000' },
     ramp: { type: 'string', default: '10' },
@@ -56,22 +58,19 @@ const { values: args } = parseArgs({
 /** VUs (and bare clients) of the reference run whose RSS is subtracted. */
 const REFERENCE_VUS = 2
 const POLL_INTERVAL_MS = 1000
-const rampS = Number(args.ramp)
-const holdS = Number(args.hold)
-const clients = Number(args.clients)
+const rampS = flagNumber('--ramp', args.ramp, { min: 0 })
+const holdS = flagNumber('--hold', args.hold, { above: 0 })
+const clients = flagNumber('--clients', args.clients, { integer: true, above: REFERENCE_VUS })
 const SCENARIOS = ['long-poll', 'short-poll', 'sse'] as const
 type Scenario = (typeof SCENARIOS)[number]
 const scenarios = args.scenarios.split(',').map((name) => {
   if (!(SCENARIOS as readonly string[]).includes(name)) {
-    throw new Error(`unknown scenario "${name}": pick from ${SCENARIOS.join(', ')}`)
+    usageError(`unknown scenario "${name}": pick from ${SCENARIOS.join(', ')}`)
   }
   return name as Scenario
 })
-if (!Number.isInteger(clients) || clients <= REFERENCE_VUS) {
-  throw new Error(`--clients must be an integer > ${REFERENCE_VUS}`)
-}
 if (args.before !== undefined && !existsSync(join(args.before, 'load/engine/cli.ts'))) {
-  throw new Error(`--before ${args.before}: no load/engine/cli.ts there (give a checkout's root)`)
+  usageError(`--before ${args.before}: no load/engine/cli.ts there (give a checkout's root)`)
 }
 
 /** The measured window (the kit's). */

@@ -11,19 +11,22 @@
  *   npx node load/perf/per-vu-classes.ts [--vus 1,4,50,500,2500] [--calls 2000000]
  */
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { bundleScript } from '../engine/bundle.ts'
 import { MetricSink } from '../engine/metric-sink.ts'
 import { VuContext } from '../engine/vu-context.ts'
 import { compileFactory, instantiate } from '../engine/vu-instance.ts'
+import { flagNumber, flagNumbers, parseToolArgs } from '../kit/tool-args.ts'
 
-const { values: args } = parseArgs({
+const USAGE =
+  'npx node load/perf/per-vu-classes.ts [flags]: the cost per message of per-VU module instances, for several VU counts'
+const { values: args } = parseToolArgs(USAGE, {
   options: {
     vus: { type: 'string', default: '1,4,50,500,2500' },
     calls: { type: 'string', default: '2000000' },
   },
 })
-const calls = Number(args.calls)
+const calls = flagNumber('--calls', args.calls, { integer: true, min: 1 })
+const vuCounts = flagNumbers('--vus', args.vus, { integer: true, min: 1 })
 
 type CreateTracker = (protocol: string, steadyFrom: number) => object
 type ReadText = (tracker: object, text: string, receivedAt: number) => string
@@ -37,7 +40,7 @@ const frame =
   '{"type":"frame","epoch":"A6VPPdD5","seq":90,"t":1795334466604.847,"sprites":[{"i":0,"x":1,"y":2}],"events":[]}'
 
 const rows: { vus: number; nsPerRead: number }[] = []
-for (const vus of args.vus.split(',').map(Number)) {
+for (const vus of vuCounts) {
   const trackers: object[] = []
   const readers: ReadText[] = []
   for (let id = 1; id <= vus; id++) {

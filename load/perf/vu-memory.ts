@@ -10,14 +10,16 @@
 import { readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { writeHeapSnapshot } from 'node:v8'
 import { MetricSink } from '../engine/metric-sink.ts'
 import type { VuRunner } from '../engine/vu-runner.ts'
 import { startServerProcess } from '../kit/server-process.ts'
 import { makeVu, websocketFactory, websocketPlan } from './thread-vus.ts'
+import { flagNumber, parseToolArgs, usageError } from '../kit/tool-args.ts'
 
-const { values: args } = parseArgs({
+const USAGE =
+  'npx node --expose-gc load/perf/vu-memory.ts [flags]: heap and RSS per VU of the WebSocket scenario, and where it goes'
+const { values: args } = parseToolArgs(USAGE, {
   options: {
     vus: { type: 'string', default: '1000' },
     snapshot: { type: 'boolean', default: false },
@@ -27,10 +29,10 @@ const { values: args } = parseArgs({
     'init-only': { type: 'boolean', default: false },
   },
 })
-const vus = Number(args.vus)
+const vus = flagNumber('--vus', args.vus, { integer: true, min: 1 })
 const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined)
-  throw new Error('run with --expose-gc: npx node --expose-gc load/perf/vu-memory.ts')
+  usageError('run with --expose-gc: npx node --expose-gc load/perf/vu-memory.ts')
 
 const serverProcess = await startServerProcess()
 const baseUrl = serverProcess.url

@@ -8,8 +8,8 @@
  *
  * `--into` adds the comparison to a soak run's JSON as `heapDiff`.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { flagNumber, parseToolArgs, usageError } from '../kit/tool-args.ts'
 
 /** The parts of a `.heapsnapshot` JSON this module reads. */
 export interface HeapSnapshotJson {
@@ -367,17 +367,18 @@ export function readHeapSnapshot(file: string): HeapGraph {
 }
 
 if (import.meta.main) {
-  const { values, positionals } = parseArgs({
+  const USAGE =
+    'npx node load/soak/heap-snapshot-diff.ts START.heapsnapshot END.heapsnapshot [flags]: which constructors grew between two V8 heap snapshots'
+  const { values, positionals } = parseToolArgs(USAGE, {
     allowPositionals: true,
     options: { top: { type: 'string', default: '15' }, into: { type: 'string' } },
   })
   const [startFile, endFile] = positionals
-  const top = Number(values.top)
-  if (startFile === undefined || endFile === undefined || !Number.isInteger(top) || top <= 0) {
-    console.error(
-      'usage: heap-snapshot-diff.ts START.heapsnapshot END.heapsnapshot [--top N] [--into RUN.json]',
-    )
-    process.exit(2)
+  const top = flagNumber('--top', values.top, { integer: true, min: 1 })
+  if (startFile === undefined || endFile === undefined)
+    usageError('give two snapshot files (--help)')
+  for (const file of [startFile, endFile]) {
+    if (!existsSync(file)) usageError(`${file}: no such snapshot file`)
   }
   const startGraph = readHeapSnapshot(startFile)
   const startTotals = totalsByClass(startGraph)

@@ -16,7 +16,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { WebSocket } from 'ws'
 import { InspectorClient, inspectorUrlFrom } from './inspector-client.ts'
 import { linearFit } from './linear-fit.ts'
@@ -24,11 +23,14 @@ import { processUsage } from '../kit/process-sampler.ts'
 import { startServerProcess } from '../kit/server-process.ts'
 import { readSample } from '../kit/prometheus-text.ts'
 import { readFeedHeader } from '../lib/feed-header.ts'
+import { flagNumber, parseToolArgs, usageError } from '../kit/tool-args.ts'
 
 /** Limits that keep a typo from running for hours or opening more sockets than fds. */
 const BOUNDS = Object.freeze({ maxClients: 15_000, maxMinutes: 60 })
 
-const { values: args } = parseArgs({
+const USAGE =
+  "npx node load/soak/main.ts [flags]: many WebSocket clients held for minutes with churn; the server's RSS and every lost frame"
+const { values: args } = parseToolArgs(USAGE, {
   options: {
     clients: { type: 'string', default: '5000' },
     minutes: { type: 'string', default: '10' },
@@ -43,28 +45,21 @@ const { values: args } = parseArgs({
   },
 })
 
-function positive(name: string, text: string, max: number): number {
-  const value = Number(text)
-  if (!Number.isFinite(value) || value <= 0 || value > max) {
-    console.error(`error: --${name} must be a number in (0, ${String(max)}], got ${text}`)
-    process.exit(2)
-  }
-  return value
-}
+/** A positive number flag up to `max`; a usage error otherwise. */
+const positive = (name: string, text: string, max: number): number =>
+  flagNumber(`--${name}`, text, { above: 0, max })
 const clientCount = Math.floor(positive('clients', args.clients, BOUNDS.maxClients))
 const minutes = positive('minutes', args.minutes, BOUNDS.maxMinutes)
 const churnMatch = /^(\d+(?:\.\d+)?)%\/s$/.exec(args.churn)
 if (churnMatch?.[1] === undefined) {
-  console.error(`error: --churn must look like 2%/s, got ${args.churn}`)
-  process.exit(2)
+  usageError(`--churn must look like 2%/s, got ${args.churn}`)
 }
 const churnPerS = Number(churnMatch[1]) / 100
 const sampleS = positive('sample', args.sample, 600)
 const rate = positive('rate', args.rate, 100)
 const stableMatch = /^(\d+(?:\.\d+)?)%$/.exec(args.stable)
 if (stableMatch?.[1] === undefined || Number(stableMatch[1]) >= 100) {
-  console.error(`error: --stable must be a share below 100% like 50%, got ${args.stable}`)
-  process.exit(2)
+  usageError(`--stable must be a share below 100% like 50%, got ${args.stable}`)
 }
 const stableShare = Number(stableMatch[1]) / 100
 const heapSampleS = positive('heap-sample', args['heap-sample'], 600)

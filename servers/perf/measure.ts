@@ -12,6 +12,7 @@ import { format, resolveConfig } from 'prettier'
 import { baseCheckout, currentRevision, DEFAULT_BASE_REF, REPO_ROOT } from './base-checkout.ts'
 import { median } from '../../load/kit/percentile.ts'
 import { startServerProcess, type ServerProcess } from '../../load/kit/server-process.ts'
+import { flagNumber } from '../../load/kit/tool-args.ts'
 
 /** A load put on one server: counts the work done so far, then closes. */
 export interface Load {
@@ -76,9 +77,9 @@ export function measureOptions(
 ): MeasureOptions {
   return {
     baseRef: values.base,
-    rounds: Number(values.rounds),
-    settleS: Number(values.settle),
-    windowS: Number(values.window),
+    rounds: flagNumber('--rounds', values.rounds, { integer: true, min: 1 }),
+    settleS: flagNumber('--settle', values.settle, { min: 0 }),
+    windowS: flagNumber('--window', values.window, { above: 0 }),
     out: values.out ?? defaultOut,
     cpuProfDir: values['cpu-prof'],
   }

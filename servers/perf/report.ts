@@ -8,9 +8,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { REPO_ROOT } from './base-checkout.ts'
 import { writeMarkedBlock } from '../../load/kit/readme-block.ts'
+import { parseToolArgs } from '../../load/kit/tool-args.ts'
 
 /** The part of a run file the table reads. */
 interface RunFile {
@@ -73,7 +73,9 @@ export function hotPathTable(): string {
   ].join('\n')
 }
 
-const { values } = parseArgs({ options: { write: { type: 'boolean', default: false } } })
+const USAGE =
+  'npx node servers/perf/report.ts [--write]: the hot-path table from servers/perf/runs/*.json, printed or written into servers/README.md'
+const { values } = parseToolArgs(USAGE, { options: { write: { type: 'boolean', default: false } } })
 const table = hotPathTable()
 if (values.write) {
   writeMarkedBlock(join(REPO_ROOT, 'servers/README.md'), 'hot-paths', table)

@@ -9,12 +9,14 @@
  * server's CPU time over the window by the frames it wrote (its `realtime_frames_sent_total`).
  * Writes `servers/perf/runs/<protocol>-write.json` (or `--out`).
  */
-import { parseArgs } from 'node:util'
 import { REPO_ROOT } from './base-checkout.ts'
 import { MEASURE_FLAGS, measure, measureOptions } from './measure.ts'
 import { openStreamClients } from './stream-clients.ts'
+import { flagNumber, parseToolArgs, usageError } from '../../load/kit/tool-args.ts'
 
-const { values } = parseArgs({
+const USAGE =
+  'npx node servers/perf/stream-write.ts [flags]: server CPU per frame written on SSE or WebSocket, a base commit against this checkout'
+const { values } = parseToolArgs(USAGE, {
   options: {
     ...MEASURE_FLAGS,
     protocol: { type: 'string', default: 'sse' },
@@ -24,8 +26,10 @@ const { values } = parseArgs({
 })
 const protocol = values.protocol
 if (protocol !== 'sse' && protocol !== 'websocket')
-  throw new Error(`--protocol takes sse or websocket, got "${protocol}"`)
-const clients = Number(values.clients)
+  usageError(`--protocol takes sse or websocket, got "${protocol}"`)
+const clients = flagNumber('--clients', values.clients, { integer: true, min: 1 })
+const rate = flagNumber('--rate', values.rate, { above: 0 })
+const pad = flagNumber('--pad', values.pad, { integer: true, min: 0 })
 const rampMs = Math.max(1000, clients)
 
 await measure(
@@ -33,7 +37,7 @@ await measure(
     name: `${protocol}-write`,
     unit: 'frame written',
     serverArgs: ['--protocols', protocol, '--rate', values.rate, '--pad', values.pad],
-    params: { clients, rampMs, rate: Number(values.rate), pad: Number(values.pad) },
+    params: { clients, rampMs, rate, pad },
     open: (server) => openStreamClients(protocol, server.url, clients, rampMs),
     serverCount: (server) => server.counter('realtime_frames_sent_total', protocol),
   },
