@@ -16,6 +16,7 @@
 import { writeFileSync } from 'node:fs'
 import { getHeapStatistics } from 'node:v8'
 import { MetricSink } from '../engine/metric-sink.ts'
+import { wireSocketOf } from '../engine/modules/websockets.ts'
 import type { VuRunner } from '../engine/vu-runner.ts'
 import { LeanWebSocket } from '../engine/wire/websocket-client.ts'
 import type { WebSocketEvents } from '../engine/wire/websocket-client.ts'
@@ -120,15 +121,23 @@ for (let i = 0; i < vus; i++) {
 }
 await sleep(3000)
 
-/** The wire client behind each VU's one k6 WebSocket (a private field, read for the benchmark). */
+/** The wire client behind each VU's one k6 WebSocket. */
 const engineClients: LeanWebSocket[] = []
 for (const runner of runners) {
   for (const resource of runner.context.resources) {
-    const client = (resource as unknown as { socket: unknown }).socket
+    const client = wireSocketOf(resource)
     if (client instanceof LeanWebSocket && client.readyState === 1) engineClients.push(client)
   }
 }
 const bareClients = bare.filter((client) => client.readyState === 1)
+// A pass over fewer clients than asked measures something else: refuse rather than report it.
+if (engineClients.length < vus || bareClients.length < vus) {
+  process.stderr.write(
+    `error: ${String(engineClients.length)} engine VUs and ${String(bareClients.length)} bare clients open of ${String(vus)}\n`,
+  )
+  server.kill('SIGTERM')
+  process.exit(1)
+}
 
 /** Reads the next `polluteDoubles` of the pollution array (one load per cache line). */
 function pollute(): void {

@@ -95,6 +95,11 @@ class VuWebSocket implements VuResource, WebSocketEvents {
     vu.resources.add(this)
   }
 
+  /** The wire client behind `resource` when it is a k6 WebSocket (see {@link wireSocketOf}). */
+  static wireOf(resource: VuResource): WireWebSocket | undefined {
+    return #socket in resource ? resource.#socket : undefined
+  }
+
   get readyState(): number {
     return this.#socket.readyState
   }
@@ -235,6 +240,14 @@ for (const [name, value] of Object.entries(READY_STATES)) {
 }
 
 /** Builds the `k6/websockets` module of one VU: a constructor that binds the VU. */
+/**
+ * The wire client behind a VU resource that is a k6 WebSocket, else undefined: for
+ * load/perf/dispatch-cost.ts, which hands frames straight to the VUs' clients.
+ */
+export function wireSocketOf(resource: VuResource): WireWebSocket | undefined {
+  return VuWebSocket.wireOf(resource)
+}
+
 export function createWebSocketsModule(vu: VuContext): Record<string, unknown> {
   // A plain function used with `new` returns the object it builds; one closure per VU.
   const WebSocket = Object.assign(function (
