@@ -239,7 +239,6 @@ for (const [name, value] of Object.entries(READY_STATES)) {
   Object.defineProperty(VuWebSocket.prototype, name, { value, enumerable: true })
 }
 
-/** Builds the `k6/websockets` module of one VU: a constructor that binds the VU. */
 /**
  * The wire client behind a VU resource that is a k6 WebSocket, else undefined: for
  * load/perf/dispatch-cost.ts, which hands frames straight to the VUs' clients.
@@ -248,6 +247,7 @@ export function wireSocketOf(resource: VuResource): WireWebSocket | undefined {
   return VuWebSocket.wireOf(resource)
 }
 
+/** Builds the `k6/websockets` module of one VU: a constructor that binds the VU. */
 export function createWebSocketsModule(vu: VuContext): Record<string, unknown> {
   // A plain function used with `new` returns the object it builds; one closure per VU.
   const WebSocket = Object.assign(function (
