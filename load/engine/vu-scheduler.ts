@@ -41,6 +41,15 @@ function isIterationExecutor(plan: ScenarioPlan): boolean {
   return plan.executor === 'per-vu-iterations' || plan.executor === 'shared-iterations'
 }
 
+/**
+ * Takes VU `vuId` out of its scenario's running slots. Its slot follows from its id (ids are
+ * `baseId + slot + 1`), so this is one lookup, not a scan of the running VUs per VU.
+ */
+function forgetRunning(state: ScenarioState, vuId: number): void {
+  const slot = vuId - state.baseId - 1
+  if (state.running.get(slot) === vuId) state.running.delete(slot)
+}
+
 /** Starts and stops the VUs of every scenario of one process's segment. */
 export class VuScheduler {
   readonly #states: ScenarioState[] = []
@@ -95,7 +104,7 @@ export class VuScheduler {
     const state = this.#vuScenario.get(vuId)
     this.#vuScenario.delete(vuId)
     if (state === undefined) return
-    for (const [slot, id] of state.running) if (id === vuId) state.running.delete(slot)
+    forgetRunning(state, vuId)
     state.stopping.delete(vuId)
   }
 
@@ -196,7 +205,7 @@ export class VuScheduler {
   #stopVus(state: ScenarioState, vuIds: number[], graceMs: number): void {
     for (const vuId of vuIds) {
       state.stopping.add(vuId)
-      for (const [slot, id] of state.running) if (id === vuId) state.running.delete(slot)
+      forgetRunning(state, vuId)
     }
     this.#pool.stop(vuIds, graceMs)
   }

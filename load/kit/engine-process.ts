@@ -3,8 +3,24 @@
  * scenarios of a checkout (this one or an older one's worktree), quiet, with its per-second
  * series written to `series`. The perf scripts measure the process from outside (/proc).
  */
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawnNode, type Child } from './child-process.ts'
+import { usageError } from './tool-args.ts'
+
+/** The engine's CLI, relative to a checkout's root. */
+const ENGINE_CLI = 'load/engine/cli.ts'
+
+/**
+ * The checkout root a tool's `flag` (`--before`) names, when it has the engine; a usage error
+ * naming the flag otherwise.
+ */
+export function engineCheckout(flag: string, root: string): string {
+  if (!existsSync(join(root, ENGINE_CLI))) {
+    usageError(`${flag} ${root}: no ${ENGINE_CLI} there (give a checkout's root)`)
+  }
+  return root
+}
 
 /** What to run. */
 export interface EngineRunOptions {
@@ -24,7 +40,7 @@ export interface EngineRunOptions {
 export function spawnEngineRun(options: EngineRunOptions): Child {
   return spawnNode(
     [
-      join(options.root, 'load/engine/cli.ts'),
+      join(options.root, ENGINE_CLI),
       'run',
       join(options.root, `load/scenarios/${options.scenario}.ts`),
       '--engine',

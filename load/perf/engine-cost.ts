@@ -38,7 +38,7 @@ import { join, relative, resolve } from 'node:path'
 import { measureWindow, type UsageWindow } from '../kit/process-sampler.ts'
 import { counterSum, gaugeMax, parseSeries } from '../kit/series.ts'
 import { countOf, startBareClients } from '../kit/bare-clients.ts'
-import { spawnEngineRun } from '../kit/engine-process.ts'
+import { engineCheckout, spawnEngineRun } from '../kit/engine-process.ts'
 import { median } from '../kit/percentile.ts'
 import { writeMarkedBlock } from '../kit/readme-block.ts'
 import { startServerProcess } from '../kit/server-process.ts'
@@ -88,9 +88,7 @@ const settleS = flagNumber('--settle', args.settle, { min: 0 })
 if (settleS >= holdS - 2) {
   usageError(`--settle must leave at least 2 s of --hold (${String(holdS)} s), got ${args.settle}`)
 }
-if (args.before !== undefined && !existsSync(join(args.before, 'load/engine/cli.ts'))) {
-  usageError(`--before ${args.before}: no load/engine/cli.ts there (give a checkout's root)`)
-}
+if (args.before !== undefined) engineCheckout('--before', args.before)
 const repeat = flagNumber('--repeat', args.repeat, { integer: true, min: 1 })
 const workers =
   args.workers === undefined

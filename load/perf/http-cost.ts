@@ -31,7 +31,7 @@ import { format } from 'prettier'
 import { measureWindow, type UsageWindow } from '../kit/process-sampler.ts'
 import { counterSum, gaugeMax, parseSeries } from '../kit/series.ts'
 import { countOf, startBareClients } from '../kit/bare-clients.ts'
-import { spawnEngineRun } from '../kit/engine-process.ts'
+import { engineCheckout, spawnEngineRun } from '../kit/engine-process.ts'
 import { writeMarkedBlock } from '../kit/readme-block.ts'
 import { startServerProcess } from '../kit/server-process.ts'
 import { flagNumber, parseToolArgs, usageError } from '../kit/tool-args.ts'
@@ -69,9 +69,7 @@ const scenarios = args.scenarios.split(',').map((name) => {
   }
   return name as Scenario
 })
-if (args.before !== undefined && !existsSync(join(args.before, 'load/engine/cli.ts'))) {
-  usageError(`--before ${args.before}: no load/engine/cli.ts there (give a checkout's root)`)
-}
+if (args.before !== undefined) engineCheckout('--before', args.before)
 
 /** The measured window (the kit's). */
 type Window = UsageWindow
